@@ -1,0 +1,56 @@
+"""Every action leaves who, when, what, before and after; reads of it are scoped like the account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhongcao.accounts.models import AuditEntry
+from zhongcao.accounts.permissions import Actor, Capability, require
+from zhongcao.core import Runtime
+
+
+@dataclass(frozen=True)
+class AuditView:
+    id: int
+    at: datetime
+    actor: str
+    account_id: int | None
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def record_audit(
+    session: Session,
+    rt: Runtime,
+    actor: Actor,
+    *,
+    account_id: int | None,
+    action: str,
+    target: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(AuditEntry(
+        at=rt.now(), actor=actor.label, actor_account_id=actor.account_id, account_id=account_id,
+        action=action, target=target, before=before, after=after,
+    ))
+
+
+def read_audit(
+    rt: Runtime, account_id: int, *, actor: Actor, limit: int = 100, before_id: int | None = None
+) -> list[AuditView]:
+    """Newest first; page with ``before_id``."""
+    with rt.db.read() as s:
+        require(s, actor, account_id, Capability.READ)
+        stmt = select(AuditEntry).where(AuditEntry.account_id == account_id)
+        if before_id is not None:
+            stmt = stmt.where(AuditEntry.id < before_id)
+        rows = s.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()
+        return [AuditView(r.id, r.at, r.actor, r.account_id, r.action, r.target, r.before, r.after) for r in rows]

@@ -1,0 +1,32 @@
+"""Core: configuration, the database, the clock, money and the error types every slice shares."""
+
+from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
+from zhongcao.core.config import Settings, get_settings
+from zhongcao.core.db import Base, BigId, Database, UTCDateTime
+from zhongcao.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
+from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen, yuan_to_fen
+from zhongcao.core.runtime import Runtime
+
+__all__ = [
+    "MAX_FEN",
+    "Base",
+    "BigId",
+    "Clock",
+    "Conflict",
+    "Database",
+    "Forbidden",
+    "Invalid",
+    "ManualClock",
+    "NotFound",
+    "Runtime",
+    "Settings",
+    "SystemClock",
+    "UTCDateTime",
+    "Unauthenticated",
+    "ZhongcaoError",
+    "budget_day",
+    "format_fen",
+    "get_settings",
+    "require_positive_fen",
+    "yuan_to_fen",
+]

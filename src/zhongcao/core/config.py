@@ -1,0 +1,40 @@
+"""Settings come from the environment so that one binary serves a laptop and a fleet."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHONGCAO_", extra="ignore")
+
+    home: Path = Field(default=Path("./.zhongcao"), description="Folder for the embedded SQLite and DuckDB files.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is the SQLite file state.db in home (WAL mode)."
+    )
+    admin_token: str | None = Field(
+        default=None, description="A platform-operator bearer token accepted by the server, for bootstrapping."
+    )
+    kos_limit: int = Field(default=30, ge=0, description="KOS (employee) accounts a brand may bind [C/U].")
+    kob_max_levels: int = Field(default=4, ge=2, description="Levels in a KOB chain, brand included.")
+    budget_day_utc_offset_hours: int = Field(
+        default=8, ge=-12, le=14, description="Daily budgets and caps reset at midnight in this offset (Beijing)."
+    )
+    lease_settle_grace_seconds: int = Field(
+        default=60, ge=0, description="Commits are accepted this long after a lease expires, then it settles."
+    )
+    lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'state.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

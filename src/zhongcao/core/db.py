@@ -1,0 +1,138 @@
+"""State storage: SQLAlchemy on SQLite (embedded) or PostgreSQL (production), same code for both.
+
+``Database.transaction()`` is re-entrant: an action that calls another action joins its transaction,
+so a flow that crosses slices (revoke an authorization, then reclaim its budget) is one atomic unit.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing the two breaks comparisons."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+_active: contextvars.ContextVar[dict[int, Session] | None] = contextvars.ContextVar("zhongcao_tx", default=None)
+
+
+class Database:
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.schema = schema
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = self._make_engine(echo)
+        self._reader = self.engine.execution_options(zhongcao_read=True)
+
+    def _make_engine(self, echo: bool) -> Engine:
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8,
+                max_overflow=16,
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _begin(conn: Any) -> None:
+                # Writers take the write lock up front, so two writers queue on busy_timeout instead of
+                # failing on a read-to-write upgrade; readers stay deferred and never block.
+                read = conn.get_execution_options().get("zhongcao_read", False)
+                conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+            return engine
+        connect_args: dict[str, Any] = {}
+        if self.schema:
+            connect_args["options"] = f"-csearch_path={self.schema}"
+        return create_engine(self.url, echo=echo, pool_size=12, max_overflow=24, connect_args=connect_args)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One atomic unit of work; nested calls join the outermost one."""
+        active = _active.get() or {}
+        joined = active.get(id(self))
+        if joined is not None:
+            yield joined
+            return
+        session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        token = _active.set({**active, id(self): session})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _active.reset(token)
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot; inside a write transaction it reads that transaction's own state."""
+        joined = (_active.get() or {}).get(id(self))
+        if joined is not None:
+            yield joined
+            return
+        session = Session(self._reader, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def for_update(self, stmt: Any) -> Any:
+        """Row locks where the backend has them; SQLite's single writer already serializes."""
+        return stmt if self.is_sqlite else stmt.with_for_update()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
