@@ -25,6 +25,7 @@ from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
     adjust,
+    delegated_free,
     insert_for,
     lock_wallets,
     post,
@@ -213,7 +214,7 @@ def _close(rt: Runtime, s: Session, lease: Lease, *, actor: Actor, reason: str) 
                   .values(used_fen=CapUsage.used_fen - unspent))
     returned = 0
     if lease.return_to_wallet_id and lease.return_cap_fen:
-        returned = min(unspent, lease.return_cap_fen, wallet.delegated_fen, wallet.balance_fen - wallet.reserved_fen)
+        returned = min(unspent, lease.return_cap_fen, delegated_free(wallet))
         if returned > 0:
             adjust(s, lease.wallet_id, delegated_fen=-returned)
             post(rt, s, "revoke_return", {lease.wallet_id: -returned, lease.return_to_wallet_id: returned},

@@ -58,6 +58,16 @@ class EntryView:
     memo: dict[str, Any] | None
 
 
+def delegated_free(w: Wallet) -> int:
+    """Delegated money not held by a lease. Leases draw on delegated money first, as spend does."""
+    return max(0, w.delegated_fen - w.reserved_fen)
+
+
+def own_free(w: Wallet) -> int:
+    """The account's own available money: what a refund may pay out."""
+    return w.balance_fen - w.reserved_fen - delegated_free(w)
+
+
 def insert_for(session: Session) -> Any:
     """The dialect's INSERT, for ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
     return (sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert)

@@ -30,8 +30,10 @@ from zhongcao.billing.ledger import (
     WalletView,
     account_wallet_id,
     adjust,
+    delegated_free,
     idempotent,
     lock_wallets,
+    own_free,
     post,
     request_hash,
     system_wallet_id,
@@ -120,7 +122,7 @@ def _move(rt: Runtime, s: Session, kind: str, src: int, dst: int, amount_fen: in
         if amount_fen > available:
             raise _insufficient("available to allocate", available)
     else:  # reclaim or revoke_return: only delegated money goes back up
-        reclaimable = min(available, source.delegated_fen)
+        reclaimable = delegated_free(source)
         if amount_fen > reclaimable:
             raise _insufficient("reclaimable (available and delegated)", reclaimable)
     before = {"from_balance_fen": source.balance_fen, "to_balance_fen": target.balance_fen}
@@ -186,7 +188,7 @@ def do_refund(rt: Runtime, account_id: int, amount_fen: int, *, actor: Actor,
             require(s, actor, account_id, Capability.FINANCE)
             wallet_id = account_wallet_id(s, account_id)
             wallet = lock_wallets(rt, s, [wallet_id])[wallet_id]
-            own = wallet.balance_fen - wallet.reserved_fen - wallet.delegated_fen
+            own = own_free(wallet)
             if amount_fen > own:
                 raise _insufficient("refundable (available, not delegated)", max(own, 0))
             txn_id = post(rt, s, "refund", {wallet_id: -amount_fen, system_wallet_id(s, PAYMENTS): amount_fen},
@@ -220,7 +222,7 @@ def do_revoke_authorization(rt: Runtime, authorization_id: int, *, actor: Actor)
         open_leases = s.scalars(rt.db.for_update(select(Lease).where(
             Lease.wallet_id == child_w, Lease.state == "open").order_by(Lease.id))).all()
         wallet = lock_wallets(rt, s, [child_w, parent_w])[child_w]
-        returned = min(wallet.balance_fen - wallet.reserved_fen, wallet.delegated_fen)
+        returned = delegated_free(wallet)
         if returned > 0:
             _move(rt, s, "revoke_return", child, parent, returned, actor=actor, key=None, digest=None,
                   scope=parent)

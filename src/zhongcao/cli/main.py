@@ -1,0 +1,118 @@
+"""The command line: serve, migrate, bootstrap an operator key, and run the demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zhongcao.core import Runtime, ZhongcaoError, format_fen
+
+app = typer.Typer(help="zhongcao (种草): social-commerce marketing on one closed loop.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Platform-operator bootstrapping.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+out = Console()
+
+
+def _runtime() -> Runtime:
+    """The embedded default (SQLite under ZHONGCAO_HOME) or ZHONGCAO_DATABASE_URL, upgraded."""
+    from zhongcao.migrations import upgrade
+
+    rt = Runtime.from_settings()
+    upgrade(rt.db)
+    return rt
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
+    """Create or upgrade the database, then serve the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from zhongcao.api import create_app
+
+    rt = _runtime()
+    out.print(f"zhongcao API on http://{host}:{port}  (docs: /docs, OpenAPI: /openapi.json)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the latest migration."""
+    rt = _runtime()
+    out.print(f"database is up to date: {rt.db.url.render_as_string(hide_password=True)}")
+
+
+@admin_app.command("create-token")
+def create_token(label: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
+    """Create a platform-operator API key; it is shown once."""
+    from zhongcao.accounts import Actor, do_create_operator_key
+
+    issued = do_create_operator_key(_runtime(), label=label, actor=Actor.system())
+    out.print(issued.key, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+         stores: Annotated[int, typer.Option(min=1, max=10_000, help="How many stores.")] = 100,
+         seed: Annotated[int, typer.Option(help="Seed for the random draws.")] = 7) -> None:
+    """KOB demo: one brand with certified stores, authorized, funded and allocated."""
+    from zhongcao.cli.demo import run_demo
+
+    result = run_demo(_runtime(), stores=stores, seed=seed)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{result.brand_name} · KOB 门店预算 store budgets", show_lines=False)
+    for col, justify in [("门店 Store", "left"), ("城市 City", "left"), ("级别 Tier", "right"),
+                         ("分配 Allocated", "right"), ("可用 Available", "right")]:
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in result.stores:
+        table.add_row(row.name, row.city, str(row.tier), format_fen(row.allocated_fen),
+                      format_fen(row.available_fen))
+    out.print(table)
+    out.print(f"品牌充值 Brand top-up: {format_fen(result.top_up_fen)}   "
+              f"已分配 Allocated to {len(result.stores)} stores: {format_fen(result.allocated_fen)}   "
+              f"共享池 Tier-3 pool: {format_fen(result.pool_balance_fen)}   "
+              f"总部可用 HQ available: {format_fen(result.brand_available_fen)}")
+    out.print(f"账本平衡 Ledger balanced: {'是 yes' if result.ledger_balanced else '否 NO'}")
+
+
+def main() -> None:
+    """Entry point: any refusal or failure is one readable line and a non-zero exit, never a traceback."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        app(standalone_mode=False)
+    except ZhongcaoError as exc:
+        err.print(f"error [{exc.code}]: {exc.detail}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence for a CLI user
+        err.print(f"error: {_one_line(exc)}", highlight=False)
+        sys.exit(getattr(exc, "exit_code", 1) or 1)
+
+
+def _one_line(exc: Exception) -> str:
+    from sqlalchemy.exc import OperationalError
+
+    if hasattr(exc, "format_message"):  # usage errors: bad option, unknown command
+        return str(exc.format_message())
+    if isinstance(exc, OperationalError):
+        reason = " ".join(str(exc.orig).split())
+        return f"cannot use the database ({reason}); check ZHONGCAO_DATABASE_URL"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+__all__ = ["app", "main"]
