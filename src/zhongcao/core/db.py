@@ -127,8 +127,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the snapshot; loaded rows stay readable, detached
 
     def for_update(self, stmt: Any) -> Any:
         """Row locks where the backend has them; SQLite's single writer already serializes."""

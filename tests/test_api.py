@@ -1,0 +1,218 @@
+"""The HTTP contract: the minimum endpoints, problem JSON, and the permission matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from conftest import ADMIN_TOKEN, OP, Kob, assert_books, certified
+from zhongcao import accounts, billing
+from zhongcao.api import create_app
+from zhongcao.core import Runtime
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt, sweep_leases=False)) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+OPERATOR = bearer(ADMIN_TOKEN)
+
+
+def key_for(rt: Runtime, account_id: int) -> dict[str, str]:
+    return bearer(accounts.do_create_api_key(rt, account_id, actor=OP).key)
+
+
+def test_minimum_contract_end_to_end(client: TestClient) -> None:
+    def post(path: str, json: object = None, headers: dict[str, str] = OPERATOR, status: int = 200) -> dict:
+        r = client.post(path, json=json, headers=headers)
+        assert r.status_code == status, r.text
+        return r.json()
+
+    brand = post("/v1/accounts", {"kind": "brand", "name": "品牌 Brand"}, status=201)
+    assert brand | {"id": 0} == brand | {"id": 0, "kind": "brand", "certification": "uncertified"}
+    store = post("/v1/accounts", {"kind": "store", "name": "门店 Store"}, status=201)
+    for a in (brand, store):
+        assert post(f"/v1/accounts/{a['id']}/certification", {"decision": "approve"})["certification"] == "certified"
+    brand_key = bearer(post(f"/v1/accounts/{brand['id']}/api-keys", {}, status=201)["key"])
+    store_key = bearer(post(f"/v1/accounts/{store['id']}/api-keys", None, status=201)["key"])
+    auth = post(f"/v1/accounts/{brand['id']}/authorizations", {"sub_account_id": store["id"]}, brand_key, 201)
+    assert auth["status"] == "pending"
+    assert post(f"/v1/authorizations/{auth['id']}/confirm", headers=store_key)["status"] == "active"
+    subs = client.get(f"/v1/accounts/{brand['id']}/sub-accounts", headers=brand_key).json()
+    assert [(s["id"], s["depth"]) for s in subs] == [(store["id"], 1)]
+    post(f"/v1/accounts/{brand['id']}/wallet/top-ups", {"amount_fen": 100_000, "idempotency_key": "p1"}, status=201)
+    post(f"/v1/accounts/{brand['id']}/wallet/allocations", {"to_account_id": store["id"], "amount_fen": 40_000},
+         brand_key, 201)
+    post(f"/v1/accounts/{brand['id']}/wallet/reclaims", {"from_account_id": store["id"], "amount_fen": 10_000},
+         brand_key, 201)
+    wallet = client.get(f"/v1/accounts/{store['id']}/wallet", headers=store_key).json()
+    assert wallet == {"account_id": store["id"], "balance_fen": 30_000, "reserved_fen": 0, "available_fen": 30_000,
+                      "delegated_fen": 30_000}
+    lease = post(f"/v1/accounts/{store['id']}/wallet/leases", {"amount_fen": 5_000, "ttl_seconds": 30}, store_key,
+                 201)
+    post("/v1/leases/commits", {"commits": [{"lease_id": lease["id"], "spent_fen": 1_200}]}, store_key)
+    assert post(f"/v1/leases/{lease['id']}/release", {"spent_fen": 1_500}, store_key)["state"] == "closed"
+    ledger = client.get(f"/v1/accounts/{store['id']}/ledger", headers=store_key).json()
+    assert [e["kind"] for e in ledger] == ["spend", "spend", "reclaim", "allocate"]
+    audit = client.get(f"/v1/accounts/{store['id']}/audit", headers=store_key).json()
+    assert {"lease.release", "wallet.allocate", "authorization.active"} <= {a["action"] for a in audit}
+    revoked = post(f"/v1/authorizations/{auth['id']}/revoke", headers=brand_key)
+    assert (revoked["status"], revoked["returned_fen"]) == ("revoked", 28_500)
+    assert client.get(f"/v1/accounts/{brand['id']}/wallet", headers=brand_key).json()["balance_fen"] == 98_500
+    assert client.get("/openapi.json").json()["paths"]["/v1/accounts/{account_id}/wallet"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"amount_fen": "100", "idempotency_key": "k"}, "amount_fen"),
+    ({"amount_fen": 1.5, "idempotency_key": "k"}, "amount_fen"),
+    ({"amount_fen": 100}, "idempotency_key"),
+    ({"amount_fen": 100, "idempotency_key": "k", "currency": "usd"}, "currency"),
+])
+def test_malformed_bodies_get_a_problem_and_change_nothing(rt: Runtime, client: TestClient, kob: Kob,
+                                                            body: dict, field: str) -> None:
+    r = client.post(f"/v1/accounts/{kob.brand}/wallet/top-ups", json=body, headers=OPERATOR)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert (problem["code"], problem["field"], problem["status"]) == ("invalid_request", field, 422)
+    assert problem["allowed"]
+    assert billing.get_wallet(rt, kob.brand, actor=OP).balance_fen == 0
+
+
+def test_domain_errors_carry_code_field_and_allowed(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    r = client.post(f"/v1/accounts/{kob.brand}/wallet/allocations", headers=key_for(rt, kob.brand),
+                    json={"to_account_id": kob.stores[0], "amount_fen": 1})
+    assert r.status_code == 409
+    assert r.json() | {"detail": ""} == {
+        "type": "https://zhongcao.dev/problems/insufficient_funds", "title": "insufficient funds", "status": 409,
+        "code": "insufficient_funds", "field": "amount_fen", "allowed": "at most 0 fen", "detail": ""}
+    r = client.post("/v1/accounts", json={"kind": "shop", "name": "x"}, headers=OPERATOR)
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_kind", "kind")
+    assert "store" in r.json()["allowed"]
+
+
+@pytest.mark.parametrize(("headers", "code"), [
+    ({}, "unauthenticated"),
+    (bearer("zc_not-a-real-key"), "invalid_api_key"),
+    ({"Authorization": "Basic abc"}, "unauthenticated"),
+])
+def test_authentication_failures(client: TestClient, kob: Kob, headers: dict[str, str], code: str) -> None:
+    r = client.get(f"/v1/accounts/{kob.brand}/wallet", headers=headers)
+    assert (r.status_code, r.json()["code"]) == (401, code)
+
+
+def test_revoked_key_stops_working(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    issued = accounts.do_create_api_key(rt, kob.brand, actor=OP)
+    assert client.get(f"/v1/accounts/{kob.brand}", headers=bearer(issued.key)).status_code == 200
+    client.post(f"/v1/api-keys/{issued.view.id}/revoke", headers=bearer(issued.key))
+    assert client.get(f"/v1/accounts/{kob.brand}", headers=bearer(issued.key)).status_code == 401
+
+
+def test_unknown_route_is_a_problem(client: TestClient) -> None:
+    r = client.get("/v1/nowhere")
+    assert (r.status_code, r.json()["code"]) == (404, "route_not_found")
+
+
+def test_member_key_acts_with_its_role(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    billing.do_top_up(rt, kob.brand, 1_000, idempotency_key="t", actor=OP)
+    member = accounts.do_add_member(rt, kob.brand, "运营 Ops", "operator", actor=OP)
+    key = bearer(accounts.do_create_api_key(rt, kob.brand, member_id=member.id, actor=OP).key)
+    assert client.get(f"/v1/accounts/{kob.brand}/wallet", headers=key).status_code == 200
+    r = client.post(f"/v1/accounts/{kob.brand}/wallet/allocations", headers=key,
+                    json={"to_account_id": kob.stores[0], "amount_fen": 1})
+    assert (r.status_code, r.json()["code"], r.json()["allowed"]) == (403, "forbidden", ["operate", "read"])
+
+
+# --- the permission matrix -------------------------------------------------------------------------
+
+ACTORS = ["brand", "store", "sibling", "agency", "creator", "operator"]
+# Each row: method, path template, body template, then the expected status for each actor above.
+MATRIX = [
+    ("GET", "/v1/accounts/{store}", None, [200, 200, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{store}/wallet", None, [200, 200, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{store}/ledger", None, [200, 200, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{store}/audit", None, [200, 200, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{store}/members", None, [200, 200, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{brand}/sub-accounts", None, [200, 404, 404, 200, 404, 200]),
+    ("GET", "/v1/accounts/{brand}/wallet", None, [200, 404, 404, 200, 404, 200]),
+    ("POST", "/v1/accounts/{brand}/wallet/allocations", {"to_account_id": "{store}", "amount_fen": 100},
+     [201, 404, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{brand}/wallet/reclaims", {"from_account_id": "{store}", "amount_fen": 100},
+     [201, 404, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{store}/wallet/top-ups", {"amount_fen": 100, "idempotency_key": "m"},
+     [403, 403, 403, 403, 403, 201]),
+    ("POST", "/v1/accounts/{store}/wallet/refunds", {"amount_fen": 1}, [403, 403, 403, 403, 403, 409]),
+    ("POST", "/v1/accounts/{store}/wallet/leases", {"amount_fen": 100, "ttl_seconds": 30},
+     [201, 201, 404, 201, 404, 201]),
+    ("POST", "/v1/accounts", {"kind": "store", "name": "x"}, [403, 403, 403, 403, 403, 201]),
+    ("POST", "/v1/accounts/{store}/certification", {"decision": "reject"}, [403, 403, 403, 403, 403, 409]),
+    ("POST", "/v1/accounts/{brand}/authorizations", {"sub_account_id": "{free_store}"},
+     [201, 404, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{store}/api-keys", {}, [201, 201, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{store}/members", {"name": "m", "role": "analyst"}, [201, 201, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{brand}/pools", {"name": "p"}, [201, 404, 404, 403, 404, 201]),
+    ("POST", "/v1/accounts/{brand}/agency-grants", {"agency_id": "{agency}", "scopes": ["read"]},
+     [201, 404, 404, 403, 404, 201]),
+]
+
+
+def _fill(value: object, ids: dict[str, int]) -> object:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _fingerprint(rt: Runtime) -> tuple[int, ...]:
+    from zhongcao.accounts.models import Account, AuditEntry, Authorization
+    from zhongcao.billing.models import Entry, Lease, Pool
+
+    with rt.db.read() as s:
+        return tuple(s.scalar(select(func.count()).select_from(m)) or 0
+                     for m in (AuditEntry, Account, Authorization, Entry, Lease, Pool))
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_permission_matrix(rt: Runtime, client: TestClient, kob: Kob, method: str, path: str, body: object,
+                           expected: list[int]) -> None:
+    billing.do_top_up(rt, kob.brand, 10_000, idempotency_key="seed", actor=OP)
+    billing.do_allocate(rt, kob.brand, kob.stores[0], 5_000, actor=kob.actor(kob.brand))
+    accounts.do_grant_agency(rt, kob.brand, kob.agency, ["read", "operate"], actor=kob.actor(kob.brand))
+    free_store = certified(rt, "store", "空闲门店 Free store")
+    ids = {"brand": kob.brand, "store": kob.stores[0], "agency": kob.agency, "free_store": free_store}
+    headers = {
+        "brand": key_for(rt, kob.brand), "store": key_for(rt, kob.stores[0]), "sibling": key_for(rt, kob.stores[1]),
+        "agency": key_for(rt, kob.agency), "creator": key_for(rt, kob.creator), "operator": OPERATOR,
+    }
+    url = path.format(**ids)
+    got = []
+    for who in ACTORS:
+        before = _fingerprint(rt)
+        r = client.request(method, url, json=_fill(body, ids), headers=headers[who])
+        got.append(r.status_code)
+        if r.status_code >= 400:
+            assert r.json()["code"], r.text
+            assert _fingerprint(rt) == before, f"{who}: a refused request changed state"
+        elif method == "POST" and "authorizations" in url:
+            billing.do_revoke_authorization(rt, r.json()["id"], actor=OP)  # let the next actor invite again
+    assert dict(zip(ACTORS, got, strict=True)) == dict(zip(ACTORS, expected, strict=True))
+    assert_books(rt)
+
+
+def test_not_found_does_not_leak_other_tenants(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    """Another tenant's account and an id that does not exist answer the same way."""
+    key = key_for(rt, kob.stores[0])
+    theirs = client.get(f"/v1/accounts/{kob.other_store}/wallet", headers=key).json()
+    nobody = client.get("/v1/accounts/999999/wallet", headers=key).json()
+    assert theirs | {"detail": ""} == nobody | {"detail": ""}
+    assert theirs["code"] == "account_not_found"
