@@ -1,0 +1,3 @@
+from zhongcao.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""8 threads × 500 random reserve, commit and allocate operations over one brand and 10 stores.
+
+Every thread keeps its own tally of what it moved; at the end the database must agree to the fen
+with the sum of the tallies (no lost update), and every ledger invariant must hold.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from conftest import OP, assert_books, authorize, certified
+from zhongcao import billing
+from zhongcao.accounts import Actor
+from zhongcao.core import Runtime, ZhongcaoError
+
+THREADS, OPS, STORES = 8, 500, 10
+
+
+def test_concurrent_money_operations_lose_nothing(rt: Runtime) -> None:
+    brand = certified(rt, "brand", "B")
+    stores = [certified(rt, "store", f"S{i}") for i in range(STORES)]
+    for s in stores:
+        authorize(rt, brand, s)
+    funded = 5_000_000
+    billing.do_top_up(rt, brand, funded, idempotency_key="fund", actor=OP)
+    tallies = [{"allocated": np.zeros(STORES, dtype=np.int64), "spent": 0, "refused": 0} for _ in range(THREADS)]
+    failures: list[BaseException] = []
+    as_brand = Actor.of_account(brand)
+
+    def worker(t: int) -> None:
+        rng = np.random.default_rng(1000 + t)
+        tally = tallies[t]
+        leases: list[tuple[int, int, int]] = []  # id, amount, committed so far
+        try:
+            for _ in range(OPS):
+                op = rng.choice(["allocate", "reserve", "commit"], p=[0.3, 0.3, 0.4])
+                i = int(rng.integers(STORES))
+                try:
+                    if op == "allocate":
+                        amount = int(rng.integers(1, 20_000))
+                        billing.do_allocate(rt, brand, stores[i], amount, actor=as_brand)
+                        tally["allocated"][i] += amount
+                    elif op == "reserve" or not leases:
+                        lease = billing.do_reserve(rt, stores[i], int(rng.integers(1, 5_000)), 600, actor=OP)
+                        leases.append((lease.id, lease.amount_fen, 0))
+                    else:
+                        k = int(rng.integers(len(leases)))
+                        lease_id, amount, done = leases[k]
+                        total = done + int(rng.integers(0, amount - done + 1))
+                        result = billing.do_commit(rt, [billing.LeaseCommit(lease_id, total)], actor=OP)
+                        tally["spent"] += result.committed_fen
+                        leases[k] = (lease_id, amount, total)
+                except ZhongcaoError as exc:
+                    if exc.code != "insufficient_funds":
+                        raise
+                    tally["refused"] += 1
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+
+    spent = sum(int(t["spent"]) for t in tallies)
+    allocated = sum(t["allocated"] for t in tallies)
+    assert billing.get_wallet(rt, brand, actor=OP).balance_fen == funded - int(allocated.sum())
+    store_wallets = [billing.get_wallet(rt, s, actor=OP) for s in stores]
+    assert sum(w.balance_fen for w in store_wallets) == int(allocated.sum()) - spent
+    assert all(w.reserved_fen <= w.balance_fen for w in store_wallets)
+    assert sum(int(t["refused"]) for t in tallies) < THREADS * OPS  # the run did real work
+    assert_books(rt)

@@ -1,0 +1,81 @@
+"""The real thing: `zhongcao serve` in its own process, on a free 127.0.0.1 port, driven over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+TOKEN = "e2e-operator-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[httpx.Client]:
+    port = free_port()
+    env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path / "home"), "ZHONGCAO_ADMIN_TOKEN": TOKEN,
+           "ZHONGCAO_LEASE_SWEEP_SECONDS": "0.2", "ZHONGCAO_LEASE_SETTLE_GRACE_SECONDS": "0"}
+    env.pop("ZHONGCAO_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        for _ in range(200):
+            try:
+                if client.get("/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            proc.kill()
+            pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+        yield client
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert (tmp_path / "home" / "state.db").exists()
+
+
+def test_kob_funding_and_a_dead_process_lease_over_real_http(server: httpx.Client) -> None:
+    def ok(r: httpx.Response) -> dict:
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    brand = ok(server.post("/v1/accounts", json={"kind": "brand", "name": "品牌"}))["id"]
+    store = ok(server.post("/v1/accounts", json={"kind": "store", "name": "门店"}))["id"]
+    for a in (brand, store):
+        ok(server.post(f"/v1/accounts/{a}/certification", json={"decision": "approve"}))
+    store_key = {"Authorization": "Bearer " + ok(server.post(f"/v1/accounts/{store}/api-keys", json={}))["key"]}
+    auth = ok(server.post(f"/v1/accounts/{brand}/authorizations", json={"sub_account_id": store}))
+    ok(server.post(f"/v1/authorizations/{auth['id']}/confirm", headers=store_key))
+    ok(server.post(f"/v1/accounts/{brand}/wallet/top-ups", json={"amount_fen": 10_000, "idempotency_key": "p"}))
+    ok(server.post(f"/v1/accounts/{brand}/wallet/allocations", json={"to_account_id": store, "amount_fen": 6_000}))
+    # A serving process reserves, commits part of its spend, then dies without releasing.
+    lease = ok(server.post(f"/v1/accounts/{store}/wallet/leases", json={"amount_fen": 4_000, "ttl_seconds": 1},
+                           headers=store_key))
+    ok(server.post(f"/v1/leases/{lease['id']}/commit", json={"spent_fen": 1_000}, headers=store_key))
+    assert ok(server.get(f"/v1/accounts/{store}/wallet", headers=store_key))["available_fen"] == 2_000
+    for _ in range(100):  # the server's sweeper settles the lease once it expires
+        if ok(server.get(f"/v1/leases/{lease['id']}", headers=store_key))["state"] == "closed":
+            break
+        time.sleep(0.1)
+    wallet = ok(server.get(f"/v1/accounts/{store}/wallet", headers=store_key))
+    assert wallet == {"account_id": store, "balance_fen": 5_000, "reserved_fen": 0, "available_fen": 5_000,
+                      "delegated_fen": 5_000}
+    refused = server.post(f"/v1/accounts/{brand}/wallet/allocations",
+                          json={"to_account_id": store, "amount_fen": 5_000})
+    assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")
+    assert refused.headers["content-type"] == "application/problem+json"
