@@ -94,7 +94,8 @@ class Database:
         connect_args: dict[str, Any] = {}
         if self.schema:
             connect_args["options"] = f"-csearch_path={self.schema}"
-        return create_engine(self.url, echo=echo, pool_size=12, max_overflow=24, connect_args=connect_args)
+        # As many pooled connections as the API has worker threads (40), so bursts never pay for connects.
+        return create_engine(self.url, echo=echo, pool_size=40, max_overflow=20, connect_args=connect_args)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
