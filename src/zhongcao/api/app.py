@@ -12,7 +12,7 @@ from fastapi import FastAPI
 import zhongcao
 from zhongcao import billing
 from zhongcao.api import accounts_routes, billing_routes, problems
-from zhongcao.core import Runtime
+from zhongcao.core import CODES, Runtime
 
 log = logging.getLogger("zhongcao.api")
 
@@ -49,6 +49,11 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     problems.install(app)
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)
+
+    @app.get("/v1/problems", tags=["meta"])
+    def problem_codes() -> dict[str, str]:
+        """Every stable error ``code`` the API can answer with, and what it means."""
+        return CODES
 
     @app.get("/v1/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from zhongcao.core import ZhongcaoError
+
+log = logging.getLogger("zhongcao.api")
 
 PROBLEM = "application/problem+json"
 
@@ -38,6 +41,11 @@ def install(app: FastAPI) -> None:
         field = _field(tuple(first.get("loc", ())))
         allowed = first.get("ctx", {}).get("expected") or first.get("msg")
         return problem(422, "invalid_request", f"{field}: {first.get('msg')}", field=field, allowed=str(allowed))
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal_error", "the server failed; the request changed nothing")
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

@@ -3,11 +3,12 @@
 from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
 from zhongcao.core.config import Settings, get_settings
 from zhongcao.core.db import Base, BigId, Database, UTCDateTime
-from zhongcao.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
+from zhongcao.core.errors import CODES, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
 from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen, yuan_to_fen
 from zhongcao.core.runtime import Runtime
 
 __all__ = [
+    "CODES",
     "MAX_FEN",
     "Base",
     "BigId",

@@ -4,9 +4,70 @@ from __future__ import annotations
 
 from typing import Any
 
+CODES: dict[str, str] = {
+    # request shape and identity
+    "invalid_request": "the body, query or path does not have the required shape",
+    "route_not_found": "no such endpoint",
+    "method_not_allowed": "the endpoint does not take this HTTP method",
+    "http_error": "another HTTP-level refusal from the web framework",
+    "internal_error": "the server failed; nothing was changed",
+    "unauthenticated": "no bearer token was sent",
+    "invalid_api_key": "the bearer token is unknown or revoked",
+    "forbidden": "the actor can see the resource but lacks the capability",
+    "operator_only": "only the platform operator may do this",
+    "sub_account_only": "only the invited sub-account answers an invitation",
+    "kos_account_only": "only the invited person answers a KOS binding",
+    # not found (or not visible: the same answer, so nothing leaks)
+    "account_not_found": "no such account is visible to the actor",
+    "authorization_not_found": "no such KOB authorization is visible to the actor",
+    "kos_binding_not_found": "no such KOS binding is visible to the actor",
+    "agency_grant_not_found": "no such agency grant is visible to the actor",
+    "api_key_not_found": "no such API key is visible to the actor",
+    "member_not_found": "no such member in this account",
+    "lease_not_found": "no such budget lease is visible to the actor",
+    "pool_not_found": "no such budget pool is visible to the actor",
+    "pool_member_not_found": "the store is not a member of the pool",
+    # field values
+    "invalid_name": "a name must be 1 to 200 characters",
+    "invalid_kind": "not an account kind",
+    "invalid_role": "not a member role",
+    "invalid_decision": "a certification decision is approve or reject",
+    "invalid_amount": "money is a positive integer number of fen within range",
+    "invalid_ttl": "a lease lives 1 second to 1 day",
+    "invalid_idempotency_key": "an idempotency key is 1 to 200 characters",
+    "idempotency_key_required": "this action records a payment and needs an idempotency key",
+    "invalid_scopes": "agency scopes are read, operate and finance",
+    "invalid_agency": "the grantee is not an agency account",
+    "invalid_parent_kind": "this kind of account cannot hold sub-accounts, KOS or pools",
+    "invalid_sub_account_kind": "this kind of account cannot be a KOB sub-account",
+    "invalid_kos_kind": "this kind of account cannot be a KOS account",
+    "duplicate_lease": "a batch names the same lease twice",
+    # state conflicts
+    "certification_not_requestable": "certification can be requested only when uncertified or rejected",
+    "certification_already_decided": "the account's certification is already decided",
+    "not_certified": "KOB needs both sides certified",
+    "sub_account_already_authorized": "the sub-account already has an active brand",
+    "authorization_pending": "an invitation between these accounts is already pending",
+    "authorization_not_pending": "the authorization is no longer pending",
+    "authorization_not_active": "the authorization is not active",
+    "kob_cycle": "the sub-account is above the inviting account",
+    "kob_too_deep": "the KOB chain would exceed its level limit",
+    "kos_limit_reached": "the account has bound its maximum of KOS accounts",
+    "kos_already_bound": "the person is already bound or invited",
+    "kos_binding_not_pending": "the KOS binding is no longer pending",
+    "not_authorized_sub_account": "the account is not an actively authorized sub-account",
+    "insufficient_funds": "not enough available (or reclaimable, or refundable) money",
+    "idempotency_key_reused": "the idempotency key was used for a different request",
+    "budget_cap_reached": "a daily cap has no room left today",
+    "spent_decreased": "a lease commit carries a cumulative spend below the last one",
+    "lease_overspent": "a lease commit exceeds the lease's amount",
+    "lease_closed": "the lease is settled",
+    "lease_expired": "the lease expired and its settle grace is over",
+}
+
 
 class ZhongcaoError(Exception):
-    """A refused action. ``code`` is stable: clients switch on it, so never rename one."""
+    """A refused action. ``code`` is stable and listed in ``CODES``: clients switch on it."""
 
     status = 400
 
@@ -19,6 +80,8 @@ class ZhongcaoError(Exception):
         allowed: Any = None,
         status: int | None = None,
     ) -> None:
+        if code not in CODES:
+            raise ValueError(f"error code {code!r} is not in the catalogue (zhongcao.core.errors.CODES)")
         super().__init__(detail)
         self.code = code
         self.detail = detail

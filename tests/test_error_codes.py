@@ -1,0 +1,273 @@
+"""Every error code in the catalogue, provoked over HTTP: the right status, a problem body with the code,
+the field and what is allowed, and no change to any state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from conftest import ADMIN_TOKEN, OP, Kob, authorize, certified
+from zhongcao import accounts, billing
+from zhongcao.accounts import Actor
+from zhongcao.api import create_app
+from zhongcao.core import CODES, Runtime
+
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# Fallbacks for failures no request can reach on purpose: framework refusals other than 404/405.
+UNREACHABLE = {"http_error": "Starlette raises no other HTTPException for the routes we define"}
+
+
+@dataclass
+class Ctx:
+    client: TestClient
+    rt: Runtime
+    k: Kob
+    keys: dict[int, dict[str, str]]
+
+    def key(self, account_id: int) -> dict[str, str]:
+        if account_id not in self.keys:
+            key = accounts.do_create_api_key(self.rt, account_id, actor=OP).key
+            self.keys[account_id] = {"Authorization": f"Bearer {key}"}
+        return self.keys[account_id]
+
+    def fingerprint(self) -> tuple[object, ...]:
+        from zhongcao.accounts.models import Account, ApiKey, AuditEntry, Authorization, KosBinding, Member
+        from zhongcao.billing.models import CapUsage, Entry, Lease, Pool, PoolMember, Wallet
+
+        with self.rt.db.read() as s:
+            counts = tuple(s.scalar(select(func.count()).select_from(m)) for m in (
+                Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember))
+            wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen,
+                                             Wallet.delegated_fen).order_by(Wallet.id)).all())
+            caps = tuple(s.execute(select(CapUsage.scope, CapUsage.used_fen).order_by(CapUsage.scope)).all())
+            links = tuple(s.execute(select(Authorization.id, Authorization.status).order_by(Authorization.id)).all())
+            certs = tuple(s.execute(select(Account.id, Account.certification).order_by(Account.id)).all())
+            leases = tuple(s.execute(select(Lease.id, Lease.spent_fen, Lease.state).order_by(Lease.id)).all())
+        return counts, wallets, caps, links, certs, leases
+
+    def refused(self, method: str, url: str, json: object = None,
+                headers: dict[str, str] | None = None) -> httpx.Response:
+        before = self.fingerprint()
+        r = self.client.request(method, url, json=json, headers=OPERATOR if headers is None else headers)
+        assert self.fingerprint() == before, f"{method} {url} was refused but changed state"
+        return r
+
+
+def _lease(c: Ctx, amount: int = 1_000, spent: int = 0) -> int:
+    lease = billing.do_reserve(c.rt, c.k.stores[0], amount, 30, actor=OP)
+    if spent:
+        billing.do_commit(c.rt, [billing.LeaseCommit(lease.id, spent)], actor=OP)
+    return lease.id
+
+
+def _pool(c: Ctx) -> int:
+    pool = billing.do_create_pool(c.rt, c.k.brand, "pool", actor=OP)
+    billing.do_fund_pool(c.rt, pool.id, 10_000, actor=OP)
+    billing.do_set_pool_member(c.rt, pool.id, c.k.stores[0], 1_000, actor=OP)
+    return pool.id
+
+
+def _distributor_chain(c: Ctx) -> int:
+    """brand → distributor → d2 → d3: the fourth level, which can hold no one."""
+    d2, d3 = certified(c.rt, "distributor", "D2"), certified(c.rt, "distributor", "D3")
+    authorize(c.rt, c.k.distributor, d2)
+    authorize(c.rt, d2, d3)
+    return d3
+
+
+def _cycle(c: Ctx) -> httpx.Response:
+    top, below = certified(c.rt, "distributor", "X"), certified(c.rt, "distributor", "Y")
+    authorize(c.rt, top, below)
+    return c.refused("POST", f"/v1/accounts/{below}/authorizations", {"sub_account_id": top})
+
+
+def _kos(c: Ctx, answer: str | None = None) -> int:
+    binding = accounts.do_bind_kos(c.rt, c.k.brand, c.k.creator, actor=OP)
+    if answer:
+        accounts.do_answer_kos(c.rt, binding.id, answer == "accept", actor=OP)
+    return binding.id
+
+
+def _crash(c: Ctx) -> httpx.Response:
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(billing, "get_wallet", boom)
+    try:
+        with TestClient(c.client.app, raise_server_exceptions=False) as crashing:
+            before = c.fingerprint()
+            r = crashing.get(f"/v1/accounts/{c.k.brand}/wallet", headers=OPERATOR)
+            assert c.fingerprint() == before
+            return r
+    finally:
+        mp.undo()
+
+
+def _analyst(c: Ctx) -> dict[str, str]:
+    member = accounts.do_add_member(c.rt, c.k.brand, "analyst", "analyst", actor=OP)
+    key = accounts.do_create_api_key(c.rt, c.k.brand, member_id=member.id, actor=OP).key
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _expired(c: Ctx) -> httpx.Response:
+    lease = _lease(c)
+    c.rt.clock.advance(timedelta(seconds=30 + c.rt.settings.lease_settle_grace_seconds))
+    return c.refused("POST", f"/v1/leases/{lease}/commit", {"spent_fen": 10})
+
+
+def _revoked(c: Ctx) -> int:
+    auth = next(a for a in accounts.list_authorizations(c.rt, c.k.stores[2], actor=OP) if a.status == "active")
+    billing.do_revoke_authorization(c.rt, auth.id, actor=OP)
+    return auth.id
+
+
+def _pending(c: Ctx) -> tuple[int, int]:
+    free = certified(c.rt, "store", "free")
+    return accounts.do_invite(c.rt, c.k.brand, free, actor=OP).id, free
+
+
+def _kos_limit(c: Ctx) -> httpx.Response:
+    c.rt.settings.kos_limit = 0
+    return c.refused("POST", f"/v1/accounts/{c.k.brand}/kos", {"account_id": c.k.creator})
+
+
+def _closed(c: Ctx) -> httpx.Response:
+    lease = _lease(c)
+    billing.do_release(c.rt, lease, actor=OP)
+    return c.refused("POST", f"/v1/leases/{lease}/commit", {"spent_fen": 5})
+
+
+def _duplicate(c: Ctx) -> httpx.Response:
+    lease = _lease(c)
+    return c.refused("POST", "/v1/leases/commits", {"commits": [{"lease_id": lease, "spent_fen": 1},
+                                                                {"lease_id": lease, "spent_fen": 2}]})
+
+
+def _kos_taken(c: Ctx) -> httpx.Response:
+    _kos(c)
+    return c.refused("POST", f"/v1/accounts/{c.k.other_brand}/kos", {"account_id": c.k.creator})
+
+
+S = Callable[[Ctx], httpx.Response]
+SCENARIOS: dict[str, tuple[int, S]] = {
+    "invalid_request": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/top-ups",
+                                                 {"amount_fen": "1", "idempotency_key": "k"})),
+    "route_not_found": (404, lambda c: c.refused("GET", "/v1/nowhere")),
+    "method_not_allowed": (405, lambda c: c.refused("DELETE", f"/v1/accounts/{c.k.brand}/wallet")),
+    "internal_error": (500, _crash),
+    "unauthenticated": (401, lambda c: c.refused("GET", f"/v1/accounts/{c.k.brand}/wallet", headers={})),
+    "invalid_api_key": (401, lambda c: c.refused("GET", f"/v1/accounts/{c.k.brand}/wallet",
+                                                 headers={"Authorization": "Bearer zc_nope"})),
+    "forbidden": (403, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/allocations",
+                                           {"to_account_id": c.k.stores[0], "amount_fen": 1}, _analyst(c))),
+    "operator_only": (403, lambda c: c.refused("POST", "/v1/accounts", {"kind": "brand", "name": "b"},
+                                               c.key(c.k.brand))),
+    "sub_account_only": (403, lambda c: c.refused("POST", f"/v1/authorizations/{_pending(c)[0]}/confirm",
+                                                  headers=c.key(c.k.brand))),
+    "kos_account_only": (403, lambda c: c.refused("POST", f"/v1/kos-bindings/{_kos(c)}/confirm",
+                                                  headers=c.key(c.k.brand))),
+    "account_not_found": (404, lambda c: c.refused("GET", "/v1/accounts/999999")),
+    "authorization_not_found": (404, lambda c: c.refused("GET", "/v1/authorizations/999999")),
+    "kos_binding_not_found": (404, lambda c: c.refused("POST", "/v1/kos-bindings/999999/confirm")),
+    "agency_grant_not_found": (404, lambda c: c.refused("POST", "/v1/agency-grants/999999/revoke")),
+    "api_key_not_found": (404, lambda c: c.refused("POST", "/v1/api-keys/999999/revoke")),
+    "member_not_found": (404, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/api-keys", {"member_id": 99999})),
+    "lease_not_found": (404, lambda c: c.refused("GET", "/v1/leases/999999")),
+    "pool_not_found": (404, lambda c: c.refused("GET", "/v1/pools/999999")),
+    "pool_member_not_found": (404, lambda c: c.refused("DELETE", f"/v1/pools/{_pool(c)}/members/{c.k.stores[1]}")),
+    "invalid_name": (422, lambda c: c.refused("POST", "/v1/accounts", {"kind": "brand", "name": "   "})),
+    "invalid_kind": (422, lambda c: c.refused("POST", "/v1/accounts", {"kind": "shop", "name": "s"})),
+    "invalid_role": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/members",
+                                              {"name": "n", "role": "boss"})),
+    "invalid_decision": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/certification",
+                                                  {"decision": "maybe"})),
+    "invalid_amount": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/allocations",
+                                                {"to_account_id": c.k.stores[0], "amount_fen": 0})),
+    "invalid_ttl": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.stores[0]}/wallet/leases",
+                                             {"amount_fen": 1, "ttl_seconds": 0})),
+    "invalid_idempotency_key": (422, lambda c: c.refused(
+        "POST", f"/v1/accounts/{c.k.brand}/wallet/allocations",
+        {"to_account_id": c.k.stores[0], "amount_fen": 1, "idempotency_key": "x" * 201})),
+    "idempotency_key_required": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/top-ups",
+                                                          {"amount_fen": 1, "idempotency_key": ""})),
+    "invalid_scopes": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/agency-grants",
+                                                {"agency_id": c.k.agency, "scopes": ["manage"]})),
+    "invalid_agency": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/agency-grants",
+                                                {"agency_id": c.k.stores[0], "scopes": ["read"]})),
+    "invalid_parent_kind": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.stores[0]}/authorizations",
+                                                     {"sub_account_id": c.k.stores[1]})),
+    "invalid_sub_account_kind": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/authorizations",
+                                                          {"sub_account_id": c.k.creator})),
+    "invalid_kos_kind": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/kos",
+                                                  {"account_id": c.k.stores[0]})),
+    "duplicate_lease": (422, _duplicate),
+    "certification_not_requestable": (409, lambda c: c.refused(
+        "POST", f"/v1/accounts/{c.k.stores[0]}/certification/request", headers=c.key(c.k.stores[0]))),
+    "certification_already_decided": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.stores[0]}/certification",
+                                                               {"decision": "reject"})),
+    "not_certified": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/authorizations", {
+        "sub_account_id": accounts.do_create_account(c.rt, "store", "uncertified", actor=OP).id})),
+    "sub_account_already_authorized": (409, lambda c: c.refused(
+        "POST", f"/v1/accounts/{c.k.other_brand}/authorizations", {"sub_account_id": c.k.stores[0]})),
+    "authorization_pending": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/authorizations",
+                                                       {"sub_account_id": _pending(c)[1]})),
+    "authorization_not_pending": (409, lambda c: c.refused("POST", f"/v1/authorizations/{_revoked(c)}/confirm")),
+    "authorization_not_active": (409, lambda c: c.refused("POST", f"/v1/authorizations/{_revoked(c)}/revoke")),
+    "kob_cycle": (409, _cycle),
+    "kob_too_deep": (409, lambda c: c.refused("POST", f"/v1/accounts/{_distributor_chain(c)}/authorizations",
+                                              {"sub_account_id": certified(c.rt, "store", "deep")})),
+    "kos_limit_reached": (409, _kos_limit),
+    "kos_already_bound": (409, _kos_taken),
+    "kos_binding_not_pending": (409, lambda c: c.refused("POST", f"/v1/kos-bindings/{_kos(c, 'decline')}/confirm")),
+    "not_authorized_sub_account": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/allocations",
+                                                            {"to_account_id": c.k.other_store, "amount_fen": 1})),
+    "insufficient_funds": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/allocations",
+                                                    {"to_account_id": c.k.stores[0], "amount_fen": 10**9})),
+    "idempotency_key_reused": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/top-ups",
+                                                        {"amount_fen": 2, "idempotency_key": "seed"})),
+    "budget_cap_reached": (409, lambda c: c.refused("POST", f"/v1/pools/{_pool(c)}/leases",
+                                                    {"store_id": c.k.stores[0], "amount_fen": 1_001})),
+    "spent_decreased": (409, lambda c: c.refused("POST", f"/v1/leases/{_lease(c, spent=500)}/commit",
+                                                 {"spent_fen": 400})),
+    "lease_overspent": (409, lambda c: c.refused("POST", f"/v1/leases/{_lease(c)}/commit", {"spent_fen": 1_001})),
+    "lease_closed": (409, _closed),
+    "lease_expired": (409, _expired),
+}
+
+
+@pytest.fixture
+def ctx(rt: Runtime, kob: Kob) -> Iterator[Ctx]:
+    billing.do_top_up(rt, kob.brand, 1_000_000, idempotency_key="seed", actor=OP)
+    billing.do_allocate(rt, kob.brand, kob.stores[0], 100_000, actor=Actor.of_account(kob.brand))
+    with TestClient(create_app(rt, sweep_leases=False)) as client:
+        yield Ctx(client, rt, kob, {})
+
+
+def test_every_catalogued_code_has_a_scenario() -> None:
+    assert set(SCENARIOS) | set(UNREACHABLE) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(SCENARIOS))
+def test_error_code(ctx: Ctx, code: str) -> None:
+    status, scenario = SCENARIOS[code]
+    r = scenario(ctx)
+    body = r.json()
+    assert (r.status_code, body["code"], body["status"]) == (status, code, status), body
+    assert r.headers["content-type"] == "application/problem+json"
+    assert body["type"].endswith(code)
+    assert body["detail"]
+    if status in (409, 422):
+        assert body["field"], body
+        assert body.get("allowed") is not None or code in {"sub_account_already_authorized", "kob_cycle",
+                                                           "authorization_pending", "kos_already_bound"}, body
+
+
+def test_the_catalogue_is_served(ctx: Ctx) -> None:
+    assert ctx.client.get("/v1/problems").json() == CODES
