@@ -135,33 +135,103 @@ def test_member_key_acts_with_its_role(client: TestClient, rt: Runtime, kob: Kob
 # --- the permission matrix -------------------------------------------------------------------------
 
 ACTORS = ["brand", "store", "sibling", "agency", "creator", "operator"]
-# Each row: method, path template, body template, then the expected status for each actor above.
+
+
+def _lease(rt: Runtime, k: Kob) -> dict[str, int]:
+    return {"lease": billing.do_reserve(rt, k.stores[0], 100, 60, actor=OP).id}
+
+
+def _pool(rt: Runtime, k: Kob) -> dict[str, int]:
+    pool = billing.do_create_pool(rt, k.brand, "pool", actor=OP)
+    billing.do_fund_pool(rt, pool.id, 10_000, actor=OP)
+    billing.do_set_pool_member(rt, pool.id, k.stores[0], 1_000, actor=OP)
+    return {"pool": pool.id}
+
+
+def _pending(rt: Runtime, k: Kob) -> dict[str, int]:
+    free = certified(rt, "store", "空闲门店 Free store")
+    return {"auth": accounts.do_invite(rt, k.brand, free, actor=OP).id, "free_store": free}
+
+
+def _active(rt: Runtime, k: Kob) -> dict[str, int]:
+    ids = _pending(rt, k)
+    accounts.do_confirm(rt, ids["auth"], actor=OP)
+    return ids
+
+
+def _person(rt: Runtime, k: Kob) -> dict[str, int]:
+    return {"person": certified(rt, "creator", "员工 KOS")}
+
+
+def _binding(rt: Runtime, k: Kob) -> dict[str, int]:
+    return {"binding": accounts.do_bind_kos(rt, k.brand, _person(rt, k)["person"], actor=OP).id}
+
+
+def _grant(rt: Runtime, k: Kob) -> dict[str, int]:
+    return {"grant": accounts.do_grant_agency(rt, k.brand, k.agency, ["read"], actor=OP).id}
+
+
+def _key(rt: Runtime, k: Kob) -> dict[str, int]:
+    return {"key_id": accounts.do_create_api_key(rt, k.stores[0], actor=OP).view.id}
+
+
+READ_STORE = [200, 200, 404, 200, 404, 200]        # the store's own data
+READ_BRAND = [200, 404, 404, 200, 404, 200]        # the brand's data: never its stores'
+MANAGE_STORE = [201, 201, 404, 403, 404, 201]      # the agency holds read and operate, not manage
+FINANCE_BRAND = [201, 404, 404, 403, 404, 201]
+OPERATOR_ONLY = [403, 403, 403, 403, 403, 201]
+# Each row: method, path, body, expected status per actor above, and what to create before each attempt.
 MATRIX = [
-    ("GET", "/v1/accounts/{store}", None, [200, 200, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{store}/wallet", None, [200, 200, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{store}/ledger", None, [200, 200, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{store}/audit", None, [200, 200, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{store}/members", None, [200, 200, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{brand}/sub-accounts", None, [200, 404, 404, 200, 404, 200]),
-    ("GET", "/v1/accounts/{brand}/wallet", None, [200, 404, 404, 200, 404, 200]),
-    ("POST", "/v1/accounts/{brand}/wallet/allocations", {"to_account_id": "{store}", "amount_fen": 100},
-     [201, 404, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{brand}/wallet/reclaims", {"from_account_id": "{store}", "amount_fen": 100},
-     [201, 404, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{store}/wallet/top-ups", {"amount_fen": 100, "idempotency_key": "m"},
-     [403, 403, 403, 403, 403, 201]),
-    ("POST", "/v1/accounts/{store}/wallet/refunds", {"amount_fen": 1}, [403, 403, 403, 403, 403, 409]),
-    ("POST", "/v1/accounts/{store}/wallet/leases", {"amount_fen": 100, "ttl_seconds": 30},
-     [201, 201, 404, 201, 404, 201]),
-    ("POST", "/v1/accounts", {"kind": "store", "name": "x"}, [403, 403, 403, 403, 403, 201]),
-    ("POST", "/v1/accounts/{store}/certification", {"decision": "reject"}, [403, 403, 403, 403, 403, 409]),
+    ("GET", "/v1/accounts/{store}", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/wallet", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/ledger", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/audit", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/members", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/authorizations", None, READ_STORE, None),
+    ("GET", "/v1/accounts/{store}/api-keys", None, [200, 200, 404, 403, 404, 200], None),
+    ("GET", "/v1/accounts/{brand}/sub-accounts", None, READ_BRAND, None),
+    ("GET", "/v1/accounts/{brand}/wallet", None, READ_BRAND, None),
+    ("GET", "/v1/accounts/{brand}/kos", None, READ_BRAND, None),
+    ("GET", "/v1/accounts/{brand}/agency-grants", None, READ_BRAND, None),
+    ("GET", "/v1/accounts/{brand}/pools", None, READ_BRAND, None),
+    ("POST", "/v1/accounts", {"kind": "store", "name": "x"}, OPERATOR_ONLY, None),
+    ("POST", "/v1/accounts/{store}/certification", {"decision": "reject"}, [403, 403, 403, 403, 403, 409], None),
+    ("POST", "/v1/accounts/{store}/certification/request", None, [409, 409, 404, 403, 404, 409], None),
+    ("POST", "/v1/accounts/{store}/api-keys", {}, MANAGE_STORE, None),
+    ("POST", "/v1/api-keys/{key_id}/revoke", None, [200, 200, 404, 403, 404, 200], _key),
+    ("POST", "/v1/accounts/{store}/members", {"name": "m", "role": "analyst"}, MANAGE_STORE, None),
     ("POST", "/v1/accounts/{brand}/authorizations", {"sub_account_id": "{free_store}"},
-     [201, 404, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{store}/api-keys", {}, [201, 201, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{store}/members", {"name": "m", "role": "analyst"}, [201, 201, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{brand}/pools", {"name": "p"}, [201, 404, 404, 403, 404, 201]),
-    ("POST", "/v1/accounts/{brand}/agency-grants", {"agency_id": "{agency}", "scopes": ["read"]},
-     [201, 404, 404, 403, 404, 201]),
+     [201, 404, 404, 403, 404, 201], lambda rt, k: {"free_store": certified(rt, "store", "空闲 Free")}),
+    ("GET", "/v1/authorizations/{auth}", None, READ_BRAND, _pending),
+    ("POST", "/v1/authorizations/{auth}/confirm", None, [403, 404, 404, 403, 404, 200], _pending),
+    ("POST", "/v1/authorizations/{auth}/decline", None, [403, 404, 404, 403, 404, 200], _pending),
+    ("POST", "/v1/authorizations/{auth}/revoke", None, [200, 404, 404, 403, 404, 200], _active),
+    ("POST", "/v1/accounts/{brand}/kos", {"account_id": "{person}"}, FINANCE_BRAND, _person),
+    ("POST", "/v1/kos-bindings/{binding}/confirm", None, [403, 404, 404, 404, 404, 200], _binding),
+    ("POST", "/v1/kos-bindings/{binding}/decline", None, [403, 404, 404, 404, 404, 200], _binding),
+    ("POST", "/v1/accounts/{brand}/agency-grants", {"agency_id": "{agency}", "scopes": ["read"]}, FINANCE_BRAND, None),
+    ("POST", "/v1/agency-grants/{grant}/revoke", None, [200, 404, 404, 403, 404, 200], _grant),
+    ("POST", "/v1/accounts/{brand}/wallet/allocations", {"to_account_id": "{store}", "amount_fen": 100},
+     FINANCE_BRAND, None),
+    ("POST", "/v1/accounts/{brand}/wallet/reclaims", {"from_account_id": "{store}", "amount_fen": 100},
+     FINANCE_BRAND, None),
+    ("POST", "/v1/accounts/{store}/wallet/top-ups", {"amount_fen": 100, "idempotency_key": "m"}, OPERATOR_ONLY, None),
+    ("POST", "/v1/accounts/{store}/wallet/refunds", {"amount_fen": 1}, [403, 403, 403, 403, 403, 409], None),
+    ("POST", "/v1/accounts/{store}/wallet/leases", {"amount_fen": 100, "ttl_seconds": 30},
+     [201, 201, 404, 201, 404, 201], None),
+    ("GET", "/v1/leases/{lease}", None, READ_STORE, _lease),
+    ("POST", "/v1/leases/{lease}/commit", {"spent_fen": 10}, READ_STORE, _lease),
+    ("POST", "/v1/leases/commits", {"commits": [{"lease_id": "{lease}", "spent_fen": 10}]}, READ_STORE, _lease),
+    ("POST", "/v1/leases/{lease}/release", {"spent_fen": 10}, READ_STORE, _lease),
+    ("POST", "/v1/accounts/{brand}/pools", {"name": "p"}, FINANCE_BRAND, None),
+    ("GET", "/v1/pools/{pool}", None, READ_BRAND, _pool),
+    ("PUT", "/v1/pools/{pool}/members", {"store_id": "{store}", "daily_cap_fen": 500},
+     [200, 404, 404, 403, 404, 200], _pool),
+    ("DELETE", "/v1/pools/{pool}/members/{store}", None, [200, 404, 404, 403, 404, 200], _pool),
+    ("POST", "/v1/pools/{pool}/fundings", {"amount_fen": 100}, FINANCE_BRAND, _pool),
+    ("POST", "/v1/pools/{pool}/drains", {"amount_fen": 100}, FINANCE_BRAND, _pool),
+    ("POST", "/v1/pools/{pool}/leases", {"store_id": "{store}", "amount_fen": 100},
+     [201, 201, 404, 201, 404, 201], _pool),
 ]
 
 
@@ -170,40 +240,57 @@ def _fill(value: object, ids: dict[str, int]) -> object:
         return ids[value[1:-1]]
     if isinstance(value, dict):
         return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     return value
 
 
-def _fingerprint(rt: Runtime) -> tuple[int, ...]:
-    from zhongcao.accounts.models import Account, AuditEntry, Authorization
-    from zhongcao.billing.models import Entry, Lease, Pool
+def _fingerprint(rt: Runtime) -> tuple[object, ...]:
+    from zhongcao.accounts.models import Account, AuditEntry, Authorization, KosBinding
+    from zhongcao.billing.models import Entry, Lease, Pool, PoolMember, Wallet
 
     with rt.db.read() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) or 0
-                     for m in (AuditEntry, Account, Authorization, Entry, Lease, Pool))
+        counts = tuple(s.scalar(select(func.count()).select_from(m)) or 0
+                       for m in (AuditEntry, Account, Authorization, KosBinding, Entry, Lease, Pool, PoolMember))
+        wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen)).all())
+    return counts, wallets
 
 
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_the_matrix_covers_every_authenticated_endpoint(client: TestClient) -> None:
+    routes = {(m, p) for p, ops in client.get("/openapi.json").json()["paths"].items() for m in ops}
+    covered = {(m.lower(), p.replace("{store}", "{account_id}")) for m, p, *_ in MATRIX}
+    public = {("get", "/v1/health"), ("get", "/v1/problems")}
+
+    def shape(path: str) -> str:
+        import re
+
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    assert {(m, shape(p)) for m, p in routes} - public == {(m, shape(p)) for m, p in covered}
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected", "make"), MATRIX,
+                         ids=[f"{m} {p}" for m, p, *_ in MATRIX])
 def test_permission_matrix(rt: Runtime, client: TestClient, kob: Kob, method: str, path: str, body: object,
-                           expected: list[int]) -> None:
-    billing.do_top_up(rt, kob.brand, 10_000, idempotency_key="seed", actor=OP)
-    billing.do_allocate(rt, kob.brand, kob.stores[0], 5_000, actor=kob.actor(kob.brand))
+                           expected: list[int], make) -> None:  # type: ignore[no-untyped-def]
+    billing.do_top_up(rt, kob.brand, 1_000_000, idempotency_key="seed", actor=OP)
+    billing.do_allocate(rt, kob.brand, kob.stores[0], 50_000, actor=kob.actor(kob.brand))
     accounts.do_grant_agency(rt, kob.brand, kob.agency, ["read", "operate"], actor=kob.actor(kob.brand))
-    free_store = certified(rt, "store", "空闲门店 Free store")
-    ids = {"brand": kob.brand, "store": kob.stores[0], "agency": kob.agency, "free_store": free_store}
+    base = {"brand": kob.brand, "store": kob.stores[0], "agency": kob.agency}
     headers = {
         "brand": key_for(rt, kob.brand), "store": key_for(rt, kob.stores[0]), "sibling": key_for(rt, kob.stores[1]),
         "agency": key_for(rt, kob.agency), "creator": key_for(rt, kob.creator), "operator": OPERATOR,
     }
-    url = path.format(**ids)
     got = []
     for who in ACTORS:
+        ids = base | (make(rt, kob) if make else {})
         before = _fingerprint(rt)
-        r = client.request(method, url, json=_fill(body, ids), headers=headers[who])
+        r = client.request(method, path.format(**ids), json=_fill(body, ids), headers=headers[who])
         got.append(r.status_code)
         if r.status_code >= 400:
             assert r.json()["code"], r.text
             assert _fingerprint(rt) == before, f"{who}: a refused request changed state"
-        elif method == "POST" and "authorizations" in url:
+        elif method == "POST" and path.endswith("/authorizations"):
             billing.do_revoke_authorization(rt, r.json()["id"], actor=OP)  # let the next actor invite again
     assert dict(zip(ACTORS, got, strict=True)) == dict(zip(ACTORS, expected, strict=True))
     assert_books(rt)
