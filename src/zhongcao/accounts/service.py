@@ -42,6 +42,8 @@ E = TypeVar("E", bound=enum.StrEnum)
 
 def parse_enum(enum_type: type[E], value: object, field: str) -> E:
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return enum_type(value)
     except ValueError:
         allowed = [e.value for e in enum_type]
