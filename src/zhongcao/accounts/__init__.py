@@ -30,7 +30,7 @@ from zhongcao.accounts.kob import (
     revoke_authorization,
 )
 from zhongcao.accounts.models import AccountKind, Certification, LinkStatus, Role
-from zhongcao.accounts.permissions import Actor, Capability, ancestors, require, require_platform
+from zhongcao.accounts.permissions import Actor, Capability, ancestors, require, require_owner, require_platform
 from zhongcao.accounts.service import (
     AccountView,
     MemberView,
@@ -87,6 +87,7 @@ __all__ = [
     "read_audit",
     "record_audit",
     "require",
+    "require_owner",
     "require_platform",
     "revoke_authorization",
 ]

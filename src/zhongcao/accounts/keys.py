@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from zhongcao.accounts.audit import record_audit
 from zhongcao.accounts.models import ApiKey, Member, Role
-from zhongcao.accounts.permissions import Actor, Capability, require, require_platform
+from zhongcao.accounts.permissions import Actor, Capability, require, require_owner, require_platform
 from zhongcao.core import NotFound, Runtime, Unauthenticated
 
 KEY_PREFIX = "zc_"
@@ -88,10 +88,7 @@ def do_revoke_api_key(rt: Runtime, key_id: int, *, actor: Actor) -> ApiKeyView:
         if row is None or (row.account_id is None and not actor.is_platform):
             raise NotFound("api_key", key_id)
         if row.account_id is not None:
-            try:
-                require(s, actor, row.account_id, Capability.MANAGE)
-            except NotFound:
-                raise NotFound("api_key", key_id) from None
+            require_owner(s, actor, row.account_id, Capability.MANAGE, "api_key", key_id)
         if row.revoked_at is None:
             row.revoked_at = rt.now()
             record_audit(s, rt, actor, account_id=row.account_id, action="api_key.revoke",

@@ -31,6 +31,7 @@ from zhongcao.accounts.permissions import (
     ancestors,
     descendants,
     require,
+    require_owner,
 )
 from zhongcao.core import Conflict, Forbidden, Invalid, NotFound, Runtime
 
@@ -326,10 +327,7 @@ def do_revoke_agency_grant(rt: Runtime, grant_id: int, *, actor: Actor) -> Agenc
         row = s.get(AgencyGrant, grant_id)
         if row is None:
             raise NotFound("agency_grant", grant_id)
-        try:
-            require(s, actor, row.brand_id, Capability.MANAGE)
-        except NotFound:
-            raise NotFound("agency_grant", grant_id) from None
+        require_owner(s, actor, row.brand_id, Capability.MANAGE, "agency_grant", grant_id)
         if row.active:
             row.active = False
             record_audit(s, rt, actor, account_id=row.brand_id, action="agency.revoke",

@@ -146,6 +146,16 @@ def require(session: Session, actor: Actor, account_id: int, capability: Capabil
     return account
 
 
+def require_owner(session: Session, actor: Actor, owner_id: int, capability: Capability, what: str,
+                  ident: object) -> Account:
+    """``require`` for a resource owned by an account: when the owner is invisible to the actor, the
+    answer is that the *resource* does not exist, exactly as for an unknown id."""
+    try:
+        return require(session, actor, owner_id, capability)
+    except NotFound:
+        raise NotFound(what, ident) from None
+
+
 def require_platform(actor: Actor, action: str) -> None:
     if not actor.is_platform:
         raise Forbidden("operator_only", f"only the platform operator may {action}", field="actor",

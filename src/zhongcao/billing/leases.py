@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, record_audit, require
+from zhongcao.accounts import Actor, Capability, record_audit, require, require_owner
 from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
@@ -129,8 +129,8 @@ def _lock_leases(rt: Runtime, s: Session, ids: Iterable[int]) -> dict[int, Lease
 
 
 def _check_spenders(s: Session, actor: Actor, leases: Iterable[Lease]) -> None:
-    for account_id in sorted({lease.account_id for lease in leases}):
-        require(s, actor, account_id, Capability.OPERATE)
+    for lease in sorted(leases, key=lambda item: item.id):
+        require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease.id)
 
 
 def _spend(rt: Runtime, s: Session, deltas: dict[int, int], wallets: dict[int, Wallet], *, actor: Actor,
@@ -233,10 +233,7 @@ def do_release(rt: Runtime, lease_id: int, *, actor: Actor, spent_fen: int | Non
         if lease_id not in leases:
             raise NotFound("lease", lease_id)
         lease = leases[lease_id]
-        try:
-            _check_spenders(s, actor, [lease])
-        except NotFound:
-            raise NotFound("lease", lease_id) from None
+        require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease_id)
         if spent_fen is not None:
             do_commit(rt, [LeaseCommit(lease_id, spent_fen)], actor=actor)
             s.refresh(lease)
@@ -267,8 +264,5 @@ def get_lease(rt: Runtime, lease_id: int, *, actor: Actor) -> LeaseView:
         lease = s.get(Lease, lease_id)
         if lease is None:
             raise NotFound("lease", lease_id)
-        try:
-            require(s, actor, lease.account_id, Capability.READ)
-        except NotFound:
-            raise NotFound("lease", lease_id) from None
+        require_owner(s, actor, lease.account_id, Capability.READ, "lease", lease_id)
         return LeaseView.of(lease)

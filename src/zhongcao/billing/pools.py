@@ -22,6 +22,7 @@ from zhongcao.accounts import (
     get_account,
     record_audit,
     require,
+    require_owner,
 )
 from zhongcao.billing.leases import BudgetCap, LeaseView, reserve_in
 from zhongcao.billing.ledger import WalletView, account_wallet_id, idempotent, lock_wallets, post, request_hash
@@ -65,10 +66,7 @@ def _load(s: Session, actor: Actor, pool_id: int, capability: Capability) -> Poo
     pool = s.get(Pool, pool_id)
     if pool is None:
         raise NotFound("pool", pool_id)
-    try:
-        require(s, actor, pool.brand_id, capability)
-    except NotFound:
-        raise NotFound("pool", pool_id) from None
+    require_owner(s, actor, pool.brand_id, capability, "pool", pool_id)
     return pool
 
 
