@@ -74,3 +74,50 @@ def test_concurrent_money_operations_lose_nothing(rt: Runtime) -> None:
     assert all(w.reserved_fen <= w.balance_fen for w in store_wallets)
     assert sum(int(t["refused"]) for t in tallies) < THREADS * OPS  # the run did real work
     assert_books(rt)
+
+
+def test_pool_caps_hold_under_concurrent_draws(rt: Runtime) -> None:
+    """Threads race to reserve and spend from one pool: no store passes its daily cap, and the pool
+    never pays out more than it holds."""
+    brand = certified(rt, "brand", "B")
+    stores = [certified(rt, "store", f"S{i}") for i in range(4)]
+    for s in stores:
+        authorize(rt, brand, s)
+    billing.do_top_up(rt, brand, 100_000, idempotency_key="fund", actor=OP)
+    pool = billing.do_create_pool(rt, brand, "pool", actor=OP)
+    billing.do_fund_pool(rt, pool.id, 30_000, actor=OP)  # less than the caps add up to
+    caps = [5_000, 8_000, 12_000, 20_000]
+    for s, cap in zip(stores, caps, strict=True):
+        billing.do_set_pool_member(rt, pool.id, s, cap, actor=OP)
+    failures: list[BaseException] = []
+    refusals: set[str] = set()
+
+    def worker(t: int) -> None:
+        rng = np.random.default_rng(t)
+        try:
+            for _ in range(60):
+                i = int(rng.integers(len(stores)))
+                try:
+                    lease = billing.do_reserve_from_pool(rt, pool.id, stores[i], int(rng.integers(100, 3_000)), 600,
+                                                         actor=Actor.of_account(stores[i]))
+                except ZhongcaoError as exc:
+                    refusals.add(exc.code)
+                    continue
+                billing.do_commit(rt, [billing.LeaseCommit(lease.id, lease.amount_fen)], actor=OP)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+    assert refusals <= {"budget_cap_reached", "insufficient_funds"}
+    view = billing.get_pool(rt, pool.id, actor=OP)
+    used = {m.store_id: m.used_today_fen for m in view.members}
+    assert all(used[s] <= cap for s, cap in zip(stores, caps, strict=True)), used
+    assert view.wallet.balance_fen >= 0
+    assert view.wallet.balance_fen == 30_000 - sum(used.values())
+    assert "budget_cap_reached" in refusals  # the caps were really tested
+    assert_books(rt)

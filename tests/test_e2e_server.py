@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import PG_URL, make_db
+
 TOKEN = "e2e-operator-token"
 
 
@@ -23,11 +25,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[httpx.Client]:
+def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[httpx.Client]:
+    """The embedded default on SQLite; on PostgreSQL, the run's schema, emptied, through the URL."""
     port = free_port()
     env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path / "home"), "ZHONGCAO_ADMIN_TOKEN": TOKEN,
            "ZHONGCAO_LEASE_SWEEP_SECONDS": "0.2", "ZHONGCAO_LEASE_SETTLE_GRACE_SECONDS": "0"}
     env.pop("ZHONGCAO_DATABASE_URL", None)
+    if backend == "postgres":
+        make_db(backend, request, tmp_path).dispose()
+        env["ZHONGCAO_DATABASE_URL"] = f"{PG_URL}?options=-csearch_path%3D{request.getfixturevalue('pg_schema')}"
     proc = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -46,7 +52,7 @@ def server(tmp_path: Path) -> Iterator[httpx.Client]:
         client.close()
         proc.terminate()
         proc.wait(timeout=10)
-    assert (tmp_path / "home" / "state.db").exists()
+    assert (tmp_path / "home" / "state.db").exists() == (backend == "sqlite")
 
 
 def test_kob_funding_and_a_dead_process_lease_over_real_http(server: httpx.Client) -> None:

@@ -6,6 +6,7 @@ against it after every step; a refused operation must leave every wallet exactly
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from datetime import timedelta
@@ -27,7 +28,9 @@ _TEMPLATE: Path | None = None
 def template() -> Path:
     global _TEMPLATE
     if _TEMPLATE is None:
-        _TEMPLATE = Path(tempfile.mkdtemp()) / "template.db"
+        folder = tempfile.mkdtemp()
+        atexit.register(shutil.rmtree, folder, True)
+        _TEMPLATE = Path(folder) / "template.db"
         db = Database(f"sqlite:///{_TEMPLATE}")
         upgrade(db)
         db.dispose()

@@ -129,8 +129,12 @@ def _lock_leases(rt: Runtime, s: Session, ids: Iterable[int]) -> dict[int, Lease
 
 
 def _check_spenders(s: Session, actor: Actor, leases: Iterable[Lease]) -> None:
+    """One check per spending account, however many of its leases a batch carries."""
+    first: dict[int, int] = {}
     for lease in sorted(leases, key=lambda item: item.id):
-        require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease.id)
+        first.setdefault(lease.account_id, lease.id)
+    for account_id, lease_id in sorted(first.items()):
+        require_owner(s, actor, account_id, Capability.OPERATE, "lease", lease_id)
 
 
 def _spend(rt: Runtime, s: Session, deltas: dict[int, int], wallets: dict[int, Wallet], *, actor: Actor,
