@@ -139,6 +139,8 @@ def test_lease_lifecycle_commit_is_cumulative_and_replayable(rt: Runtime, funded
     assert wallet(rt, store).available_fen == 290_000
     assert billing.do_commit(rt, [billing.LeaseCommit(lease.id, 4_000)], actor=actor).committed_fen == 4_000
     assert billing.do_commit(rt, [billing.LeaseCommit(lease.id, 4_000)], actor=actor).committed_fen == 0
+    commits = [e for e in accounts.read_audit(rt, store, actor=OP) if e.action == "lease.commit"]
+    assert [(e.actor, e.after) for e in commits] == [(actor.label, {"leases": 1, "committed_fen": 4_000})]
     refused(rt, (store,), "spent_decreased", billing.do_commit, rt, [billing.LeaseCommit(lease.id, 3_000)],
             actor=actor)
     refused(rt, (store,), "lease_overspent", billing.do_commit, rt, [billing.LeaseCommit(lease.id, 10_001)],

@@ -19,9 +19,11 @@ log = logging.getLogger("zhongcao.api")
 
 def _sweep_leases(rt: Runtime, stop: threading.Event) -> None:
     """Expired leases return their unspent money even if their process died."""
+    batch = 500
     while not stop.wait(rt.settings.lease_sweep_seconds):
         try:
-            billing.settle_expired_leases(rt)
+            while billing.settle_expired_leases(rt, limit=batch) == batch and not stop.is_set():
+                pass  # a backlog (say, after downtime) drains now, not one batch per tick
         except Exception:
             log.exception("lease sweep failed; retrying next tick")
 

@@ -142,13 +142,10 @@ def _spend(rt: Runtime, s: Session, deltas: dict[int, int], wallets: dict[int, W
     """Move committed spend from each wallet's reservation to ad revenue, in one ledger transaction."""
     if not deltas:
         return None
-    for wallet_id in sorted(deltas):
-        spent = deltas[wallet_id]
-        wallet = wallets[wallet_id]
-        adjust(s, wallet_id, reserved_fen=-spent, delegated_fen=-min(wallet.delegated_fen, spent))
+    also = {w: {"reserved_fen": -d, "delegated_fen": -min(wallets[w].delegated_fen, d)} for w, d in deltas.items()}
     moves = {w: -d for w, d in deltas.items()}
     moves[system_wallet_id(s, AD_REVENUE)] = sum(deltas.values())
-    return post(rt, s, "spend", moves, actor=actor, memo=memo)
+    return post(rt, s, "spend", moves, actor=actor, memo=memo, also=also)
 
 
 def _validate(rt: Runtime, lease: Lease, spent_fen: object, field: str) -> int:
@@ -202,8 +199,16 @@ def do_commit(rt: Runtime, commits: Sequence[LeaseCommit], *, actor: Actor) -> C
         wallets = lock_wallets(rt, s, list(deltas))
         txn_id = _spend(rt, s, deltas, wallets, actor=actor, memo={"leases": len(per_lease)})
         changed = [{"id": i, "spent_fen": v} for i, v in per_lease.items() if v != leases[i].spent_fen]
+        per_account: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for row in changed:
+            lease = leases[row["id"]]
+            per_account[lease.account_id][0] += 1
+            per_account[lease.account_id][1] += row["spent_fen"] - lease.spent_fen
         if changed:
             s.execute(update(Lease), changed)
+        for account_id, (count, fen) in sorted(per_account.items()):
+            record_audit(s, rt, actor, account_id=account_id, action="lease.commit", target=f"txn:{txn_id}",
+                         after={"leases": count, "committed_fen": fen})
         return CommitResult(len(per_lease), sum(deltas.values()), txn_id)
 
 
@@ -215,14 +220,14 @@ def _close(rt: Runtime, s: Session, lease: Lease, *, actor: Actor, reason: str) 
     adjust(s, lease.wallet_id, reserved_fen=-unspent)
     for cap in s.scalars(select(LeaseCap).where(LeaseCap.lease_id == lease.id)):
         s.execute(update(CapUsage).where(CapUsage.scope == cap.scope, CapUsage.day == cap.day)
-                  .values(used_fen=CapUsage.used_fen - unspent))
+                  .values(used_fen=CapUsage.used_fen - unspent).execution_options(synchronize_session=False))
     returned = 0
     if lease.return_to_wallet_id and lease.return_cap_fen:
         returned = min(unspent, lease.return_cap_fen, delegated_free(wallet))
         if returned > 0:
-            adjust(s, lease.wallet_id, delegated_fen=-returned)
             post(rt, s, "revoke_return", {lease.wallet_id: -returned, lease.return_to_wallet_id: returned},
-                 actor=actor, memo={"amount_fen": returned, "lease_id": lease.id})
+                 actor=actor, memo={"amount_fen": returned, "lease_id": lease.id},
+                 also={lease.wallet_id: {"delegated_fen": -returned}})
     lease.state = "closed"
     lease.closed_at = rt.now()
     record_audit(s, rt, actor, account_id=lease.account_id, action=f"lease.{reason}", target=f"lease:{lease.id}",
@@ -238,6 +243,8 @@ def do_release(rt: Runtime, lease_id: int, *, actor: Actor, spent_fen: int | Non
             raise NotFound("lease", lease_id)
         lease = leases[lease_id]
         require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease_id)
+        # Account wallets before the final spend touches ad revenue: the global lock order.
+        lock_wallets(rt, s, [lease.wallet_id] + ([lease.return_to_wallet_id] if lease.return_to_wallet_id else []))
         if spent_fen is not None:
             do_commit(rt, [LeaseCommit(lease_id, spent_fen)], actor=actor)
             s.refresh(lease)

@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -102,17 +102,35 @@ def lock_wallets(rt: Runtime, session: Session, wallet_ids: Sequence[int]) -> di
     return {w.id: w for w in session.scalars(rt.db.for_update(stmt))}
 
 
-def adjust(session: Session, wallet_id: int, *, reserved_fen: int = 0, delegated_fen: int = 0,
-           balance_fen: int = 0) -> None:
-    """Relative change to a locked wallet; the loaded object is expired so reads see the new row.
+Delta = dict[str, int]  # column name → signed fen: balance_fen, reserved_fen, delegated_fen
 
-    Order adjustments so every intermediate row passes the CHECKs: lower ``reserved``/``delegated``
-    before lowering ``balance``, raise ``balance`` before raising them."""
-    session.execute(update(Wallet).where(Wallet.id == wallet_id).values(
-        balance_fen=Wallet.balance_fen + balance_fen, reserved_fen=Wallet.reserved_fen + reserved_fen,
-        delegated_fen=Wallet.delegated_fen + delegated_fen))
-    if (obj := session.identity_map.get(session.identity_key(Wallet, wallet_id))) is not None:
-        session.expire(obj)
+_WALLET = cast(Table, Wallet.__table__)
+_ADJUST = (
+    update(_WALLET)
+    .where(_WALLET.c.id == bindparam("wid"))
+    .values(balance_fen=_WALLET.c.balance_fen + bindparam("d_balance"),
+            reserved_fen=_WALLET.c.reserved_fen + bindparam("d_reserved"),
+            delegated_fen=_WALLET.c.delegated_fen + bindparam("d_delegated"))
+)
+
+
+def adjust_many(session: Session, changes: Mapping[int, Delta]) -> None:
+    """Relative changes to wallets, one pipelined statement batch in ascending wallet id; the loaded
+    objects are expired so later reads see the new rows.
+
+    Each wallet's columns change in one statement, so its CHECKs see only the final row."""
+    if not changes:
+        return
+    params = [{"wid": w, "d_balance": d.get("balance_fen", 0), "d_reserved": d.get("reserved_fen", 0),
+               "d_delegated": d.get("delegated_fen", 0)} for w, d in sorted(changes.items())]
+    session.connection().execute(_ADJUST, params)
+    for wallet_id in changes:
+        if (obj := session.identity_map.get(session.identity_key(Wallet, wallet_id))) is not None:
+            session.expire(obj)
+
+
+def adjust(session: Session, wallet_id: int, **delta: int) -> None:
+    adjust_many(session, {wallet_id: delta})
 
 
 def post(
@@ -123,14 +141,16 @@ def post(
     *,
     actor: Actor,
     memo: dict[str, Any] | None = None,
+    also: Mapping[int, Delta] | None = None,
     scope_account_id: int | None = None,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> int:
     """Write one balanced transaction: ``movements`` maps wallet id → signed fen and must sum to zero.
 
-    Balances change with relative UPDATEs in ascending wallet id; the CHECK constraints are the last
-    line of defence behind the callers' own checks."""
+    ``also`` carries other columns that change with the money (a spend lowers ``reserved_fen``), so
+    each wallet is written once. The CHECK constraints are the last line of defence behind the
+    callers' own checks."""
     moves = {w: a for w, a in movements.items() if a != 0}
     if sum(moves.values()) != 0:
         raise AssertionError(f"unbalanced {kind} transaction: {moves}")
@@ -138,8 +158,10 @@ def post(
               request_hash=request_hash, memo=memo, created_at=rt.now())
     session.add(txn)
     session.flush()
-    for wallet_id in sorted(moves):
-        adjust(session, wallet_id, balance_fen=moves[wallet_id])
+    changes: dict[int, Delta] = {w: dict(d) for w, d in (also or {}).items()}
+    for wallet_id, amount in moves.items():
+        changes.setdefault(wallet_id, {})["balance_fen"] = amount
+    adjust_many(session, changes)
     session.add_all([Entry(txn_id=txn.id, wallet_id=w, amount_fen=a) for w, a in sorted(moves.items())])
     session.flush()
     return txn.id

@@ -29,7 +29,6 @@ from zhongcao.billing.ledger import (
     PAYMENTS,
     WalletView,
     account_wallet_id,
-    adjust,
     delegated_free,
     idempotent,
     lock_wallets,
@@ -126,13 +125,11 @@ def _move(rt: Runtime, s: Session, kind: str, src: int, dst: int, amount_fen: in
         if amount_fen > reclaimable:
             raise _insufficient("reclaimable (available and delegated)", reclaimable)
     before = {"from_balance_fen": source.balance_fen, "to_balance_fen": target.balance_fen}
-    if kind != "allocate":
-        adjust(s, src_w, delegated_fen=-amount_fen)
+    delegated = ({dst_w: {"delegated_fen": amount_fen}} if kind == "allocate"
+                 else {src_w: {"delegated_fen": -amount_fen}})
     txn_id = post(rt, s, kind, {src_w: -amount_fen, dst_w: amount_fen}, actor=actor,
                   memo={"amount_fen": amount_fen, "from_account_id": src, "to_account_id": dst},
-                  scope_account_id=scope, idempotency_key=key, request_hash=digest)
-    if kind == "allocate":
-        adjust(s, dst_w, delegated_fen=amount_fen)
+                  also=delegated, scope_account_id=scope, idempotency_key=key, request_hash=digest)
     src_view, dst_view = _views(s, src, dst)
     after = {"from_balance_fen": src_view.balance_fen if src_view else 0,
              "to_balance_fen": dst_view.balance_fen if dst_view else 0, "amount_fen": amount_fen}
