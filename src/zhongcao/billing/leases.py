@@ -186,30 +186,25 @@ def do_commit(rt: Runtime, commits: Sequence[LeaseCommit], *, actor: Actor) -> C
             if c.lease_id not in leases:
                 raise NotFound("lease", c.lease_id)
         _check_spenders(s, actor, leases.values())
-        per_lease: dict[int, int] = {}
-        for i, c in enumerate(commits):
-            field = f"commits[{i}].spent_fen" if len(commits) > 1 else "spent_fen"
-            _validate(rt, leases[c.lease_id], c.spent_fen, field)
-            per_lease[c.lease_id] = c.spent_fen
-        deltas: dict[int, int] = defaultdict(int)
-        for lease_id, spent in per_lease.items():
+        deltas = {c.lease_id: _validate(rt, leases[c.lease_id], c.spent_fen,
+                                        f"commits[{i}].spent_fen" if len(commits) > 1 else "spent_fen")
+                  for i, c in enumerate(commits)}
+        moved = {lease_id: d for lease_id, d in deltas.items() if d}
+        per_wallet: dict[int, int] = defaultdict(int)
+        per_account: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # leases, fen
+        for lease_id, d in moved.items():
             lease = leases[lease_id]
-            deltas[lease.wallet_id] += spent - lease.spent_fen
-        deltas = {w: d for w, d in deltas.items() if d}
-        wallets = lock_wallets(rt, s, list(deltas))
-        txn_id = _spend(rt, s, deltas, wallets, actor=actor, memo={"leases": len(per_lease)})
-        changed = [{"id": i, "spent_fen": v} for i, v in per_lease.items() if v != leases[i].spent_fen]
-        per_account: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for row in changed:
-            lease = leases[row["id"]]
+            per_wallet[lease.wallet_id] += d
             per_account[lease.account_id][0] += 1
-            per_account[lease.account_id][1] += row["spent_fen"] - lease.spent_fen
-        if changed:
-            s.execute(update(Lease), changed)
+            per_account[lease.account_id][1] += d
+        wallets = lock_wallets(rt, s, list(per_wallet))
+        txn_id = _spend(rt, s, per_wallet, wallets, actor=actor, memo={"leases": len(moved)})
+        if moved:
+            s.execute(update(Lease), [{"id": i, "spent_fen": leases[i].spent_fen + d} for i, d in moved.items()])
         for account_id, (count, fen) in sorted(per_account.items()):
             record_audit(s, rt, actor, account_id=account_id, action="lease.commit", target=f"txn:{txn_id}",
                          after={"leases": count, "committed_fen": fen})
-        return CommitResult(len(per_lease), sum(deltas.values()), txn_id)
+        return CommitResult(len(commits), sum(moved.values()), txn_id)
 
 
 def _close(rt: Runtime, s: Session, lease: Lease, *, actor: Actor, reason: str) -> None:
