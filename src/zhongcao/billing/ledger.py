@@ -203,10 +203,17 @@ def idempotent(rt: Runtime, scope_account_id: int, key: str | None, digest: str,
         raise
 
 
+def wallet_view(session: Session, account_id: int) -> WalletView:
+    """An account's wallet as it is now; zeros for an account that has never held money."""
+    wallet = session.scalar(select(Wallet).where(Wallet.account_id == account_id)
+                            .execution_options(populate_existing=True))
+    return WalletView.of(wallet, account_id)
+
+
 def get_wallet(rt: Runtime, account_id: int, *, actor: Actor) -> WalletView:
     with rt.db.read() as s:
         require(s, actor, account_id, Capability.READ)
-        return WalletView.of(s.scalar(select(Wallet).where(Wallet.account_id == account_id)), account_id)
+        return wallet_view(s, account_id)
 
 
 def read_ledger(rt: Runtime, account_id: int, *, actor: Actor, limit: int = 100,

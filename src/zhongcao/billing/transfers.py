@@ -36,8 +36,9 @@ from zhongcao.billing.ledger import (
     post,
     request_hash,
     system_wallet_id,
+    wallet_view,
 )
-from zhongcao.billing.models import Lease, Txn, Wallet
+from zhongcao.billing.models import Lease, Txn
 from zhongcao.core import Conflict, Invalid, Runtime, require_positive_fen
 
 
@@ -52,13 +53,7 @@ class Transfer:
 
 
 def _views(s: Session, *account_ids: int | None) -> list[WalletView | None]:
-    out: list[WalletView | None] = []
-    for account_id in account_ids:
-        if account_id is None:
-            out.append(None)
-        else:
-            out.append(WalletView.of(s.scalar(select(Wallet).where(Wallet.account_id == account_id)), account_id))
-    return out
+    return [None if account_id is None else wallet_view(s, account_id) for account_id in account_ids]
 
 
 def _replay(rt: Runtime, from_account: int | None, to_account: int | None) -> Callable[[int], Transfer]:
