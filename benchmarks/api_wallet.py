@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--rps", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     home = tempfile.mkdtemp()
     port = free_port()
@@ -97,7 +98,8 @@ def main() -> None:
     env.pop("ZHONGCAO_DATABASE_URL", None)
     if args.database_url:
         env["ZHONGCAO_DATABASE_URL"] = args.database_url
-    server = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     op = {"Authorization": f"Bearer {TOKEN}"}
@@ -120,7 +122,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     print(json.dumps({
-        "database": args.database_url or "sqlite (embedded default)", "target_rps": args.rps,
+        "database": args.database_url or "sqlite (embedded default)", "target_rps": args.rps, "workers": args.workers,
         "goal": {"get_wallet_p99_ms": 20}, "get_wallet": wallet, "baseline_health": baseline,
         "p99_vs_baseline": round(wallet["p99_ms"] / baseline["p99_ms"], 2),
     }, indent=2))

@@ -24,6 +24,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start(args: list[str], env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], httpx.Client]:
+    proc = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"})
+    for _ in range(300):
+        try:
+            if client.get("/v1/health").status_code == 200:
+                return proc, client
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+
+
 @pytest.fixture
 def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[httpx.Client]:
     """The embedded default on SQLite; on PostgreSQL, the run's schema, emptied, through the URL."""
@@ -34,19 +48,8 @@ def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     if backend == "postgres":
         make_db(backend, request, tmp_path).dispose()
         env["ZHONGCAO_DATABASE_URL"] = f"{PG_URL}?options=-csearch_path%3D{request.getfixturevalue('pg_schema')}"
-    proc = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"})
+    proc, client = start([], env, port)
     try:
-        for _ in range(200):
-            try:
-                if client.get("/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            proc.kill()
-            pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
         yield client
     finally:
         client.close()
@@ -85,3 +88,17 @@ def test_kob_funding_and_a_dead_process_lease_over_real_http(server: httpx.Clien
                           json={"to_account_id": store, "amount_fen": 5_000})
     assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
+    env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path), "ZHONGCAO_ADMIN_TOKEN": TOKEN}
+    env.pop("ZHONGCAO_DATABASE_URL", None)
+    proc, client = start(["--workers", "2"], env, free_port())
+    try:
+        ids = [client.post("/v1/accounts", json={"kind": "store", "name": f"门店 {i}"}).json()["id"] for i in range(20)]
+        assert ids == list(range(ids[0], ids[0] + 20))
+        assert all(client.get(f"/v1/accounts/{i}").status_code == 200 for i in ids)
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -28,6 +28,12 @@ def _sweep_leases(rt: Runtime, stop: threading.Event) -> None:
             log.exception("lease sweep failed; retrying next tick")
 
 
+def app_from_environment() -> FastAPI:
+    """The factory ``zhongcao serve --workers N`` hands to uvicorn: each worker process builds its own
+    runtime from the environment. Processes share nothing but the database, so they scale out."""
+    return create_app(Runtime.from_settings())
+
+
 def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

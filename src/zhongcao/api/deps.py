@@ -10,7 +10,9 @@ from zhongcao.accounts import Actor, authenticate
 from zhongcao.core import Runtime
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    """Async on purpose: FastAPI runs sync dependencies in the threadpool, a hop this needs no more than
+    a dict lookup does."""
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -19,7 +21,7 @@ def actor(request: Request, authorization: Annotated[str | None, Header()] = Non
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
-    return authenticate(runtime(request), token)
+    return authenticate(request.app.state.runtime, token)
 
 
 RT = Annotated[Runtime, Depends(runtime)]

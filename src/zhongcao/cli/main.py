@@ -32,15 +32,21 @@ def _runtime() -> Runtime:
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core).")] = 1) -> None:
     """Create or upgrade the database, then serve the HTTP API (docs at /docs)."""
     import uvicorn
 
     from zhongcao.api import create_app
 
     rt = _runtime()
-    out.print(f"zhongcao API on http://{host}:{port}  (docs: /docs, OpenAPI: /openapi.json)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    out.print(f"zhongcao API on http://{host}:{port} with {workers} worker(s)  (docs: /docs, OpenAPI: /openapi.json)")
+    if workers == 1:
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    else:
+        rt.db.dispose()
+        uvicorn.run("zhongcao.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
 
 
 @db_app.command("upgrade")
