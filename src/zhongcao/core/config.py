@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is the SQLite file state.db in home (WAL mode)."
     )
+    events_path: Path | None = Field(
+        default=None, description="The DuckDB event store; default is events.duckdb in home."
+    )
     admin_token: str | None = Field(
         default=None, description="A platform-operator bearer token accepted by the server, for bootstrapping."
     )
@@ -28,6 +31,9 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Commits are accepted this long after a lease expires, then it settles."
     )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
+
+    def resolved_events_path(self) -> Path:
+        return self.events_path or self.home / "events.duckdb"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "invalid_sub_account_kind": "this kind of account cannot be a KOB sub-account",
     "invalid_kos_kind": "this kind of account cannot be a KOS account",
     "duplicate_lease": "a batch names the same lease twice",
+    "invalid_event": "an event batch does not fit the event schema",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",

@@ -1,0 +1,19 @@
+"""Events: the one event schema and the append-only store (DuckDB, Arrow batches, Ibis reads)."""
+
+from zhongcao.events.batch import make_batch
+from zhongcao.events.ids import EventIds, id_time
+from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
+from zhongcao.events.store import EventStore, WriteResult
+
+__all__ = [
+    "ARROW_SCHEMA",
+    "COLUMNS",
+    "NAMES",
+    "EventIds",
+    "EventKind",
+    "EventStore",
+    "Surface",
+    "WriteResult",
+    "id_time",
+    "make_batch",
+]

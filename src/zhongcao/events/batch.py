@@ -1,0 +1,53 @@
+"""Build event batches from numpy arrays or Python lists, checked against the one schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from zhongcao.core import Invalid
+from zhongcao.events.schema import ARROW_SCHEMA, NAMES, REQUIRED, EventKind
+
+
+def make_batch(columns: Mapping[str, Any]) -> pa.Table:
+    """A table with every schema column, in order; absent optional columns are null.
+
+    Arrays may be numpy arrays, pyarrow arrays or lists (``None`` for null); a scalar is broadcast."""
+    unknown = set(columns) - set(NAMES)
+    if unknown:
+        raise Invalid("invalid_event", f"unknown event columns {sorted(unknown)}", field=sorted(unknown)[0],
+                      allowed=NAMES)
+    missing = REQUIRED - set(columns)
+    if missing:
+        raise Invalid("invalid_event", f"missing required event columns {sorted(missing)}",
+                      field=sorted(missing)[0], allowed=sorted(REQUIRED))
+    n = next(len(v) for k, v in columns.items() if k in REQUIRED and not np.isscalar(v))
+    arrays = []
+    for field in ARROW_SCHEMA:
+        value = columns.get(field.name)
+        try:
+            if value is None:
+                arrays.append(pa.nulls(n, field.type))
+                continue
+            if np.isscalar(value) or isinstance(value, pa.Scalar):
+                value = [value] * n
+            array = value if isinstance(value, pa.Array) else pa.array(value, from_pandas=True)
+            arrays.append(array.cast(field.type, safe=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
+            raise Invalid("invalid_event", f"column {field.name}: {exc}", field=field.name,
+                          allowed=str(field.type)) from None
+        if len(arrays[-1]) != n:
+            raise Invalid("invalid_event", f"column {field.name} has {len(arrays[-1])} rows, expected {n}",
+                          field=field.name, allowed=f"{n} rows")
+        if field.name in REQUIRED and arrays[-1].null_count:
+            raise Invalid("invalid_event", f"column {field.name} may not be null", field=field.name,
+                          allowed="a value in every row")
+    kinds = arrays[NAMES.index("kind")].to_numpy(zero_copy_only=False)
+    valid = np.isin(kinds, np.array([k.value for k in EventKind], dtype=kinds.dtype))
+    if not valid.all():
+        raise Invalid("invalid_event", f"unknown event kind {int(kinds[~valid][0])}", field="kind",
+                      allowed={k.name.lower(): k.value for k in EventKind})
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
