@@ -9,6 +9,7 @@ leaves too few results the words are relaxed to OR. This module only matches: ra
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from zhongcao.content.tokenize import query_terms, tokens
+from zhongcao.content.tokenize import query_terms, segment
 
 FIELD_BOOST = {"title": 3.0, "topics": 2.0, "body": 1.0}
 SUB_WEIGHT = 0.5
@@ -75,15 +76,17 @@ class SearchIndex:
             self._index = tantivy.Index(self.schema, path=str(path))
         self._writer = self._index.writer(heap_size=writer_heap_bytes)
         self._lock = threading.Lock()
+        # A word's clause depends on the word alone; words repeat across queries, so build each once.
+        self._word_clause = functools.lru_cache(maxsize=65_536)(self._build_word_clause)
+        self._analyze = functools.lru_cache(maxsize=65_536)(query_terms)  # hot queries repeat
+        self._searcher = self._index.searcher()  # a snapshot, replaced on every commit
 
     def _document(self, note: NoteDoc) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_integer("note_id", note.note_id)
         texts = {"title": note.title, "body": note.body, "topics": " ".join(note.topics)}
         for field, text in texts.items():
-            words = tokens(text, search=False)
-            whole = set(words)
-            subs = [t for t in tokens(text, search=True) if t not in whole]
+            words, subs = segment(text)
             doc.add_pre_tokenized_text(f"{field}_word", _pretokenized(words))
             doc.add_pre_tokenized_text(f"{field}_sub", _pretokenized(subs))
         doc.add_integer("kind", note.kind)
@@ -112,27 +115,30 @@ class SearchIndex:
     def _commit(self) -> None:
         self._writer.commit()
         self._index.reload()
+        self._searcher = self._index.searcher()
 
     def build_query(self, query: str, *, strict: bool = True, kinds: Sequence[int] = (),
                     categories: Sequence[int] = (), since: int | None = None,
                     until: int | None = None) -> tantivy.Query | None:
         """The tantivy query for a text query and filters; None when the text has no searchable word."""
-        terms = query_terms(query)
+        terms = self._analyze(query)
         if not terms:
             return None
-        clauses = []
-        for word, subs in terms:
-            alternatives = []
-            for field, boost in FIELD_BOOST.items():
-                alternatives.append(self._term(f"{field}_word", word, boost))
-                alternatives.append(self._term(f"{field}_sub", word, boost * SUB_WEIGHT))
-                alternatives.extend(self._term(f"{field}_word", sub, boost * SUB_WEIGHT * 0.5) for sub in subs)
-            clauses.append(tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives]))
+        clauses = [self._word_clause(word, tuple(subs)) for word, subs in terms]
         # Strict: every word is required. Relaxed: any word, but still at least one, never filters alone.
         text = (clauses if strict else
                 [tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])])
         required = text + self._filters(kinds, categories, since, until)
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in required])
+
+    def _build_word_clause(self, word: str, subs: tuple[str, ...]) -> tantivy.Query:
+        """A word matches as a whole word in any field, inside a longer word, or through its sub-words."""
+        alternatives = []
+        for field, boost in FIELD_BOOST.items():
+            alternatives.append(self._term(f"{field}_word", word, boost))
+            alternatives.append(self._term(f"{field}_sub", word, boost * SUB_WEIGHT))
+            alternatives.extend(self._term(f"{field}_word", sub, boost * SUB_WEIGHT * 0.5) for sub in subs)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives])
 
     def _term(self, field: str, token: str, boost: float) -> tantivy.Query:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, token), boost)
@@ -154,7 +160,7 @@ class SearchIndex:
         strict = self.build_query(query, strict=True, **filters)  # type: ignore[arg-type]
         if strict is None:
             return Matches(np.empty(0, np.int64), np.empty(0, np.float32), 0)
-        searcher = self._index.searcher()
+        searcher = self._searcher
         result = searcher.search(strict, limit=k, count=True)
         if _count(result) < k:
             relaxed = self.build_query(query, strict=False, **filters)  # type: ignore[arg-type]
@@ -167,4 +173,4 @@ class SearchIndex:
 
     @property
     def num_docs(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher.num_docs)

@@ -9,6 +9,7 @@ Tokens without a letter or digit (punctuation, emoji) are dropped. There is no p
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -36,14 +37,26 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+_WORDLIKE = re.compile(r"[^\W_]")  # a letter or digit, in any script
+Span = tuple[str, int, int]
+
+
 def _keep(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
+    return _WORDLIKE.search(token) is not None
 
 
-def tokens(text: str, *, search: bool) -> list[tuple[str, int, int]]:
+def tokens(text: str, *, search: bool) -> list[Span]:
     """(token, start, end) character spans of normalized text; ``search`` adds sub-words."""
     norm = normalize(text)
     return [t for t in rjieba.tokenize(norm, mode="search" if search else "default") if _keep(t[0])]
+
+
+def segment(text: str) -> tuple[list[Span], list[Span]]:
+    """What the index stores for a text: its whole words, and the sub-words search mode adds."""
+    norm = normalize(text)
+    words = [t for t in rjieba.tokenize(norm, mode="default") if _keep(t[0])]
+    whole = set(words)
+    return words, [t for t in rjieba.tokenize(norm, mode="search") if t not in whole and _keep(t[0])]
 
 
 def query_terms(query: str) -> list[tuple[str, list[str]]]:
