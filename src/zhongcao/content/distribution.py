@@ -1,0 +1,307 @@
+"""Feed distribution: trial pools that promote a note while its engagement holds, and batch feed serving.
+
+Mechanism and policy are apart: ``NoteState`` holds what happened (struct of numpy arrays),
+``update_pools`` judges notes at their pool's quota, ``FeedIndex`` ranks candidates once per tick, and
+``serve_feed`` fills a batch of feed requests. Every slot carries its policy and propensity, so
+offline evaluation can re-weight what was shown.
+
+Promotion is decided on Beta posteriors, never a raw ratio: a note climbs only when the lower bound of
+its read rate and of its engagement rate both clear the gates (FIELD_FACTS §5 [U]; see ``PoolSpec``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import betaincinv
+
+from zhongcao.content.taxonomy import N_CATEGORIES
+from zhongcao.events import EventKind
+
+PUBLISHED, IN_REVIEW, RESTRICTED, DELETED = 0, 1, 2, 3
+POLICY = "feed.pools.v1"
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """Distribution policy. Defaults are practitioner folklore (FIELD_FACTS §5, tagged [U]): configure them."""
+
+    quotas: tuple[int, ...] = (100, 500, 2_000, 20_000, 100_000, 1_000_000)  # exposures per pool [U]
+    read_gate: float = 0.08       # read (click-through) rate a note must hold to climb [U]
+    engage_gate: float = 0.05     # interaction rate a note must hold to climb [U]
+    confidence: float = 0.8       # gates apply to the posterior's lower (1 - confidence) quantile
+    prior: tuple[float, float] = (1.0, 9.0)  # Beta prior on both rates: a mean of 10%, worth 10 impressions
+    ces_weights: dict[int, float] = field(default_factory=lambda: {
+        EventKind.LIKE: 1.0, EventKind.COLLECT: 1.0, EventKind.COMMENT: 4.0, EventKind.SHARE: 4.0,
+        EventKind.FOLLOW: 8.0})  # CES [U]
+    early_boost: float = 3.7      # interactions in the first hours weigh this much more than after a day [U]
+    early_hours: float = 2.0
+    early_decay_hours: float = 8.0
+    exploration: float = 0.1      # share of feed slots given to notes on trial
+    freshness_days: float = 7.0   # e-folding age of the freshness term
+    window: int = 20              # how deep a slot may reach into a category's ranked list
+    no_repeat_days: int = 7
+    oversample: int = 3           # candidates drawn per slot, to survive the seen and duplicate filters
+
+    def __post_init__(self) -> None:
+        def bad(name: str, value: object, allowed: str) -> None:
+            raise ValueError(f"PoolSpec.{name} = {value!r}: must be {allowed}")
+
+        if not self.quotas or any(q <= 0 for q in self.quotas) or list(self.quotas) != sorted(self.quotas):
+            bad("quotas", self.quotas, "positive and non-decreasing")
+        for name in ("read_gate", "engage_gate", "exploration"):
+            if not 0 <= getattr(self, name) <= 1:
+                bad(name, getattr(self, name), "in [0, 1]")
+        if not 0.5 <= self.confidence < 1:
+            bad("confidence", self.confidence, "in [0.5, 1)")
+        if min(self.prior) <= 0:
+            bad("prior", self.prior, "two positive pseudo-counts")
+        if self.early_boost < 1:
+            bad("early_boost", self.early_boost, ">= 1")
+        if self.window < 1 or self.oversample < 1 or self.no_repeat_days < 1:
+            bad("window/oversample/no_repeat_days", (self.window, self.oversample, self.no_repeat_days), ">= 1")
+
+    def early_weight(self, age_hours: np.ndarray) -> np.ndarray:
+        late = np.maximum(age_hours - self.early_hours, 0.0)
+        return 1.0 + (self.early_boost - 1.0) * np.exp(-late / self.early_decay_hours)
+
+
+class NoteState:
+    """Per-note distribution statistics, indexed 0..n-1; grows by doubling. Rebuilt from events on start."""
+
+    _FIELDS: ClassVar[dict[str, type]] = {
+        "note_id": np.int64, "category": np.int16, "created": np.float64, "status": np.int8, "level": np.int8,
+        "stopped": np.bool_, "level_exposures": np.int64, "exposures": np.int64, "reads": np.int64,
+        "engaged": np.int64, "ces_w": np.float64, "quality": np.float32}
+    note_id: np.ndarray
+    category: np.ndarray
+    created: np.ndarray          # unix seconds
+    status: np.ndarray           # PUBLISHED, IN_REVIEW, RESTRICTED, DELETED
+    level: np.ndarray            # pool: 0 is the trial pool
+    stopped: np.ndarray          # judged and not promoted: gets no more pushed traffic
+    level_exposures: np.ndarray  # exposures in the current pool
+    exposures: np.ndarray
+    reads: np.ndarray
+    engaged: np.ndarray          # interactions (like, collect, comment, share, follow)
+    ces_w: np.ndarray            # early-weighted CES score: what ranking predicts engagement from
+    quality: np.ndarray          # content prior for the predicted engagement of a new note
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        for name, dtype in self._FIELDS.items():
+            setattr(self, name, np.zeros(capacity, dtype=dtype))
+        self._index: dict[int, int] = {}
+
+    def add(self, note_ids: np.ndarray, categories: np.ndarray, created: np.ndarray,
+            quality: np.ndarray | float = 0.1, status: np.ndarray | int = PUBLISHED) -> np.ndarray:
+        """Register new notes; returns their state indices."""
+        k = len(note_ids)
+        if self.n + k > len(self.note_id):
+            size = max(len(self.note_id) * 2, self.n + k)
+            for name in self._FIELDS:
+                old = getattr(self, name)
+                grown = np.zeros(size, dtype=old.dtype)
+                grown[: self.n] = old[: self.n]
+                setattr(self, name, grown)
+        idx = np.arange(self.n, self.n + k)
+        self.note_id[idx] = note_ids
+        self.category[idx] = categories
+        self.created[idx] = created
+        self.quality[idx] = quality
+        self.status[idx] = status
+        self._index.update(zip(np.asarray(note_ids).tolist(), idx.tolist(), strict=True))
+        self.n += k
+        return idx
+
+    def indices(self, note_ids: np.ndarray) -> np.ndarray:
+        """State indices of note ids; -1 for unknown ones."""
+        return np.fromiter((self._index.get(int(i), -1) for i in note_ids), dtype=np.int64, count=len(note_ids))
+
+
+def record_impressions(state: NoteState, idx: np.ndarray) -> None:
+    np.add.at(state.exposures, idx, 1)
+    np.add.at(state.level_exposures, idx, 1)
+
+
+def record_engagements(state: NoteState, idx: np.ndarray, kinds: np.ndarray, at: np.ndarray, spec: PoolSpec) -> None:
+    """Reads and interactions (like, collect, comment, share, follow) at unix times ``at``.
+
+    Counts stay raw: the pool gates need true rates. The early weight goes into the CES score only, so
+    a note that catches on in its first hours ranks higher; weighting gate successes but not
+    impressions would inflate every new note's rate."""
+    w = spec.early_weight((at - state.created[idx]) / 3600.0)
+    np.add.at(state.reads, idx[kinds == EventKind.READ], 1)
+    ces = np.zeros(len(kinds))
+    for kind, weight in spec.ces_weights.items():
+        ces[kinds == kind] = weight
+    act = ces > 0
+    np.add.at(state.engaged, idx[act], 1)
+    np.add.at(state.ces_w, idx[act], (w * ces)[act])
+
+
+@dataclass(frozen=True)
+class PoolChanges:
+    promoted: np.ndarray  # state indices
+    stopped: np.ndarray
+
+
+def lower_bound(successes: np.ndarray, trials: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    """The (1 - confidence) quantile of the Beta posterior of a rate."""
+    a = spec.prior[0] + successes
+    b = spec.prior[1] + np.maximum(trials - successes, 0)
+    return np.asarray(betaincinv(a, b, 1.0 - spec.confidence))
+
+
+def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
+    """Judge every note that has used its pool's quota: promote it, or stop its climb."""
+    n = state.n
+    quota = np.asarray(spec.quotas)[state.level[:n]]
+    top = state.level[:n] >= len(spec.quotas) - 1
+    due = np.flatnonzero(~state.stopped[:n] & ~top & (state.level_exposures[:n] >= quota))
+    if len(due) == 0:
+        return PoolChanges(due, due)
+    trials = state.exposures[due]
+    read_lb = lower_bound(state.reads[due], trials, spec)
+    engage_lb = lower_bound(state.engaged[due], trials, spec)
+    passed = (read_lb >= spec.read_gate) & (engage_lb >= spec.engage_gate)
+    up, stop = due[passed], due[~passed]
+    state.level[up] += 1
+    state.level_exposures[up] = 0
+    state.stopped[stop] = True
+    return PoolChanges(up, stop)
+
+
+@dataclass(frozen=True)
+class FeedIndex:
+    """Per-category candidate lists at one moment: promoted notes ranked, trial notes to explore."""
+
+    ranked: np.ndarray       # (categories, window) state indices, -1 padded, best first
+    ranked_count: np.ndarray  # (categories,)
+    trial: np.ndarray        # trial-note state indices grouped by category
+    trial_start: np.ndarray  # (categories + 1,) offsets into ``trial``
+    note_id: np.ndarray      # state index → note id, at build time
+    room: np.ndarray         # state index → exposures left in its pool's quota
+
+    @classmethod
+    def build(cls, state: NoteState, now: float, spec: PoolSpec) -> FeedIndex:
+        n = state.n
+        level, cat = state.level[:n], state.category[:n].astype(np.int64)
+        quota = np.asarray(spec.quotas)[level]
+        open_ = (state.status[:n] == PUBLISHED) & ~state.stopped[:n] & (state.level_exposures[:n] < quota)
+        # Predicted engagement: early-weighted CES per exposure, shrunk to the content prior; then freshness.
+        strength = 20.0
+        predicted = (state.quality[:n] * strength + state.ces_w[:n]) / (strength + state.exposures[:n])
+        freshness = np.exp(-np.maximum(now - state.created[:n], 0) / 86_400.0 / spec.freshness_days)
+        score = predicted * freshness
+        promoted = np.flatnonzero(open_ & (level >= 1))
+        order = promoted[np.lexsort((-score[promoted], cat[promoted]))]
+        starts = np.searchsorted(cat[order], np.arange(N_CATEGORIES + 1))
+        counts = np.minimum(np.diff(starts), spec.window)
+        ranked = np.full((N_CATEGORIES, spec.window), -1, dtype=np.int64)
+        cols = np.arange(spec.window)
+        take = cols[None, :] < counts[:, None]
+        ranked[take] = order[(starts[:-1, None] + cols[None, :])[take]]
+        trial = np.flatnonzero(open_ & (level == 0))
+        trial = trial[np.argsort(cat[trial], kind="stable")]
+        trial_start = np.searchsorted(cat[trial], np.arange(N_CATEGORIES + 1))
+        room = np.where(open_, quota - state.level_exposures[:n], 0)
+        return cls(ranked, counts, trial, trial_start, state.note_id[:n].copy(), room)
+
+
+class SeenFilter:
+    """Which notes each consumer saw lately: two rotating hashed bitsets per consumer, so a note does not
+    repeat within ``no_repeat_days`` (and may again after twice that). A false positive only skips a note."""
+
+    BITS = 1024
+
+    def __init__(self, consumers: int, spec: PoolSpec) -> None:
+        self._bits = np.zeros((2, consumers, self.BITS // 8), dtype=np.uint8)
+        self._period = spec.no_repeat_days * 86_400
+        self._epoch: int | None = None
+
+    def _rotate(self, now: float) -> int:
+        epoch = int(now // self._period)
+        if self._epoch is None:
+            self._epoch = epoch
+        while self._epoch < epoch:  # a new window: forget the older of the two
+            self._epoch += 1
+            self._bits[self._epoch % 2] = 0
+        return epoch % 2
+
+    @staticmethod
+    def _slot(note_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h = (note_idx.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(SeenFilter.BITS)
+        return (h >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (h & np.uint64(7)).astype(np.uint8))
+
+    def seen(self, consumers: np.ndarray, note_idx: np.ndarray, now: float) -> np.ndarray:
+        self._rotate(now)
+        byte, bit = self._slot(note_idx)
+        return ((self._bits[0, consumers, byte] | self._bits[1, consumers, byte]) & bit) != 0
+
+    def mark(self, consumers: np.ndarray, note_idx: np.ndarray, now: float) -> None:
+        g = self._rotate(now)
+        byte, bit = self._slot(note_idx)
+        np.bitwise_or.at(self._bits[g], (consumers, byte), bit)
+
+
+@dataclass(frozen=True)
+class FeedBatch:
+    """Flat arrays, one row per filled slot, in request order then position."""
+
+    request: np.ndarray     # row of the request in the batch
+    consumer: np.ndarray
+    note_idx: np.ndarray
+    note_id: np.ndarray
+    position: np.ndarray    # 1-based
+    propensity: np.ndarray  # probability the policy put this note in this slot
+    explore: np.ndarray     # a trial slot
+    policy: str = POLICY
+
+
+def serve_feed(index: FeedIndex, consumers: np.ndarray, n: int, interests: np.ndarray, seen: SeenFilter,
+               now: float, rng: np.random.Generator, spec: PoolSpec) -> FeedBatch:
+    """Fill ``n`` slots for each consumer: categories by the consumer's interests, a note from the
+    category's ranked window (or, for an exploration slot, from its trial notes), no repeats."""
+    r, m = len(consumers), n * spec.oversample
+    p = interests[consumers].astype(np.float64)
+    p /= p.sum(axis=1, keepdims=True)
+    cum = np.cumsum(p, axis=1)
+    cats = (rng.random((r, m))[:, :, None] > cum[:, None, :]).sum(axis=2)
+    cats = np.minimum(cats, N_CATEGORIES - 1)
+    explore = rng.random((r, m)) < spec.exploration
+    u = rng.random((r, m))
+    # exploitation: a uniformly chosen rank within the category's window
+    depth = index.ranked_count[cats]
+    rank = (u * depth).astype(np.int64)
+    exploit_note = np.where(depth > 0, index.ranked[cats, np.minimum(rank, spec.window - 1)], -1)
+    # exploration: a uniformly chosen trial note of the category
+    t0, tn = index.trial_start[cats], index.trial_start[cats + 1] - index.trial_start[cats]
+    pick = np.minimum(t0 + (u * tn).astype(np.int64), max(len(index.trial) - 1, 0))
+    trial_note = np.where(tn > 0, index.trial[pick] if len(index.trial) else -1, -1)
+    note = np.where(explore, trial_note, exploit_note)
+    pcat = np.take_along_axis(p, cats, axis=1)
+    propensity = np.where(explore, spec.exploration / np.maximum(tn, 1),
+                          (1 - spec.exploration) / np.maximum(depth, 1)) * pcat
+    rows = np.repeat(np.arange(r), m).reshape(r, m)
+    valid = note >= 0
+    valid &= ~seen.seen(consumers[rows], np.maximum(note, 0), now)
+    # One stable sort by note (row-major inside each note) finds both a request's repeated picks and a
+    # note's running count against the room left in its pool's quota.
+    flat = np.flatnonzero(valid.ravel())
+    order = flat[np.argsort(note.ravel()[flat], kind="stable")]
+    by_note, by_row = note.ravel()[order], rows.ravel()[order]
+    new_note = np.r_[True, by_note[1:] != by_note[:-1]]
+    first_in_row = new_note | np.r_[True, by_row[1:] != by_row[:-1]]
+    taken = np.cumsum(first_in_row)
+    group_start = np.maximum.accumulate(np.where(new_note, np.arange(len(order)), 0))
+    rank = taken - taken[group_start]  # earlier first-in-row picks of this note in the batch
+    allowed = first_in_row & (rank < index.room[by_note])
+    valid.ravel()[order[~allowed]] = False
+    position = np.cumsum(valid, axis=1)
+    keep = valid & (position <= n)
+    out_rows, out_note = rows[keep], note[keep]
+    seen.mark(consumers[out_rows], out_note, now)
+    return FeedBatch(out_rows, consumers[out_rows], out_note, index.note_id[out_note], position[keep],
+                     propensity[keep].astype(np.float32), explore[keep])
