@@ -42,10 +42,11 @@ class Ctx:
     def fingerprint(self) -> tuple[object, ...]:
         from zhongcao.accounts.models import Account, ApiKey, AuditEntry, Authorization, KosBinding, Member
         from zhongcao.billing.models import CapUsage, Entry, Lease, Pool, PoolMember, Wallet
+        from zhongcao.content.models import Note
 
         with self.rt.db.read() as s:
             counts = tuple(s.scalar(select(func.count()).select_from(m)) for m in (
-                Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember))
+                Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember, Note))
             wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen,
                                              Wallet.delegated_fen).order_by(Wallet.id)).all())
             caps = tuple(s.execute(select(CapUsage.scope, CapUsage.used_fen).order_by(CapUsage.scope)).all())
@@ -242,6 +243,10 @@ SCENARIOS: dict[str, tuple[int, S]] = {
     "lease_overspent": (409, lambda c: c.refused("POST", f"/v1/leases/{_lease(c)}/commit", {"spent_fen": 1_001})),
     "lease_closed": (409, _closed),
     "lease_expired": (409, _expired),
+    "invalid_note": (422, lambda c: c.refused("POST", "/v1/notes", {"author_id": c.k.stores[0], "title": "t",
+                                                                    "kind": "gif"})),
+    "invalid_query": (422, lambda c: c.refused("GET", "/v1/search?q=%20%20")),
+    "note_not_found": (404, lambda c: c.refused("GET", "/v1/notes/999999")),
 }
 
 

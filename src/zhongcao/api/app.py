@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 import zhongcao
-from zhongcao import billing
-from zhongcao.api import accounts_routes, billing_routes, problems
+from zhongcao import billing, content
+from zhongcao.api import accounts_routes, billing_routes, content_routes, problems
 from zhongcao.core import CODES, Runtime
 
 log = logging.getLogger("zhongcao.api")
 
 
-def _sweep_leases(rt: Runtime, stop: threading.Event) -> None:
-    """Expired leases return their unspent money even if their process died."""
+def _every(seconds: float, job: Callable[[], object], stop: threading.Event, name: str) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(seconds):
+            try:
+                job()
+            except Exception:
+                log.exception("%s failed; retrying next tick", name)
+
+    thread = threading.Thread(target=loop, daemon=True, name=name)
+    thread.start()
+    return thread
+
+
+def _settle_leases(rt: Runtime) -> None:
+    """Expired leases return their unspent money even if their process died; a backlog drains at once."""
     batch = 500
-    while not stop.wait(rt.settings.lease_sweep_seconds):
-        try:
-            while billing.settle_expired_leases(rt, limit=batch) == batch and not stop.is_set():
-                pass  # a backlog (say, after downtime) drains now, not one batch per tick
-        except Exception:
-            log.exception("lease sweep failed; retrying next tick")
+    while billing.settle_expired_leases(rt, limit=batch) == batch:
+        pass
 
 
 def app_from_environment() -> FastAPI:
@@ -35,16 +44,19 @@ def app_from_environment() -> FastAPI:
 
 
 def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
+    engine = content.ContentEngine(rt)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        engine.sync()  # rebuild the index and pool state from State
         stop = threading.Event()
-        sweeper = threading.Thread(target=_sweep_leases, args=(rt, stop), daemon=True, name="lease-sweeper")
+        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
         if sweep_leases:
-            sweeper.start()
+            threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
         yield
         stop.set()
-        if sweep_leases:
-            sweeper.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
 
     app = FastAPI(
         title="zhongcao",
@@ -54,9 +66,11 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    app.state.content = engine
     problems.install(app)
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)
+    app.include_router(content_routes.router)
 
     @app.get("/v1/problems", tags=["meta"])
     def problem_codes() -> dict[str, str]:

@@ -96,6 +96,18 @@ class LeaseRelease(Body):
     spent_fen: Fen | None = None
 
 
+class NoteCreate(Body):
+    author_id: Id
+    title: str
+    body: str = ""
+    topics: list[str] = Field(default_factory=list, description="#tags; the # is optional")
+    kind: str = Field(default="image", description="image | video")
+    category: str | None = Field(default=None, description="a taxonomy code (GET /v1/categories); default other")
+    sponsored: bool = False
+    collaboration_id: Id | None = None
+    product_ids: list[int] = Field(default_factory=list)
+
+
 class PoolCreate(Body):
     name: str
 

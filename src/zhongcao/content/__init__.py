@@ -1,6 +1,7 @@
 """Content: notes, creators, feed distribution and search.
 
-So far: the tokenizer, the search index, the category taxonomy and the distribution engine.
+So far: notes in State, the tokenizer, the search index and ranking, the category taxonomy, the
+distribution engine, and the per-process engine that keeps index and pools in step with State.
 """
 
 from zhongcao.content.distribution import (
@@ -16,6 +17,10 @@ from zhongcao.content.distribution import (
     serve_feed,
     update_pools,
 )
+from zhongcao.content.engine import ContentEngine, SearchItem, SearchPage
+from zhongcao.content.models import NOTE_KINDS
+from zhongcao.content.notes import NoteView, do_create_note, get_note, invalid_kind
+from zhongcao.content.ranking import RankSpec
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize, query_terms, tokens
@@ -23,17 +28,26 @@ from zhongcao.content.tokenize import normalize, query_terms, tokens
 __all__ = [
     "CATEGORIES",
     "CODE",
+    "NOTE_KINDS",
     "N_CATEGORIES",
     "POLICY",
+    "ContentEngine",
     "FeedBatch",
     "FeedIndex",
     "Matches",
     "NoteDoc",
     "NoteState",
+    "NoteView",
     "PoolChanges",
     "PoolSpec",
+    "RankSpec",
     "SearchIndex",
+    "SearchItem",
+    "SearchPage",
     "SeenFilter",
+    "do_create_note",
+    "get_note",
+    "invalid_kind",
     "normalize",
     "query_terms",
     "record_engagements",

@@ -25,6 +25,7 @@ CATEGORIES: list[tuple[str, str, str]] = [  # (code name, 中文, English)
     ("film_music", "影音", "Film & music"),
     ("crafts", "手工", "Crafts"),
     ("hotels", "酒店", "Hotels"),
+    ("other", "其他", "Other"),
 ]
 CODE = {name: i for i, (name, _, _) in enumerate(CATEGORIES)}
 N_CATEGORIES = len(CATEGORIES)

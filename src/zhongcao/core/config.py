@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     lease_settle_grace_seconds: int = Field(
         default=60, ge=0, description="Commits are accepted this long after a lease expires, then it settles."
     )
+    content_sync_seconds: float = Field(
+        default=0.25, gt=0, description="How often a server applies notes written by other processes."
+    )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
 
     def resolved_events_path(self) -> Path:

@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "lease_not_found": "no such budget lease is visible to the actor",
     "pool_not_found": "no such budget pool is visible to the actor",
     "pool_member_not_found": "the store is not a member of the pool",
+    "note_not_found": "no such note is visible to the actor",
     # field values
     "invalid_name": "a name must be 1 to 200 characters",
     "invalid_kind": "not an account kind",
@@ -43,6 +44,8 @@ CODES: dict[str, str] = {
     "invalid_kos_kind": "this kind of account cannot be a KOS account",
     "duplicate_lease": "a batch names the same lease twice",
     "invalid_event": "an event batch does not fit the event schema",
+    "invalid_note": "a note's title, body, topics, kind or category is out of bounds",
+    "invalid_query": "a search needs a non-empty query",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",

@@ -9,7 +9,8 @@ from alembic.config import Config
 from sqlalchemy import inspect
 
 import zhongcao.accounts.models
-import zhongcao.billing.models  # noqa: F401  (registers the tables on Base.metadata)
+import zhongcao.billing.models
+import zhongcao.content.models  # noqa: F401  (registers the tables on Base.metadata)
 from zhongcao.core import Base, Database
 
 HERE = Path(__file__).parent

@@ -1,0 +1,53 @@
+"""/v1 routes for notes, search and the category taxonomy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from zhongcao import content
+from zhongcao.api import schemas as s
+from zhongcao.api.deps import RT, Who
+
+router = APIRouter(prefix="/v1", tags=["content"])
+
+
+def engine(request: Request) -> content.ContentEngine:
+    e: content.ContentEngine = request.app.state.content
+    return e
+
+
+@router.post("/notes", status_code=201)
+def create_note(body: s.NoteCreate, request: Request, rt: RT, who: Who) -> content.NoteView:
+    note = content.do_create_note(
+        rt, body.author_id, title=body.title, body=body.body, topics=body.topics, kind=body.kind,
+        category=body.category, sponsored=body.sponsored, collaboration_id=body.collaboration_id,
+        product_ids=body.product_ids, actor=who)
+    engine(request).sync()  # searchable here at once; other processes within a sync interval
+    return note
+
+
+@router.get("/notes/{note_id}")
+def get_note(note_id: int, rt: RT, who: Who) -> content.NoteView:
+    return content.get_note(rt, note_id, actor=who)
+
+
+@router.get("/search")
+def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)],
+           n: Annotated[int, Query(ge=1, le=50)] = 10, page: Annotated[int, Query(ge=1, le=100)] = 1,
+           kind: Annotated[list[str] | None, Query(description="image | video; repeat for both")] = None,
+           since: datetime | None = None, until: datetime | None = None,
+           consumer_id: int | None = None) -> content.SearchPage:
+    """Organic results, with ``ad_positions`` reserved for the ads engine (backfilled while unsold)."""
+    for k in kind or ():
+        if k not in content.NOTE_KINDS:
+            raise content.invalid_kind(k)
+    return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until)
+
+
+@router.get("/categories")
+def categories() -> list[dict[str, str]]:
+    """The note taxonomy: code, 中文 and English names."""
+    return [{"code": code, "zh": zh, "en": en} for code, zh, en in content.CATEGORIES]

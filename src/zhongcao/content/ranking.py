@@ -1,0 +1,41 @@
+"""Search ranking policy over BM25 matches: relevance × note quality and engagement × freshness, with an
+optional personalization term; and the result layout with the positions reserved for ads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zhongcao.content.distribution import NoteState
+
+
+@dataclass(frozen=True)
+class RankSpec:
+    engagement_weight: float = 2.0    # how far proven engagement lifts relevance
+    freshness_days: float = 30.0      # search is less about novelty than the feed
+    freshness_floor: float = 0.5      # an old, relevant note keeps at least half its score
+    personal_weight: float = 0.5      # lift for the consumer's interest in the note's category
+    first_ad_position: int = 3        # FIELD_FACTS §1 [C]: organic position 3, then every 10th
+    ad_every: int = 10
+
+
+def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,
+         interest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Order and final scores for matched notes (state indices, BM25 relevance)."""
+    strength = 20.0
+    engagement = (state.quality[note_idx] * strength + state.ces_w[note_idx]) / (strength + state.exposures[note_idx])
+    age_days = np.maximum(now - state.created[note_idx], 0) / 86_400.0
+    freshness = spec.freshness_floor + (1 - spec.freshness_floor) * np.exp(-age_days / spec.freshness_days)
+    score = relevance * (1 + spec.engagement_weight * engagement) * freshness
+    if interest is not None:
+        score = score * (1 + spec.personal_weight * interest[state.category[note_idx]])
+    order = np.argsort(-score, kind="stable")
+    return order, score[order]
+
+
+def ad_positions(n: int, page: int, spec: RankSpec) -> list[int]:
+    """1-based positions on this page that belong to ads; unsold, they are backfilled with organic notes."""
+    first = (page - 1) * n + 1
+    return [p for p in range(first, first + n)
+            if p >= spec.first_ad_position and (p - spec.first_ad_position) % spec.ad_every == 0]

@@ -1,0 +1,133 @@
+"""Notes and search through the API, and the engine that keeps each process in step with State."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import ADMIN_TOKEN, OP, Kob
+from zhongcao.api import create_app
+from zhongcao.content import ContentEngine, do_create_note
+from zhongcao.content.models import Note
+from zhongcao.core import Runtime
+
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt, sweep_leases=False)) as c:
+        yield c
+
+
+def post_note(client: TestClient, author: int, title: str, body: str = "", **extra: object) -> dict:
+    r = client.post("/v1/notes", json={"author_id": author, "title": title, "body": body, **extra}, headers=OPERATOR)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def search(client: TestClient, q: str, **params: object) -> dict:
+    r = client.get("/v1/search", params={"q": q, **params}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_note_is_published_and_found_at_once(client: TestClient, kob: Kob) -> None:
+    note = post_note(client, kob.stores[0], "安装简单的热水器", "师傅上门，半小时装好", topics=["#家电", "装修"],
+                     category="appliances", kind="video")
+    assert (note["topics"], note["status"], note["category"]) == (["家电", "装修"], "published", "appliances")
+    assert client.get(f"/v1/notes/{note['id']}", headers=OPERATOR).json()["title"] == "安装简单的热水器"
+    page = search(client, "安装")
+    assert page["items"][0] | {"score": 0} == {"note_id": note["id"], "position": 1, "score": 0, "ad": None}
+
+
+def test_odd_queries(client: TestClient, kob: Kob) -> None:
+    post_note(client, kob.stores[0], "ＹＳＬ口红色号测评", "显白")
+    assert len(search(client, "ysl 口红")["items"]) == 1      # full-width folded, mixed scripts
+    assert search(client, "😀✨")["items"] == []              # nothing searchable: an empty page, not an error
+    assert search(client, "口" * 5_000)["page"] == 1
+    too_long = client.get("/v1/search", params={"q": "口" * 5_001}, headers=OPERATOR)
+    assert (too_long.status_code, too_long.json()["code"], too_long.json()["field"]) == (422, "invalid_request", "q")
+    empty = client.get("/v1/search", params={"q": ""}, headers=OPERATOR)
+    assert (empty.status_code, empty.json()["code"]) == (422, "invalid_query")
+
+
+def test_pages_reserve_the_ad_positions(client: TestClient, kob: Kob) -> None:
+    for i in range(25):
+        post_note(client, kob.stores[0], f"早餐测评 {i}", "酒店早餐")
+    first, second = search(client, "早餐", n=10), search(client, "早餐", n=10, page=2)
+    assert (first["ad_positions"], second["ad_positions"]) == ([3], [13])
+    assert search(client, "早餐", n=20)["ad_positions"] == [3, 13]
+    positions = [i["position"] for i in first["items"] + second["items"]]
+    assert positions == list(range(1, 21))
+    assert len({i["note_id"] for i in first["items"] + second["items"]}) == 20
+
+
+def test_kind_and_time_filters(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    old = post_note(client, kob.stores[0], "旧款 洗发水", kind="image")
+    rt.clock.advance(timedelta(days=3))
+    new = post_note(client, kob.stores[0], "新款 洗发水", kind="video")
+    assert [i["note_id"] for i in search(client, "洗发水", kind="video")["items"]] == [new["id"]]
+    since = (rt.now() - timedelta(days=1)).isoformat()
+    assert [i["note_id"] for i in search(client, "洗发水", since=since)["items"]] == [new["id"]]
+    assert {i["note_id"] for i in search(client, "洗发水")["items"]} == {old["id"], new["id"]}
+    bad = client.get("/v1/search", params={"q": "洗发水", "kind": "gif"}, headers=OPERATOR).json()
+    assert (bad["code"], bad["field"]) == ("invalid_note", "kind")
+
+
+def test_proven_engagement_lifts_an_equally_relevant_note(client: TestClient, kob: Kob) -> None:
+    a = post_note(client, kob.stores[0], "防晒霜 测评", "清爽")
+    b = post_note(client, kob.stores[0], "防晒霜 测评", "清爽")
+    engine: ContentEngine = client.app.state.content  # type: ignore[attr-defined]
+    i = engine.state.indices(np.array([b["id"]]))[0]
+    engine.state.exposures[i], engine.state.ces_w[i] = 100, 40.0
+    assert [x["note_id"] for x in search(client, "防晒霜")["items"]] == [b["id"], a["id"]]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"title": ""}, "title"), ({"title": "t" * 101}, "title"), ({"title": "t", "kind": "gif"}, "kind"),
+    ({"title": "t", "category": "weapons"}, "category"), ({"title": "t", "topics": ["#" + "长" * 31]}, "topics"),
+    ({"title": "t", "topics": [f"t{i}" for i in range(11)]}, "topics"),
+])
+def test_bad_notes_are_refused_and_nothing_is_stored(client: TestClient, rt: Runtime, kob: Kob, body: dict,
+                                                      field: str) -> None:
+    r = client.post("/v1/notes", json={"author_id": kob.stores[0], **body}, headers=OPERATOR)
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_note", field)
+    with rt.db.read() as s:
+        assert s.query(Note).count() == 0
+
+
+def test_an_agency_cannot_publish_as_itself(client: TestClient, kob: Kob) -> None:
+    r = client.post("/v1/notes", json={"author_id": kob.agency, "title": "t"}, headers=OPERATOR)
+    assert (r.status_code, r.json()["field"]) == (422, "author_id")
+
+
+def test_another_process_picks_up_new_and_restricted_notes(rt: Runtime, kob: Kob) -> None:
+    """Two engines on one database, as two API workers: each sees what the other wrote, on its next sync."""
+    here, there = ContentEngine(rt), ContentEngine(rt)
+    note = do_create_note(rt, kob.stores[0], title="露营装备清单", body="帐篷和睡袋", actor=OP)
+    assert here.sync() == 1
+    assert [i.note_id for i in here.search("露营").items] == [note.id]
+    assert there.search("露营").items == []
+    there.sync()
+    assert [i.note_id for i in there.search("露营").items] == [note.id]
+    with rt.db.transaction() as s:  # in the same instant as the create: only the version tells them apart
+        row = s.get_one(Note, note.id)
+        row.status, row.updated_at = "restricted", rt.now()
+    assert there.sync() == 1
+    assert there.search("露营").items == []
+    assert there.state.status[there.state.indices(np.array([note.id]))[0]] != 0
+    assert there.sync() == 0  # nothing new: a sync that finds nothing applies nothing
+
+
+def test_a_restarted_engine_rebuilds_from_state(rt: Runtime, kob: Kob) -> None:
+    for i in range(30):
+        do_create_note(rt, kob.stores[i % 3], title=f"咖啡探店 {i}", body="拿铁", actor=OP)
+    fresh = ContentEngine(rt)
+    assert fresh.sync() == 30
+    assert fresh.search("咖啡", n=50).items.__len__() == 30
+    assert fresh.state.n == 30
