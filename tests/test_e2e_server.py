@@ -98,6 +98,17 @@ def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
         ids = [client.post("/v1/accounts", json={"kind": "store", "name": f"门店 {i}"}).json()["id"] for i in range(20)]
         assert ids == list(range(ids[0], ids[0] + 20))
         assert all(client.get(f"/v1/accounts/{i}").status_code == 200 for i in ids)
+        # A note written through one worker becomes searchable on every worker (each tails State).
+        note = client.post("/v1/notes", json={"author_id": ids[0], "title": "露营装备清单", "body": "帐篷"}).json()
+        hits = 0
+        for _ in range(200):  # new connections spread over both workers; ten finds in a row from any of them
+            with httpx.Client(base_url=str(client.base_url), headers=client.headers) as fresh:
+                found = [i["note_id"] for i in fresh.get("/v1/search", params={"q": "露营"}).json()["items"]]
+            hits = hits + 1 if found == [note["id"]] else 0
+            if hits == 10:
+                break
+            time.sleep(0.05)
+        assert hits == 10
     finally:
         client.close()
         proc.terminate()
