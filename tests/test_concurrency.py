@@ -7,6 +7,7 @@ with the sum of the tallies (no lost update), and every ledger invariant must ho
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -18,6 +19,24 @@ from zhongcao.core import Runtime, ZhongcaoError
 THREADS, OPS, STORES = 8, 500, 10
 
 
+def run_threads(worker: Callable[[int], None]) -> None:
+    """Run ``worker(t)`` on THREADS threads at once; fail the test with the first error any thread raised."""
+    failures: list[BaseException] = []
+
+    def guarded(t: int) -> None:
+        try:
+            worker(t)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+
+
 def test_concurrent_money_operations_lose_nothing(rt: Runtime) -> None:
     brand = certified(rt, "brand", "B")
     stores = [certified(rt, "store", f"S{i}") for i in range(STORES)]
@@ -26,45 +45,36 @@ def test_concurrent_money_operations_lose_nothing(rt: Runtime) -> None:
     funded = 5_000_000
     billing.do_top_up(rt, brand, funded, idempotency_key="fund", actor=OP)
     tallies = [{"allocated": np.zeros(STORES, dtype=np.int64), "spent": 0, "refused": 0} for _ in range(THREADS)]
-    failures: list[BaseException] = []
     as_brand = Actor.of_account(brand)
 
     def worker(t: int) -> None:
         rng = np.random.default_rng(1000 + t)
         tally = tallies[t]
         leases: list[tuple[int, int, int]] = []  # id, amount, committed so far
-        try:
-            for _ in range(OPS):
-                op = rng.choice(["allocate", "reserve", "commit"], p=[0.3, 0.3, 0.4])
-                i = int(rng.integers(STORES))
-                try:
-                    if op == "allocate":
-                        amount = int(rng.integers(1, 20_000))
-                        billing.do_allocate(rt, brand, stores[i], amount, actor=as_brand)
-                        tally["allocated"][i] += amount
-                    elif op == "reserve" or not leases:
-                        lease = billing.do_reserve(rt, stores[i], int(rng.integers(1, 5_000)), 600, actor=OP)
-                        leases.append((lease.id, lease.amount_fen, 0))
-                    else:
-                        k = int(rng.integers(len(leases)))
-                        lease_id, amount, done = leases[k]
-                        total = done + int(rng.integers(0, amount - done + 1))
-                        result = billing.do_commit(rt, [billing.LeaseCommit(lease_id, total)], actor=OP)
-                        tally["spent"] += result.committed_fen
-                        leases[k] = (lease_id, amount, total)
-                except ZhongcaoError as exc:
-                    if exc.code != "insufficient_funds":
-                        raise
-                    tally["refused"] += 1
-        except BaseException as exc:
-            failures.append(exc)
+        for _ in range(OPS):
+            op = rng.choice(["allocate", "reserve", "commit"], p=[0.3, 0.3, 0.4])
+            i = int(rng.integers(STORES))
+            try:
+                if op == "allocate":
+                    amount = int(rng.integers(1, 20_000))
+                    billing.do_allocate(rt, brand, stores[i], amount, actor=as_brand)
+                    tally["allocated"][i] += amount
+                elif op == "reserve" or not leases:
+                    lease = billing.do_reserve(rt, stores[i], int(rng.integers(1, 5_000)), 600, actor=OP)
+                    leases.append((lease.id, lease.amount_fen, 0))
+                else:
+                    k = int(rng.integers(len(leases)))
+                    lease_id, amount, done = leases[k]
+                    total = done + int(rng.integers(0, amount - done + 1))
+                    result = billing.do_commit(rt, [billing.LeaseCommit(lease_id, total)], actor=OP)
+                    tally["spent"] += result.committed_fen
+                    leases[k] = (lease_id, amount, total)
+            except ZhongcaoError as exc:
+                if exc.code != "insufficient_funds":
+                    raise
+                tally["refused"] += 1
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert failures == []
+    run_threads(worker)
 
     spent = sum(int(t["spent"]) for t in tallies)
     allocated = sum(t["allocated"] for t in tallies)
@@ -89,30 +99,21 @@ def test_pool_caps_hold_under_concurrent_draws(rt: Runtime) -> None:
     caps = [500, 8_000, 12_000, 20_000]  # the first is below most draws: refused by its cap, not the pool
     for s, cap in zip(stores, caps, strict=True):
         billing.do_set_pool_member(rt, pool.id, s, cap, actor=OP)
-    failures: list[BaseException] = []
     refusals: set[str] = set()
 
     def worker(t: int) -> None:
         rng = np.random.default_rng(t)
-        try:
-            for _ in range(60):
-                i = int(rng.integers(len(stores)))
-                try:
-                    lease = billing.do_reserve_from_pool(rt, pool.id, stores[i], int(rng.integers(100, 3_000)), 600,
-                                                         actor=Actor.of_account(stores[i]))
-                except ZhongcaoError as exc:
-                    refusals.add(exc.code)
-                    continue
-                billing.do_commit(rt, [billing.LeaseCommit(lease.id, lease.amount_fen)], actor=OP)
-        except BaseException as exc:
-            failures.append(exc)
+        for _ in range(60):
+            i = int(rng.integers(len(stores)))
+            try:
+                lease = billing.do_reserve_from_pool(rt, pool.id, stores[i], int(rng.integers(100, 3_000)), 600,
+                                                     actor=Actor.of_account(stores[i]))
+            except ZhongcaoError as exc:
+                refusals.add(exc.code)
+                continue
+            billing.do_commit(rt, [billing.LeaseCommit(lease.id, lease.amount_fen)], actor=OP)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert failures == []
+    run_threads(worker)
     assert refusals <= {"budget_cap_reached", "insufficient_funds"}
     view = billing.get_pool(rt, pool.id, actor=OP)
     used = {m.store_id: m.used_today_fen for m in view.members}
