@@ -131,3 +131,23 @@ def test_a_restarted_engine_rebuilds_from_state(rt: Runtime, kob: Kob) -> None:
     assert fresh.sync() == 30
     assert fresh.search("咖啡", n=50).items.__len__() == 30
     assert fresh.state.n == 30
+
+
+def test_suggestions_complete_from_titles_and_topics(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    post_note(client, kob.stores[0], "洗发水测评", topics=["洗发水推荐"])
+    post_note(client, kob.stores[1], "这款洗发水真的好用")
+    hidden = post_note(client, kob.stores[2], "洗发露开箱")
+
+    def suggest(q: str) -> list[tuple[str, int]]:
+        r = client.get("/v1/search/suggestions", params={"q": q}, headers=OPERATOR)
+        assert r.status_code == 200, r.text
+        return [(x["text"], x["notes"]) for x in r.json()["suggestions"]]
+
+    assert suggest("洗发") == [("洗发水", 2), ("洗发露", 1), ("洗发水推荐", 1)]
+    assert suggest("ＸＸ") == []
+    with rt.db.transaction() as s:
+        s.get_one(Note, hidden["id"]).status = "deleted"
+    client.app.state.content.sync()  # type: ignore[attr-defined]
+    assert suggest("洗发") == [("洗发水", 2), ("洗发水推荐", 1)]
+    empty = client.get("/v1/search/suggestions", params={"q": " "}, headers=OPERATOR).json()
+    assert (empty["code"], empty["field"]) == ("invalid_query", "q")

@@ -47,6 +47,13 @@ def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)
     return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until)
 
 
+@router.get("/search/suggestions")
+def suggestions(request: Request, who: Who, q: Annotated[str, Query(max_length=100)],
+                n: Annotated[int, Query(ge=1, le=20)] = 10) -> dict[str, object]:
+    """Completions of what was typed, from note titles and topics, most used first."""
+    return {"q": q, "suggestions": engine(request).suggester.suggest(q, n)}
+
+
 @router.get("/categories")
 def categories() -> list[dict[str, str]]:
     """The note taxonomy: code, 中文 and English names."""

@@ -18,6 +18,7 @@ from zhongcao.content.distribution import DELETED, IN_REVIEW, PUBLISHED, RESTRIC
 from zhongcao.content.notes import LOOKBACK, NoteView, notes_changed_since
 from zhongcao.content.ranking import RankSpec, ad_positions, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
+from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CODE
 from zhongcao.core import Invalid, Runtime
 
@@ -50,6 +51,7 @@ class ContentEngine:
         self.ranking = ranking or RankSpec()
         self.index = SearchIndex()
         self.state = NoteState()
+        self.suggester = Suggester()
         self._applied: dict[int, int] = {}  # note id → the version applied
         self._mark = datetime(1970, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
@@ -84,6 +86,8 @@ class ContentEngine:
                            np.array([n.created_at.timestamp() for n in fresh]))
         idx = self.state.indices(ids)
         self.state.status[idx] = [STATUS[n.status] for n in notes]
+        for n in notes:
+            self.suggester.update(n.id, Suggester.terms(n.title, n.topics) if n.status == "published" else set())
         self._applied.update((n.id, n.version) for n in notes)
 
     def search(self, query: str, *, n: int = 10, page: int = 1, kinds: tuple[str, ...] = (),
