@@ -130,9 +130,10 @@ class Database:
         finally:
             session.close()  # ends the snapshot; loaded rows stay readable, detached
 
-    def for_update(self, stmt: Any) -> Any:
-        """Row locks where the backend has them; SQLite's single writer already serializes."""
-        return stmt if self.is_sqlite else stmt.with_for_update()
+    def for_update(self, stmt: Any, *, skip_locked: bool = False) -> Any:
+        """Row locks where the backend has them; SQLite's single writer already serializes.
+        ``skip_locked`` lets concurrent workers each claim different rows of a queue."""
+        return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=skip_locked)
 
     def dispose(self) -> None:
         self.engine.dispose()

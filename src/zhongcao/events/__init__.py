@@ -2,6 +2,7 @@
 
 from zhongcao.events.batch import make_batch
 from zhongcao.events.ids import EventIds, id_time
+from zhongcao.events.outbox import Tailed, enqueue, ingest, tail
 from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
 from zhongcao.events.store import EventStore, WriteResult
 
@@ -13,7 +14,11 @@ __all__ = [
     "EventKind",
     "EventStore",
     "Surface",
+    "Tailed",
     "WriteResult",
+    "enqueue",
     "id_time",
+    "ingest",
     "make_batch",
+    "tail",
 ]

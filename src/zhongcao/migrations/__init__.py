@@ -10,7 +10,8 @@ from sqlalchemy import inspect
 
 import zhongcao.accounts.models
 import zhongcao.billing.models
-import zhongcao.content.models  # noqa: F401  (registers the tables on Base.metadata)
+import zhongcao.content.models
+import zhongcao.events.models  # noqa: F401  (registers the tables on Base.metadata)
 from zhongcao.core import Base, Database
 
 HERE = Path(__file__).parent

@@ -1,0 +1,56 @@
+"""The event outbox: events recorded with their state change, ingested into the store exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, update
+
+from zhongcao.core import Runtime
+from zhongcao.events import EventIds, EventKind, EventStore, enqueue, ingest, make_batch, tail
+from zhongcao.events.models import OutboxBatch
+from zhongcao.events.outbox import RETENTION
+
+
+def likes(ids: np.ndarray, note: int = 7) -> object:
+    n = len(ids)
+    return make_batch({"event_id": ids, "ts": np.full(n, np.datetime64("2026-03-02T01:00:00", "us")),
+                       "kind": np.full(n, EventKind.LIKE, dtype=np.uint8), "note_id": np.full(n, note),
+                       "consumer_id": np.arange(n)})
+
+
+def outbox_rows(rt: Runtime) -> int:
+    with rt.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(OutboxBatch)) or 0)
+
+
+def test_events_are_recorded_with_their_transaction_or_not_at_all(rt: Runtime) -> None:
+    ids = EventIds(rt.clock)
+    with rt.db.transaction() as s:
+        enqueue(s, rt, likes(ids.take(3)))
+    with pytest.raises(RuntimeError), rt.db.transaction() as s:
+        enqueue(s, rt, likes(ids.take(2)))
+        raise RuntimeError("the state change failed")
+    assert outbox_rows(rt) == 1
+    (batch,) = tail(rt, rt.now() - timedelta(seconds=1))
+    assert batch.events.num_rows == 3
+
+
+def test_ingest_stores_each_event_once_even_after_a_lost_mark(rt: Runtime, tmp_path: Path) -> None:
+    ids = EventIds(rt.clock)
+    for _ in range(4):
+        with rt.db.transaction() as s:
+            enqueue(s, rt, likes(ids.take(5)))
+    with EventStore(tmp_path / "events.duckdb") as store:
+        assert ingest(rt, store) == 20
+        assert ingest(rt, store) == 0
+        with rt.db.transaction() as s:  # a crash after writing the store, before the mark committed
+            s.execute(update(OutboxBatch).values(ingested_at=None))
+        assert ingest(rt, store) == 0
+        assert store.count() == 20
+        rt.clock.advance(RETENTION + timedelta(seconds=1))
+        assert ingest(rt, store) == 0
+    assert outbox_rows(rt) == 0  # pruned once tailing engines had their hour
