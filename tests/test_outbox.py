@@ -31,9 +31,14 @@ def test_events_are_recorded_with_their_transaction_or_not_at_all(rt: Runtime) -
     ids = EventIds(rt.clock)
     with rt.db.transaction() as s:
         enqueue(s, rt, likes(ids.take(3)))
-    with pytest.raises(RuntimeError), rt.db.transaction() as s:
-        enqueue(s, rt, likes(ids.take(2)))
-        raise RuntimeError("the state change failed")
+
+    def failing_change() -> None:
+        with rt.db.transaction() as s:
+            enqueue(s, rt, likes(ids.take(2)))
+            raise RuntimeError("the state change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     assert outbox_rows(rt) == 1
     (batch,) = tail(rt, rt.now() - timedelta(seconds=1))
     assert batch.events.num_rows == 3
