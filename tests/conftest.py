@@ -78,7 +78,7 @@ def make_settings(**overrides: object) -> Settings:
 @pytest.fixture
 def rt(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     db = make_db(backend, request, tmp_path)
-    runtime = Runtime(db=db, clock=ManualClock(START), settings=make_settings())
+    runtime = Runtime(db=db, clock=ManualClock(START), settings=make_settings(home=tmp_path / "home"))
     yield runtime
     db.dispose()
 

@@ -253,6 +253,7 @@ MATRIX = [
     ("GET", "/v1/notes/{note}", None, READ_STORE, _hidden_note),     # a restricted one is its side's only
     ("GET", "/v1/search?q=测评", None, [200] * 6, _note),
     ("GET", "/v1/search/suggestions?q=门店", None, [200] * 6, _note),
+    ("POST", "/v1/notes/{note}/engagements", {"consumer_id": 9, "kind": "like"}, [201] * 6, _note),
 ]
 
 

@@ -151,3 +151,42 @@ def test_suggestions_complete_from_titles_and_topics(client: TestClient, rt: Run
     assert suggest("洗发") == [("洗发水", 2), ("洗发水推荐", 1)]
     empty = client.get("/v1/search/suggestions", params={"q": " "}, headers=OPERATOR).json()
     assert (empty["code"], empty["field"]) == ("invalid_query", "q")
+
+
+def test_engagements_become_events_and_counters(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    note = post_note(client, kob.stores[0], "露营装备", "帐篷")
+    for consumer, kind in [(1, "read"), (1, "like"), (2, "like"), (2, "collect"), (3, "share"), (3, "follow")]:
+        r = client.post(f"/v1/notes/{note['id']}/engagements", json={"consumer_id": consumer, "kind": kind},
+                        headers=OPERATOR)
+        assert r.status_code == 201, r.text
+    assert r.json() == {"exposures": 0, "reads": 1, "likes": 2, "collects": 1, "comments": 0, "shares": 1,
+                        "follows": 1}
+    assert client.get(f"/v1/notes/{note['id']}", headers=OPERATOR).json()["stats"]["likes"] == 2
+    # another process sees the same counters: they come from the events, not from this process
+    other = ContentEngine(rt)
+    other.sync()
+    assert other.stats(note["id"]).likes == 2
+    bad = client.post(f"/v1/notes/{note['id']}/engagements", json={"consumer_id": 1, "kind": "dislike"},
+                      headers=OPERATOR).json()
+    assert (bad["code"], bad["field"], "like" in bad["allowed"]) == ("invalid_engagement", "kind", True)
+
+
+def test_the_event_store_receives_the_engagements(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    from zhongcao.events import EventStore, ingest
+
+    note = post_note(client, kob.stores[0], "咖啡", "拿铁")
+    for consumer in range(5):
+        client.post(f"/v1/notes/{note['id']}/engagements", json={"consumer_id": consumer + 1, "kind": "like"},
+                    headers=OPERATOR)
+    with EventStore(rt.settings.resolved_events_path()) as store:  # the app's ingester may hold it; same process
+        ingest(rt, store)
+        t = store.events()
+        assert store.run(t.filter(t.note_id == note["id"]).count()).as_py() == 5
+
+
+def test_no_engagement_on_a_hidden_note(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    note = post_note(client, kob.stores[0], "旧帖", "下架")
+    with rt.db.transaction() as s:
+        s.get_one(Note, note["id"]).status = "restricted"
+    r = client.post(f"/v1/notes/{note['id']}/engagements", json={"consumer_id": 1, "kind": "like"}, headers=OPERATOR)
+    assert (r.status_code, r.json()["code"]) == (404, "note_not_found")

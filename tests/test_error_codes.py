@@ -43,10 +43,12 @@ class Ctx:
         from zhongcao.accounts.models import Account, ApiKey, AuditEntry, Authorization, KosBinding, Member
         from zhongcao.billing.models import CapUsage, Entry, Lease, Pool, PoolMember, Wallet
         from zhongcao.content.models import Note
+        from zhongcao.events.models import OutboxBatch
 
         with self.rt.db.read() as s:
             counts = tuple(s.scalar(select(func.count()).select_from(m)) for m in (
-                Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember, Note))
+                Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember, Note,
+                OutboxBatch))
             wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen,
                                              Wallet.delegated_fen).order_by(Wallet.id)).all())
             caps = tuple(s.execute(select(CapUsage.scope, CapUsage.used_fen).order_by(CapUsage.scope)).all())
@@ -159,6 +161,12 @@ def _kos_taken(c: Ctx) -> httpx.Response:
     return c.refused("POST", f"/v1/accounts/{c.k.other_brand}/kos", {"account_id": c.k.creator})
 
 
+def _published(c: Ctx) -> int:
+    from zhongcao.content import do_create_note
+
+    return do_create_note(c.rt, c.k.stores[0], title="新品", body="好用", actor=OP).id
+
+
 S = Callable[[Ctx], httpx.Response]
 SCENARIOS: dict[str, tuple[int, S]] = {
     "invalid_request": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/wallet/top-ups",
@@ -247,6 +255,8 @@ SCENARIOS: dict[str, tuple[int, S]] = {
                                                                     "kind": "gif"})),
     "invalid_query": (422, lambda c: c.refused("GET", "/v1/search?q=%20%20")),
     "note_not_found": (404, lambda c: c.refused("GET", "/v1/notes/999999")),
+    "invalid_engagement": (422, lambda c: c.refused("POST", f"/v1/notes/{_published(c)}/engagements",
+                                                    {"consumer_id": 1, "kind": "dislike"})),
 }
 
 

@@ -7,12 +7,14 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import duckdb
 from fastapi import FastAPI
 
 import zhongcao
-from zhongcao import billing, content
+from zhongcao import billing, content, events
 from zhongcao.api import accounts_routes, billing_routes, content_routes, problems
 from zhongcao.core import CODES, Runtime
+from zhongcao.events import EventStore
 
 log = logging.getLogger("zhongcao.api")
 
@@ -43,6 +45,27 @@ def app_from_environment() -> FastAPI:
     return create_app(Runtime.from_settings())
 
 
+class _Ingester:
+    """Moves the event outbox into the event store, in whichever process holds the store's file."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.store: EventStore | None = None
+
+    def __call__(self) -> None:
+        if self.store is None:
+            try:
+                self.store = EventStore(self.rt.settings.resolved_events_path())
+            except duckdb.IOException:
+                return  # another process holds the file and ingests; try again next tick
+        while events.ingest(self.rt, self.store) > 0:
+            pass
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
 def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     engine = content.ContentEngine(rt)
 
@@ -51,12 +74,15 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         engine.sync()  # rebuild the index and pool state from State
         stop = threading.Event()
         threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
+        ingester = _Ingester(rt)
+        threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
         if sweep_leases:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
         yield
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        ingester.close()
 
     app = FastAPI(
         title="zhongcao",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -30,8 +31,16 @@ def create_note(body: s.NoteCreate, request: Request, rt: RT, who: Who) -> conte
 
 
 @router.get("/notes/{note_id}")
-def get_note(note_id: int, rt: RT, who: Who) -> content.NoteView:
-    return content.get_note(rt, note_id, actor=who)
+def get_note(note_id: int, request: Request, rt: RT, who: Who) -> dict[str, object]:
+    """The note, with its public engagement counted from events."""
+    note = content.get_note(rt, note_id, actor=who)
+    return asdict(note) | {"stats": asdict(engine(request).stats(note_id))}
+
+
+@router.post("/notes/{note_id}/engagements", status_code=201)
+def engage(note_id: int, body: s.EngagementCreate, request: Request, who: Who) -> content.NoteStats:
+    """A consumer read or interacted with a note; the answer is the note's counters after it."""
+    return engine(request).record_engagement(note_id, body.consumer_id, body.kind)
 
 
 @router.get("/search")

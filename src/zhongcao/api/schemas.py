@@ -108,6 +108,11 @@ class NoteCreate(Body):
     product_ids: list[int] = Field(default_factory=list)
 
 
+class EngagementCreate(Body):
+    consumer_id: Id
+    kind: str = Field(description="read | like | collect | comment | share | follow")
+
+
 class PoolCreate(Body):
     name: str
 

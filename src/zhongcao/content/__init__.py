@@ -17,7 +17,7 @@ from zhongcao.content.distribution import (
     serve_feed,
     update_pools,
 )
-from zhongcao.content.engine import ContentEngine, SearchItem, SearchPage
+from zhongcao.content.engine import ContentEngine, NoteStats, SearchItem, SearchPage
 from zhongcao.content.models import NOTE_KINDS
 from zhongcao.content.notes import NoteView, do_create_note, get_note, invalid_kind
 from zhongcao.content.ranking import RankSpec
@@ -37,6 +37,7 @@ __all__ = [
     "Matches",
     "NoteDoc",
     "NoteState",
+    "NoteStats",
     "NoteView",
     "PoolChanges",
     "PoolSpec",

@@ -22,6 +22,10 @@ from zhongcao.events import EventKind
 
 PUBLISHED, IN_REVIEW, RESTRICTED, DELETED = 0, 1, 2, 3
 POLICY = "feed.pools.v1"
+PUBLIC_COUNTERS = {EventKind.LIKE: "likes", EventKind.COLLECT: "collects", EventKind.COMMENT: "comments",
+                   EventKind.SHARE: "shares", EventKind.FOLLOW: "follows"}
+ENGAGEMENTS = {"read": EventKind.READ, "like": EventKind.LIKE, "collect": EventKind.COLLECT,
+               "comment": EventKind.COMMENT, "share": EventKind.SHARE, "follow": EventKind.FOLLOW}
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class NoteState:
     _FIELDS: ClassVar[dict[str, type]] = {
         "note_id": np.int64, "category": np.int16, "created": np.float64, "status": np.int8, "level": np.int8,
         "stopped": np.bool_, "level_exposures": np.int64, "exposures": np.int64, "reads": np.int64,
-        "engaged": np.int64, "ces_w": np.float64, "quality": np.float32}
+        "engaged": np.int64, "ces_w": np.float64, "quality": np.float32, "likes": np.int64,
+        "collects": np.int64, "comments": np.int64, "shares": np.int64, "follows": np.int64}
     note_id: np.ndarray
     category: np.ndarray
     created: np.ndarray          # unix seconds
@@ -87,6 +92,11 @@ class NoteState:
     engaged: np.ndarray          # interactions (like, collect, comment, share, follow)
     ces_w: np.ndarray            # early-weighted CES score: what ranking predicts engagement from
     quality: np.ndarray          # content prior for the predicted engagement of a new note
+    likes: np.ndarray            # the public counters, one per interaction kind
+    collects: np.ndarray
+    comments: np.ndarray
+    shares: np.ndarray
+    follows: np.ndarray
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -139,6 +149,8 @@ def record_engagements(state: NoteState, idx: np.ndarray, kinds: np.ndarray, at:
     act = ces > 0
     np.add.at(state.engaged, idx[act], 1)
     np.add.at(state.ces_w, idx[act], (w * ces)[act])
+    for kind, counter in PUBLIC_COUNTERS.items():
+        np.add.at(getattr(state, counter), idx[kinds == kind], 1)
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,53 @@ on all of them within one sync interval, and a restart rebuilds everything from 
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
-from zhongcao.content.distribution import DELETED, IN_REVIEW, PUBLISHED, RESTRICTED, NoteState, PoolSpec
-from zhongcao.content.notes import LOOKBACK, NoteView, notes_changed_since
+from zhongcao.accounts import Actor
+from zhongcao.content.distribution import (
+    DELETED,
+    ENGAGEMENTS,
+    IN_REVIEW,
+    PUBLISHED,
+    RESTRICTED,
+    NoteState,
+    PoolSpec,
+    record_engagements,
+    record_impressions,
+)
+from zhongcao.content.notes import LOOKBACK, NoteView, get_note, notes_changed_since
 from zhongcao.content.ranking import RankSpec, ad_positions, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CODE
-from zhongcao.core import Invalid, Runtime
+from zhongcao.core import Invalid, NotFound, Runtime
+from zhongcao.events import EventIds, EventKind, Surface, claim_node, enqueue, heartbeat_node, make_batch, tail
 
+_PUBLIC = Actor.system()  # engagements are on public notes; the route authenticates the caller
 STATUS = {"published": PUBLISHED, "in_review": IN_REVIEW, "restricted": RESTRICTED, "deleted": DELETED}
 KIND = {"image": 1, "video": 2}
 MAX_RESULTS = 1_000  # how deep search pages may go
+
+
+@dataclass(frozen=True)
+class NoteStats:
+    """Public engagement, derived from events."""
+
+    exposures: int
+    reads: int
+    likes: int
+    collects: int
+    comments: int
+    shares: int
+    follows: int
 
 
 @dataclass(frozen=True)
@@ -54,21 +84,52 @@ class ContentEngine:
         self.suggester = Suggester()
         self._applied: dict[int, int] = {}  # note id → the version applied
         self._mark = datetime(1970, 1, 1, tzinfo=UTC)
+        self._events_mark = rt.now() - LOOKBACK  # counters start from State's notes, then follow events
+        self._applied_batches: dict[int, datetime] = {}
         self._lock = threading.Lock()
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.ids = EventIds(rt.clock, claim_node(rt, self._holder))
+        self._heartbeat = time.monotonic()
 
     def sync(self) -> int:
-        """Apply notes created or changed since the last sync; returns how many were new versions."""
+        """Apply notes created or changed, and events recorded, since the last sync; returns how many
+        note versions were new."""
         with self._lock:
-            applied = 0
-            while True:
-                rows = notes_changed_since(self.rt, self._mark - LOOKBACK)
-                fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
-                self._apply(fresh)
-                applied += len(fresh)
-                if rows:
-                    self._mark = max(self._mark, rows[-1].updated_at)
-                if len(rows) < 5_000 or not fresh:
-                    return applied
+            if time.monotonic() - self._heartbeat > 30:
+                heartbeat_node(self.rt, self.ids.node, self._holder)
+                self._heartbeat = time.monotonic()
+            applied = self._sync_notes()
+            self._sync_events()
+            return applied
+
+    def _sync_events(self) -> None:
+        for batch in tail(self.rt, self._events_mark - LOOKBACK):
+            if batch.batch_id in self._applied_batches:
+                continue
+            self._applied_batches[batch.batch_id] = batch.created_at
+            self._events_mark = max(self._events_mark, batch.created_at)
+            ev = batch.events
+            idx = self.state.indices(ev.column("note_id").to_numpy(zero_copy_only=False))
+            kinds = ev.column("kind").to_numpy()
+            ts = ev.column("ts").to_numpy().astype("datetime64[us]").astype(np.int64) / 1e6
+            known = idx >= 0
+            record_impressions(self.state, idx[known & (kinds == EventKind.IMPRESSION)])
+            act = known & (kinds != EventKind.IMPRESSION)
+            record_engagements(self.state, idx[act], kinds[act], ts[act], self.pools)
+        horizon = self._events_mark - LOOKBACK
+        self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
+
+    def _sync_notes(self) -> int:
+        applied = 0
+        while True:
+            rows = notes_changed_since(self.rt, self._mark - LOOKBACK)
+            fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
+            self._apply(fresh)
+            applied += len(fresh)
+            if rows:
+                self._mark = max(self._mark, rows[-1].updated_at)
+            if len(rows) < 5_000 or not fresh:
+                return applied
 
     def _apply(self, notes: list[NoteView]) -> None:
         if not notes:
@@ -105,3 +166,29 @@ class ContentEngine:
         items = [SearchItem(int(matches.note_ids[o]), start + i + 1, round(float(sc), 4))
                  for i, (o, sc) in enumerate(zip(order[start:start + n], scores[start:start + n], strict=True))]
         return SearchPage(query, page, matches.total, items, ad_positions(n, page, self.ranking))
+
+    def record_engagement(self, note_id: int, consumer_id: int, kind: str) -> NoteStats:
+        """A consumer read or interacted with a note: one event, through the outbox, into the counters."""
+        if kind not in ENGAGEMENTS:
+            raise Invalid("invalid_engagement", f"{kind!r} is not an engagement", field="kind",
+                          allowed=sorted(ENGAGEMENTS))
+        note = get_note(self.rt, note_id, actor=_PUBLIC)
+        if note.status != "published":
+            raise NotFound("note", note_id)
+        batch = make_batch({
+            "event_id": self.ids.take(1), "ts": [self.rt.now().replace(tzinfo=None)],
+            "kind": [ENGAGEMENTS[kind].value], "consumer_id": [consumer_id], "note_id": [note_id],
+            "creator_id": [note.author_id], "surface": [Surface.FEED.value],
+        })
+        with self.rt.db.transaction() as s:
+            enqueue(s, self.rt, batch)
+        self.sync()
+        return self.stats(note_id)
+
+    def stats(self, note_id: int) -> NoteStats:
+        i = int(self.state.indices(np.array([note_id]))[0])
+        if i < 0:
+            return NoteStats(0, 0, 0, 0, 0, 0, 0)
+        st = self.state
+        return NoteStats(int(st.exposures[i]), int(st.reads[i]), int(st.likes[i]), int(st.collects[i]),
+                         int(st.comments[i]), int(st.shares[i]), int(st.follows[i]))

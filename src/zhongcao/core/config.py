@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     content_sync_seconds: float = Field(
         default=0.25, gt=0, description="How often a server applies notes written by other processes."
     )
+    events_ingest_seconds: float = Field(
+        default=1.0, gt=0, description="How often the process holding the event store ingests the outbox."
+    )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
 
     def resolved_events_path(self) -> Path:

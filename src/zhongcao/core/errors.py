@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "invalid_event": "an event batch does not fit the event schema",
     "invalid_note": "a note's title, body, topics, kind or category is out of bounds",
     "invalid_query": "a search needs a non-empty query",
+    "invalid_engagement": "not an engagement kind",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",

@@ -1,7 +1,7 @@
 """Events: the one event schema and the append-only store (DuckDB, Arrow batches, Ibis reads)."""
 
 from zhongcao.events.batch import make_batch
-from zhongcao.events.ids import EventIds, id_time
+from zhongcao.events.ids import EventIds, claim_node, heartbeat_node, id_time
 from zhongcao.events.outbox import Tailed, enqueue, ingest, tail
 from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
 from zhongcao.events.store import EventStore, WriteResult
@@ -16,7 +16,9 @@ __all__ = [
     "Surface",
     "Tailed",
     "WriteResult",
+    "claim_node",
     "enqueue",
+    "heartbeat_node",
     "id_time",
     "ingest",
     "make_batch",

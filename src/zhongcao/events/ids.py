@@ -9,11 +9,13 @@ the batch spans, which keeps idempotent ingest as fast as a plain insert.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from sqlalchemy import select, update
 
-from zhongcao.core import Clock
+from zhongcao.core import Clock, Runtime
+from zhongcao.events.models import NodeLease
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 NODE_BITS, SEQ_BITS = 10, 12
@@ -28,6 +30,7 @@ class EventIds:
         if not 0 <= node <= MAX_NODE:
             raise ValueError(f"node must be 0..{MAX_NODE}, got {node}")
         self._clock = clock
+        self.node = node
         self._node = np.uint64(node << SEQ_BITS)
         self._next = 0  # the next free (ms * PER_MS + seq) slot
         self._lock = threading.Lock()
@@ -47,3 +50,28 @@ def id_time(event_id: int) -> datetime:
     """When an id was minted (to the millisecond): handy in support and debugging."""
     ms = event_id >> (NODE_BITS + SEQ_BITS)
     return datetime.fromtimestamp(EPOCH.timestamp() + ms / 1000, tz=UTC)
+
+
+NODE_TTL = timedelta(minutes=2)  # a node whose holder stopped heartbeating is free again after this
+
+
+def claim_node(rt: Runtime, holder: str) -> int:
+    """Lease the lowest free node (1..MAX_NODE; 0 is for single-process tools) for this process."""
+    with rt.db.transaction() as s:
+        now = rt.now()
+        leases = {n.node: n for n in s.scalars(rt.db.for_update(select(NodeLease).order_by(NodeLease.node)))}
+        for node in range(1, MAX_NODE + 1):
+            lease = leases.get(node)
+            if lease is None:
+                s.add(NodeLease(node=node, holder=holder[:100], heartbeat_at=now))
+                return node
+            if lease.heartbeat_at < now - NODE_TTL:
+                lease.holder, lease.heartbeat_at = holder[:100], now
+                return node
+    raise RuntimeError(f"all {MAX_NODE} event-id nodes are leased")
+
+
+def heartbeat_node(rt: Runtime, node: int, holder: str) -> None:
+    with rt.db.transaction() as s:
+        s.execute(update(NodeLease).where(NodeLease.node == node, NodeLease.holder == holder[:100])
+                  .values(heartbeat_at=rt.now()))

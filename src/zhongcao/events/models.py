@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhongcao.core import Base, BigId, UTCDateTime
@@ -20,3 +20,13 @@ class OutboxBatch(Base):
     rows: Mapped[int] = mapped_column(Integer)
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # one Arrow IPC stream in the event schema
     ingested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class NodeLease(Base):
+    """Which process holds which event-id node (ids.py): ids are unique because nodes are."""
+
+    __tablename__ = "event_node"
+
+    node: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
