@@ -254,6 +254,7 @@ MATRIX = [
     ("GET", "/v1/search?q=测评", None, [200] * 6, _note),
     ("GET", "/v1/search/suggestions?q=门店", None, [200] * 6, _note),
     ("POST", "/v1/notes/{note}/engagements", {"consumer_id": 9, "kind": "like"}, [201] * 6, _note),
+    ("GET", "/v1/feed?consumer_id=5&n=3", None, [200] * 6, _note),
 ]
 
 

@@ -144,13 +144,13 @@ def test_a_restricted_note_is_never_distributed() -> None:
 
 
 def test_every_slot_logs_its_propensity() -> None:
-    """One category, four promoted notes, no exploration: each slot's note was a one-in-four pick."""
+    """Four promoted notes in the only category with notes, no exploration: each pick was one in four."""
     spec = PoolSpec(exploration=0.0)
     state = NoteState()
     idx = state.add(np.arange(1, 5), np.zeros(4), np.zeros(4))
     state.level[idx] = 1
     b = serve_feed(FeedIndex.build(state, 0.0, spec), np.arange(50), 2, one_category_interests(50),
                    SeenFilter(50, spec), 0.0, np.random.default_rng(3), spec)
-    assert np.allclose(b.propensity, 0.25 * (1.0 / (1.0 + 1e-6 * (N_CATEGORIES - 1))))
+    assert np.allclose(b.propensity, 0.25)
     assert not b.explore.any()
     assert b.policy == "feed.pools.v1"

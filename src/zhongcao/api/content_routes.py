@@ -63,6 +63,14 @@ def suggestions(request: Request, who: Who, q: Annotated[str, Query(max_length=1
     return {"q": q, "suggestions": engine(request).suggester.suggest(q, n)}
 
 
+@router.get("/feed")
+def feed(request: Request, who: Who, consumer_id: Annotated[int, Query(ge=1)],
+         n: Annotated[int, Query(ge=1, le=50)] = 10) -> content.FeedPage:
+    """The consumer's next notes, ranked by interest × predicted engagement × freshness, with trial notes
+    in the exploration slots; every impression is logged with its policy and propensity."""
+    return engine(request).feed(consumer_id, n)
+
+
 @router.get("/categories")
 def categories() -> list[dict[str, str]]:
     """The note taxonomy: code, 中文 and English names."""

@@ -17,7 +17,7 @@ from zhongcao.content.distribution import (
     serve_feed,
     update_pools,
 )
-from zhongcao.content.engine import ContentEngine, NoteStats, SearchItem, SearchPage
+from zhongcao.content.engine import ContentEngine, FeedItem, FeedPage, NoteStats, SearchItem, SearchPage
 from zhongcao.content.models import NOTE_KINDS
 from zhongcao.content.notes import NoteView, do_create_note, get_note, invalid_kind
 from zhongcao.content.ranking import RankSpec
@@ -34,6 +34,8 @@ __all__ = [
     "ContentEngine",
     "FeedBatch",
     "FeedIndex",
+    "FeedItem",
+    "FeedPage",
     "Matches",
     "NoteDoc",
     "NoteState",

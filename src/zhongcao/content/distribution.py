@@ -233,6 +233,17 @@ class SeenFilter:
         self._period = spec.no_repeat_days * 86_400
         self._epoch: int | None = None
 
+    @property
+    def consumers(self) -> int:
+        return int(self._bits.shape[1])
+
+    def grow(self, consumers: int) -> None:
+        """Make room for more consumers (new ones have seen nothing)."""
+        if consumers > self.consumers:
+            grown = np.zeros((2, consumers, self.BITS // 8), dtype=np.uint8)
+            grown[:, : self.consumers] = self._bits
+            self._bits = grown
+
     def _rotate(self, now: float) -> int:
         epoch = int(now // self._period)
         if self._epoch is None:
@@ -277,8 +288,10 @@ def serve_feed(index: FeedIndex, consumers: np.ndarray, n: int, interests: np.nd
     """Fill ``n`` slots for each consumer: categories by the consumer's interests, a note from the
     category's ranked window (or, for an exploration slot, from its trial notes), no repeats."""
     r, m = len(consumers), n * spec.oversample
-    p = interests[consumers].astype(np.float64)
-    p /= p.sum(axis=1, keepdims=True)
+    # Interest over the categories that have something to show: slots are never spent on empty ones.
+    available = (index.ranked_count + np.diff(index.trial_start)) > 0
+    p = interests[consumers].astype(np.float64) * available[None, :]
+    p /= np.maximum(p.sum(axis=1, keepdims=True), 1e-300)
     cum = np.cumsum(p, axis=1)
     cats = (rng.random((r, m))[:, :, None] > cum[:, None, :]).sum(axis=2)
     cats = np.minimum(cats, N_CATEGORIES - 1)
@@ -292,9 +305,12 @@ def serve_feed(index: FeedIndex, consumers: np.ndarray, n: int, interests: np.nd
     t0, tn = index.trial_start[cats], index.trial_start[cats + 1] - index.trial_start[cats]
     pick = np.minimum(t0 + (u * tn).astype(np.int64), max(len(index.trial) - 1, 0))
     trial_note = np.where(tn > 0, index.trial[pick] if len(index.trial) else -1, -1)
+    # A category with nothing promoted yet (a young platform) gives all its slots to trial notes.
+    explore |= depth == 0
     note = np.where(explore, trial_note, exploit_note)
     pcat = np.take_along_axis(p, cats, axis=1)
-    propensity = np.where(explore, spec.exploration / np.maximum(tn, 1),
+    trial_share = np.where(depth == 0, 1.0, spec.exploration)
+    propensity = np.where(explore, trial_share / np.maximum(tn, 1),
                           (1 - spec.exploration) / np.maximum(depth, 1)) * pcat
     rows = np.repeat(np.arange(r), m).reshape(r, m)
     valid = note >= 0

@@ -23,18 +23,23 @@ from zhongcao.content.distribution import (
     DELETED,
     ENGAGEMENTS,
     IN_REVIEW,
+    POLICY,
     PUBLISHED,
     RESTRICTED,
+    FeedIndex,
     NoteState,
     PoolSpec,
+    SeenFilter,
     record_engagements,
     record_impressions,
+    serve_feed,
+    update_pools,
 )
 from zhongcao.content.notes import LOOKBACK, NoteView, get_note, notes_changed_since
 from zhongcao.content.ranking import RankSpec, ad_positions, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
-from zhongcao.content.taxonomy import CODE
+from zhongcao.content.taxonomy import CODE, N_CATEGORIES
 from zhongcao.core import Invalid, NotFound, Runtime
 from zhongcao.events import EventIds, EventKind, Surface, claim_node, enqueue, heartbeat_node, make_batch, tail
 
@@ -58,6 +63,21 @@ class NoteStats:
 
 
 @dataclass(frozen=True)
+class FeedItem:
+    note_id: int
+    position: int
+    explore: bool        # a trial slot
+    propensity: float    # the probability the policy put this note here
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    consumer_id: int
+    policy: str
+    items: list[FeedItem]
+
+
+@dataclass(frozen=True)
 class SearchItem:
     note_id: int
     position: int
@@ -75,8 +95,10 @@ class SearchPage:
 
 
 class ContentEngine:
-    def __init__(self, rt: Runtime, *, pools: PoolSpec | None = None, ranking: RankSpec | None = None) -> None:
+    def __init__(self, rt: Runtime, *, pools: PoolSpec | None = None, ranking: RankSpec | None = None,
+                 rng: np.random.Generator | None = None) -> None:
         self.rt = rt
+        self.rng = rng if rng is not None else np.random.default_rng()
         self.pools = pools or PoolSpec()
         self.ranking = ranking or RankSpec()
         self.index = SearchIndex()
@@ -86,7 +108,12 @@ class ContentEngine:
         self._mark = datetime(1970, 1, 1, tzinfo=UTC)
         self._events_mark = rt.now() - LOOKBACK  # counters start from State's notes, then follow events
         self._applied_batches: dict[int, datetime] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # Consumers met through the API: a row each in the interest matrix and the seen filter.
+        self._consumers: dict[int, int] = {}
+        self._interests = np.ones((1024, N_CATEGORIES), dtype=np.float32)
+        self._seen = SeenFilter(1024, self.pools)
+        self._feed_index: FeedIndex | None = None
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.ids = EventIds(rt.clock, claim_node(rt, self._holder))
         self._heartbeat = time.monotonic()
@@ -99,10 +126,12 @@ class ContentEngine:
                 heartbeat_node(self.rt, self.ids.node, self._holder)
                 self._heartbeat = time.monotonic()
             applied = self._sync_notes()
-            self._sync_events()
+            if self._sync_events() or applied:
+                self._feed_index = None  # rebuilt on the next feed request
             return applied
 
-    def _sync_events(self) -> None:
+    def _sync_events(self) -> int:
+        seen = 0
         for batch in tail(self.rt, self._events_mark - LOOKBACK):
             if batch.batch_id in self._applied_batches:
                 continue
@@ -116,8 +145,54 @@ class ContentEngine:
             record_impressions(self.state, idx[known & (kinds == EventKind.IMPRESSION)])
             act = known & (kinds != EventKind.IMPRESSION)
             record_engagements(self.state, idx[act], kinds[act], ts[act], self.pools)
+            self._learn(ev.column("consumer_id").to_numpy(zero_copy_only=False)[act], idx[act])
+            seen += 1
         horizon = self._events_mark - LOOKBACK
         self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
+        if seen:
+            update_pools(self.state, self.pools)
+        return seen
+
+    def _consumer(self, consumer_id: int) -> int:
+        row = self._consumers.get(consumer_id)
+        if row is None:
+            row = self._consumers[consumer_id] = len(self._consumers)
+            if row >= len(self._interests):
+                grown = np.ones((2 * len(self._interests), N_CATEGORIES), dtype=np.float32)
+                grown[: len(self._interests)] = self._interests
+                self._interests = grown
+                self._seen.grow(len(grown))
+        return row
+
+    def _learn(self, consumer_ids: np.ndarray, note_idx: np.ndarray) -> None:
+        """Interactions teach a consumer's interests: each one adds to the note's category."""
+        for consumer_id, i in zip(consumer_ids.tolist(), note_idx.tolist(), strict=True):
+            if consumer_id is not None:
+                self._interests[self._consumer(int(consumer_id)), self.state.category[i]] += 1.0
+
+    def feed(self, consumer_id: int, n: int) -> FeedPage:
+        """A consumer's next ``n`` notes; each impression is recorded as an event with its propensity."""
+        with self._lock:
+            if self._feed_index is None:
+                self._feed_index = FeedIndex.build(self.state, self.rt.now().timestamp(), self.pools)
+            row = self._consumer(consumer_id)
+            now = self.rt.now()
+            batch = serve_feed(self._feed_index, np.array([row]), n, self._interests, self._seen, now.timestamp(),
+                               self.rng, self.pools)
+            if len(batch.note_id):
+                events = make_batch({
+                    "event_id": self.ids.take(len(batch.note_id)),
+                    "ts": [now.replace(tzinfo=None)] * len(batch.note_id), "kind": EventKind.IMPRESSION.value,
+                    "consumer_id": [consumer_id] * len(batch.note_id), "note_id": batch.note_id,
+                    "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
+                    "propensity": batch.propensity,
+                })
+                with self.rt.db.transaction() as s:
+                    enqueue(s, self.rt, events)
+                self.sync()
+        return FeedPage(consumer_id, POLICY, [
+            FeedItem(int(i), int(p), bool(x), round(float(q), 6))
+            for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])
 
     def _sync_notes(self) -> int:
         applied = 0
