@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -55,7 +56,7 @@ class _Ingester:
     def __call__(self) -> None:
         if self.store is None:
             try:
-                self.store = EventStore(self.rt.settings.resolved_events_path())
+                self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
             except duckdb.IOException:
                 return  # another process holds the file and ingests; try again next tick
         while events.ingest(self.rt, self.store) > 0:
@@ -72,6 +73,10 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         engine.sync()  # rebuild the index and pool state from State
+        # The libraries and state loaded so far live as long as the process: move them out of the garbage
+        # collector's sight, or every full collection rescans them and stalls requests.
+        gc.collect()
+        gc.freeze()
         stop = threading.Event()
         threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
         ingester = _Ingester(rt)

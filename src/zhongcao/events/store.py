@@ -35,11 +35,12 @@ class WriteResult:
 class EventStore:
     """One per process and file (DuckDB takes a single writer process); threads share it safely."""
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None) -> None:
+        """``threads`` caps DuckDB's worker pool: bulk loads want every core, a server's trickle wants one."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        self._con = duckdb.connect(self.path)
+        self._con = duckdb.connect(self.path, config={"threads": threads} if threads else {})
         self._lock = threading.RLock()
         self._migrate()
         self._ibis = ibis.duckdb.from_connection(self._con.cursor())  # reads on their own handle
