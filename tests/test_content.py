@@ -224,3 +224,15 @@ def test_the_feed_is_replayable_with_the_same_seed(rt: Runtime, kob: Kob) -> Non
         return [i.note_id for i in engine.feed(3, 8).items]
 
     assert run() == run()
+
+
+def test_search_leans_towards_what_a_consumer_engages_with(client: TestClient, kob: Kob) -> None:
+    food = post_note(client, kob.stores[0], "周末 好去处", "吃饭", category="food")
+    trip = post_note(client, kob.stores[0], "周末 好去处", "吃饭", category="travel")
+    other = post_note(client, kob.stores[1], "路边小吃", "吃饭", category="travel")
+    for kind in ("like", "collect", "comment"):  # consumer 5 engages with travel
+        client.post(f"/v1/notes/{other['id']}/engagements", json={"consumer_id": 5, "kind": kind}, headers=OPERATOR)
+    ranked = [i["note_id"] for i in search(client, "周末 好去处", consumer_id=5)["items"]]
+    assert ranked.index(trip["id"]) < ranked.index(food["id"])
+    unknown = [i["note_id"] for i in search(client, "周末 好去处", consumer_id=999)["items"]]
+    assert unknown[:2] == [food["id"], trip["id"]]  # a stranger gets the unpersonalized order

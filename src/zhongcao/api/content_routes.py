@@ -53,7 +53,8 @@ def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)
     for k in kind or ():
         if k not in content.NOTE_KINDS:
             raise content.invalid_kind(k)
-    return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until)
+    return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until,
+                                  consumer_id=consumer_id)
 
 
 @router.get("/search/suggestions")

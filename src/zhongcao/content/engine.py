@@ -228,7 +228,7 @@ class ContentEngine:
 
     def search(self, query: str, *, n: int = 10, page: int = 1, kinds: tuple[str, ...] = (),
                since: datetime | None = None, until: datetime | None = None,
-               interest: np.ndarray | None = None) -> SearchPage:
+               consumer_id: int | None = None) -> SearchPage:
         if not query or not query.strip():
             raise Invalid("invalid_query", "q must not be empty", field="q", allowed="1..5000 characters")
         depth = min(page * n, MAX_RESULTS)
@@ -236,6 +236,10 @@ class ContentEngine:
             query, k=max(depth, 100), kinds=[KIND[k] for k in kinds],
             since=int(since.timestamp()) if since else None, until=int(until.timestamp()) if until else None)
         idx = self.state.indices(matches.note_ids)
+        interest = None
+        if consumer_id is not None and consumer_id in self._consumers:  # personalize once we know them
+            row = self._interests[self._consumers[consumer_id]]
+            interest = row / row.sum()
         order, scores = rank(idx, matches.scores, self.state, self.rt.now().timestamp(), self.ranking, interest)
         start = (page - 1) * n
         items = [SearchItem(int(matches.note_ids[o]), start + i + 1, round(float(sc), 4))
