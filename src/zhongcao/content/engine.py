@@ -115,15 +115,24 @@ class ContentEngine:
         self._seen = SeenFilter(1024, self.pools)
         self._feed_index: FeedIndex | None = None
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.ids = EventIds(rt.clock, claim_node(rt, self._holder))
+        self._ids: EventIds | None = None  # leased on the first event this engine records
         self._heartbeat = time.monotonic()
+
+    @property
+    def ids(self) -> EventIds:
+        """This process's event-id generator, on a node leased from State the first time it is needed."""
+        with self._lock:
+            if self._ids is None:
+                self._ids = EventIds(self.rt.clock, claim_node(self.rt, self._holder))
+                self._heartbeat = time.monotonic()
+            return self._ids
 
     def sync(self) -> int:
         """Apply notes created or changed, and events recorded, since the last sync; returns how many
         note versions were new."""
         with self._lock:
-            if time.monotonic() - self._heartbeat > 30:
-                heartbeat_node(self.rt, self.ids.node, self._holder)
+            if self._ids is not None and time.monotonic() - self._heartbeat > 30:
+                heartbeat_node(self.rt, self._ids.node, self._holder)
                 self._heartbeat = time.monotonic()
             applied = self._sync_notes()
             if self._sync_events() or applied:
