@@ -27,6 +27,7 @@ from zhongcao.billing.ledger import (
     adjust,
     delegated_free,
     insert_for,
+    insufficient,
     lock_wallets,
     post,
     system_wallet_id,
@@ -99,8 +100,7 @@ def reserve_in(rt: Runtime, s: Session, wallet_id: int, spender_id: int, amount_
     wallet = lock_wallets(rt, s, [wallet_id])[wallet_id]
     available = wallet.balance_fen - wallet.reserved_fen
     if amount_fen > available:
-        raise Conflict("insufficient_funds", f"only {available} fen available", field="amount_fen",
-                       allowed=f"at most {available} fen")
+        raise insufficient("available", available)
     _take_caps(rt, s, caps, amount_fen)
     adjust(s, wallet_id, reserved_fen=amount_fen)
     now = rt.now()

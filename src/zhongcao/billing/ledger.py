@@ -58,6 +58,12 @@ class EntryView:
     memo: dict[str, Any] | None
 
 
+def insufficient(what: str, available: int) -> Conflict:
+    """The one refusal for money that is not there, naming what was short and the most allowed."""
+    return Conflict("insufficient_funds", f"only {available} fen {what}", field="amount_fen",
+                    allowed=f"at most {available} fen")
+
+
 def delegated_free(w: Wallet) -> int:
     """Delegated money not held by a lease. Leases draw on delegated money first, as spend does."""
     return max(0, w.delegated_fen - w.reserved_fen)

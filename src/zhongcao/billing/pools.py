@@ -25,7 +25,15 @@ from zhongcao.accounts import (
     require_owner,
 )
 from zhongcao.billing.leases import BudgetCap, LeaseView, reserve_in
-from zhongcao.billing.ledger import WalletView, account_wallet_id, idempotent, lock_wallets, post, request_hash
+from zhongcao.billing.ledger import (
+    WalletView,
+    account_wallet_id,
+    idempotent,
+    insufficient,
+    lock_wallets,
+    post,
+    request_hash,
+)
 from zhongcao.billing.models import CapUsage, Pool, PoolMember, Wallet
 from zhongcao.core import Conflict, Invalid, NotFound, Runtime, require_positive_fen
 
@@ -137,8 +145,7 @@ def _pool_transfer(rt: Runtime, pool_id: int, amount_fen: int, *, fund: bool, ac
             source = lock_wallets(rt, s, [brand_w, pool.wallet_id])[src]
             available = source.balance_fen - source.reserved_fen
             if amount_fen > available:
-                raise Conflict("insufficient_funds", f"only {available} fen available", field="amount_fen",
-                               allowed=f"at most {available} fen")
+                raise insufficient("available", available)
             txn_id = post(rt, s, op, {src: -amount_fen, dst: amount_fen}, actor=actor,
                           memo={"amount_fen": amount_fen, "pool_id": pool_id}, scope_account_id=pool.brand_id,
                           idempotency_key=idempotency_key, request_hash=digest)

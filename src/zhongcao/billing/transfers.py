@@ -31,6 +31,7 @@ from zhongcao.billing.ledger import (
     account_wallet_id,
     delegated_free,
     idempotent,
+    insufficient,
     lock_wallets,
     own_free,
     post,
@@ -65,11 +66,6 @@ def _replay(rt: Runtime, from_account: int | None, to_account: int | None) -> Ca
             amount = int((txn.memo or {}).get("amount_fen", 0))
             return Transfer(txn_id, txn.kind, amount, src, dst, replayed=True)
     return replay
-
-
-def _insufficient(what: str, available: int, field: str = "amount_fen") -> Conflict:
-    return Conflict("insufficient_funds", f"only {available} fen {what}", field=field,
-                    allowed=f"at most {available} fen")
 
 
 def do_top_up(rt: Runtime, account_id: int, amount_fen: int, *, idempotency_key: str | None,
@@ -114,11 +110,11 @@ def _move(rt: Runtime, s: Session, kind: str, src: int, dst: int, amount_fen: in
     available = source.balance_fen - source.reserved_fen
     if kind == "allocate":
         if amount_fen > available:
-            raise _insufficient("available to allocate", available)
+            raise insufficient("available to allocate", available)
     else:  # reclaim or revoke_return: only delegated money goes back up
         reclaimable = delegated_free(source)
         if amount_fen > reclaimable:
-            raise _insufficient("reclaimable (available and delegated)", reclaimable)
+            raise insufficient("reclaimable (available and delegated)", reclaimable)
     before = {"from_balance_fen": source.balance_fen, "to_balance_fen": target.balance_fen}
     delegated = ({dst_w: {"delegated_fen": amount_fen}} if kind == "allocate"
                  else {src_w: {"delegated_fen": -amount_fen}})
@@ -182,7 +178,7 @@ def do_refund(rt: Runtime, account_id: int, amount_fen: int, *, actor: Actor,
             wallet = lock_wallets(rt, s, [wallet_id])[wallet_id]
             own = own_free(wallet)
             if amount_fen > own:
-                raise _insufficient("refundable (available, not delegated)", max(own, 0))
+                raise insufficient("refundable (available, not delegated)", max(own, 0))
             txn_id = post(rt, s, "refund", {wallet_id: -amount_fen, system_wallet_id(s, PAYMENTS): amount_fen},
                           actor=actor, memo={"amount_fen": amount_fen}, scope_account_id=account_id,
                           idempotency_key=idempotency_key, request_hash=digest)
