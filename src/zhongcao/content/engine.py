@@ -182,23 +182,17 @@ class ContentEngine:
     def feed(self, consumer_id: int, n: int) -> FeedPage:
         """A consumer's next ``n`` notes; each impression is recorded as an event with its propensity."""
         with self._lock:
+            now = self.rt.now().timestamp()
             if self._feed_index is None:
-                self._feed_index = FeedIndex.build(self.state, self.rt.now().timestamp(), self.pools)
-            row = self._consumer(consumer_id)
-            now = self.rt.now()
-            batch = serve_feed(self._feed_index, np.array([row]), n, self._interests, self._seen, now.timestamp(),
-                               self.rng, self.pools)
+                self._feed_index = FeedIndex.build(self.state, now, self.pools)
+            batch = serve_feed(self._feed_index, np.array([self._consumer(consumer_id)]), n, self._interests,
+                               self._seen, now, self.rng, self.pools)
             if len(batch.note_id):
-                events = make_batch({
-                    "event_id": self.ids.take(len(batch.note_id)),
-                    "ts": [now.replace(tzinfo=None)] * len(batch.note_id), "kind": EventKind.IMPRESSION.value,
-                    "consumer_id": [consumer_id] * len(batch.note_id), "note_id": batch.note_id,
+                self._record(len(batch.note_id), {
+                    "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
                     "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
                     "propensity": batch.propensity,
                 })
-                with self.rt.db.transaction() as s:
-                    enqueue(s, self.rt, events)
-                self.sync()
         return FeedPage(consumer_id, POLICY, [
             FeedItem(int(i), int(p), bool(x), round(float(q), 6))
             for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])
@@ -263,15 +257,17 @@ class ContentEngine:
         note = get_note(self.rt, note_id, actor=_PUBLIC)
         if note.status != "published":
             raise NotFound("note", note_id)
-        batch = make_batch({
-            "event_id": self.ids.take(1), "ts": [self.rt.now().replace(tzinfo=None)],
-            "kind": [ENGAGEMENTS[kind].value], "consumer_id": [consumer_id], "note_id": [note_id],
-            "creator_id": [note.author_id], "surface": [Surface.FEED.value],
-        })
+        self._record(1, {"kind": ENGAGEMENTS[kind].value, "consumer_id": consumer_id, "note_id": note_id,
+                         "creator_id": note.author_id, "surface": Surface.FEED.value})
+        return self.stats(note_id)
+
+    def _record(self, n: int, columns: dict[str, object]) -> None:
+        """Record ``n`` events now (scalars broadcast): into the outbox, then into this engine's state."""
+        batch = make_batch({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n,
+                            **columns})
         with self.rt.db.transaction() as s:
             enqueue(s, self.rt, batch)
         self.sync()
-        return self.stats(note_id)
 
     def stats(self, note_id: int) -> NoteStats:
         i = int(self.state.indices(np.array([note_id]))[0])

@@ -4,7 +4,7 @@ from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
 from zhongcao.core.config import Settings, get_settings
 from zhongcao.core.db import Base, BigId, Database, UTCDateTime
 from zhongcao.core.errors import CODES, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
-from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen, yuan_to_fen
+from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen
 from zhongcao.core.runtime import Runtime
 
 __all__ = [
@@ -29,5 +29,4 @@ __all__ = [
     "format_fen",
     "get_settings",
     "require_positive_fen",
-    "yuan_to_fen",
 ]

@@ -1,8 +1,6 @@
-"""Money is integer fen (1/100 yuan) everywhere; these helpers are the only place yuan appear."""
+"""Money is integer fen (1/100 yuan) everywhere; yuan appear only when fen are shown to people."""
 
 from __future__ import annotations
-
-from decimal import Decimal, InvalidOperation
 
 from zhongcao.core.errors import Invalid
 
@@ -17,19 +15,6 @@ def require_positive_fen(amount_fen: object, field: str = "amount_fen") -> int:
         raise Invalid("invalid_amount", f"{field} must be between 1 and {MAX_FEN} fen, got {amount_fen}",
                       field=field, allowed=f"integer 1..{MAX_FEN}")
     return amount_fen
-
-
-def yuan_to_fen(yuan: str | int) -> int:
-    try:
-        value = Decimal(str(yuan))
-    except InvalidOperation as exc:
-        raise Invalid("invalid_amount", f"{yuan!r} is not an amount in yuan", field="amount",
-                      allowed="a decimal number with at most 2 places") from exc
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise Invalid("invalid_amount", f"{yuan!r} has more than 2 decimal places", field="amount",
-                      allowed="a decimal number with at most 2 places")
-    return int(fen)
 
 
 def format_fen(amount_fen: int) -> str:
