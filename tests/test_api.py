@@ -255,6 +255,12 @@ MATRIX = [
     ("GET", "/v1/search/suggestions?q=门店", None, [200] * 6, _note),
     ("POST", "/v1/notes/{note}/engagements", {"consumer_id": 9, "kind": "like"}, [201] * 6, _note),
     ("GET", "/v1/feed?consumer_id=5&n=3", None, [200] * 6, _note),
+    # The author's side deletes (a sibling sees the public note, so 403); only the operator moderates.
+    ("POST", "/v1/notes/{note}/status", {"status": "deleted"}, [200, 200, 403, 200, 403, 200], _note),
+    ("POST", "/v1/notes/{note}/status", {"status": "restricted", "reason": "广告法"}, [403] * 5 + [200], _note),
+    ("POST", "/v1/notes/{note}/status", {"status": "deleted"}, READ_STORE, _hidden_note),
+    ("GET", "/v1/creators/{store}/stats", None, [200] * 6, None),
+    ("GET", "/v1/search/hot", None, [200] * 6, None),
 ]
 
 
@@ -271,12 +277,14 @@ def _fill(value: object, ids: dict[str, int]) -> object:
 def _fingerprint(rt: Runtime) -> tuple[object, ...]:
     from zhongcao.accounts.models import Account, AuditEntry, Authorization, KosBinding
     from zhongcao.billing.models import Entry, Lease, Pool, PoolMember, Wallet
+    from zhongcao.content.models import Note
 
     with rt.db.read() as s:
         counts = tuple(s.scalar(select(func.count()).select_from(m)) or 0
                        for m in (AuditEntry, Account, Authorization, KosBinding, Entry, Lease, Pool, PoolMember))
         wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen)).all())
-    return counts, wallets
+        notes = tuple(s.execute(select(Note.id, Note.status, Note.version)).all())
+    return counts, wallets, notes
 
 
 def test_the_matrix_covers_every_authenticated_endpoint(client: TestClient) -> None:

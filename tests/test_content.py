@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -10,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import ADMIN_TOKEN, OP, Kob
+from zhongcao import accounts
 from zhongcao.api import create_app
 from zhongcao.content import ContentEngine, do_create_note
 from zhongcao.content.models import Note
-from zhongcao.core import Runtime
+from zhongcao.core import ManualClock, Runtime
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -240,3 +242,50 @@ def test_search_leans_towards_what_a_consumer_engages_with(client: TestClient, k
     assert stranger[trip["id"]] == stranger[food["id"]]  # equally relevant: only interest tells them apart
     ranked = [i["note_id"] for i in search(client, "周末 好去处", consumer_id=5)["items"]]
     assert ranked.index(trip["id"]) < ranked.index(food["id"])
+
+
+def test_an_engaging_note_climbs_through_the_api_and_a_dull_one_stops(rt: Runtime, kob: Kob) -> None:
+    """The closed loop over HTTP in simulated time: feed requests, engagements, and the pools they move."""
+    configured = dataclasses.replace(rt, settings=rt.settings.model_copy(
+        update={"pools": {"quotas": [20, 60, 200], "ces_weights": {"like": 1, "collect": 1, "comment": 4,
+                                                                    "share": 4, "follow": 8}}}))
+    with TestClient(create_app(configured, sweep_leases=False)) as client:
+        good = post_note(client, kob.creator, "秋冬口红色号推荐", "显白不挑皮", category="beauty")["id"]
+        dull = post_note(client, kob.creator, "今天的午饭", "普通", category="food")["id"]
+        creator = {"Authorization": f"Bearer {accounts.do_create_api_key(rt, kob.creator, actor=OP).key}"}
+        assert isinstance(rt.clock, ManualClock)
+        for consumer in range(1, 121):
+            rt.clock.advance(timedelta(minutes=1))
+            feed = client.get("/v1/feed", params={"consumer_id": consumer, "n": 2}, headers=OPERATOR).json()
+            for item in feed["items"]:
+                if item["note_id"] == good:
+                    for kind in ("read", "like"):
+                        r = client.post(f"/v1/notes/{good}/engagements", json={"consumer_id": consumer, "kind": kind},
+                                        headers=OPERATOR)
+                        assert r.status_code == 201, r.text
+        climbed = client.get(f"/v1/notes/{good}", headers=creator).json()
+        stopped = client.get(f"/v1/notes/{dull}", headers=creator).json()
+        assert (climbed["distribution"]["pool"], climbed["distribution"]["climbing"]) == (2, True)
+        assert (stopped["distribution"]["pool"], stopped["distribution"]["climbing"]) == (0, False)
+        assert stopped["stats"]["exposures"] == 20  # exactly its trial
+        assert climbed["stats"]["likes"] == climbed["stats"]["reads"] > 80
+        stranger = accounts.do_create_api_key(rt, kob.other_store, actor=OP).key
+        public = client.get(f"/v1/notes/{good}", headers={"Authorization": f"Bearer {stranger}"}).json()
+        assert public["stats"] == climbed["stats"]
+        assert public["distribution"] is None  # pools are the author's side's business
+        stats = client.get(f"/v1/creators/{kob.creator}/stats", headers=OPERATOR).json()
+        assert (stats["notes"], stats["interactions"]) == (2, climbed["stats"]["likes"])
+
+
+def test_a_restricted_note_leaves_search_and_the_feed(client: TestClient, kob: Kob) -> None:
+    note = post_note(client, kob.stores[0], "露营装备清单", "帐篷")["id"]
+    assert [i["note_id"] for i in search(client, "露营")["items"]] == [note]
+    r = client.post(f"/v1/notes/{note}/status", json={"status": "restricted", "reason": "虚假宣传"}, headers=OPERATOR)
+    assert (r.status_code, r.json()["status"]) == (200, "restricted")
+    assert search(client, "露营")["items"] == []
+    feed = client.get("/v1/feed", params={"consumer_id": 1, "n": 5}, headers=OPERATOR).json()
+    assert feed["items"] == []
+    engaged = client.post(f"/v1/notes/{note}/engagements", json={"consumer_id": 1, "kind": "like"}, headers=OPERATOR)
+    assert (engaged.status_code, engaged.json()["code"]) == (404, "note_not_found")
+    audit = client.get(f"/v1/accounts/{kob.stores[0]}/audit", headers=OPERATOR).json()
+    assert any(e["action"] == "note.status" and e["after"]["reason"] == "虚假宣传" for e in audit)

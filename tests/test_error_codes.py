@@ -55,7 +55,8 @@ class Ctx:
             links = tuple(s.execute(select(Authorization.id, Authorization.status).order_by(Authorization.id)).all())
             certs = tuple(s.execute(select(Account.id, Account.certification).order_by(Account.id)).all())
             leases = tuple(s.execute(select(Lease.id, Lease.spent_fen, Lease.state).order_by(Lease.id)).all())
-        return counts, wallets, caps, links, certs, leases
+            notes = tuple(s.execute(select(Note.id, Note.status, Note.version).order_by(Note.id)).all())
+        return counts, wallets, caps, links, certs, leases, notes
 
     def refused(self, method: str, url: str, json: object = None,
                 headers: dict[str, str] | None = None) -> httpx.Response:
@@ -257,7 +258,15 @@ SCENARIOS: dict[str, tuple[int, S]] = {
     "note_not_found": (404, lambda c: c.refused("GET", "/v1/notes/999999")),
     "invalid_engagement": (422, lambda c: c.refused("POST", f"/v1/notes/{_published(c)}/engagements",
                                                     {"consumer_id": 1, "kind": "dislike"})),
+    "creator_not_found": (404, lambda c: c.refused("GET", f"/v1/creators/{c.k.agency}/stats")),
+    "note_deleted": (409, lambda c: c.refused("POST", f"/v1/notes/{_deleted(c)}/status", {"status": "published"})),
 }
+
+
+def _deleted(c: Ctx) -> int:
+    from zhongcao.content import do_set_note_status
+
+    return do_set_note_status(c.rt, _published(c), "deleted", actor=OP).id
 
 
 @pytest.fixture

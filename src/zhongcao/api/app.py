@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -47,11 +48,14 @@ def app_from_environment() -> FastAPI:
 
 
 class _Ingester:
-    """Moves the event outbox into the event store, in whichever process holds the store's file."""
+    """Moves the event outbox into the event store, folding it into the content rollups, in whichever
+    process holds the store's file; that process also publishes the hot queries."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, engine: content.ContentEngine) -> None:
         self.rt = rt
+        self.engine = engine
         self.store: EventStore | None = None
+        self._hot_at: float | None = None
 
     def __call__(self) -> None:
         if self.store is None:
@@ -59,8 +63,12 @@ class _Ingester:
                 self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
             except duckdb.IOException:
                 return  # another process holds the file and ingests; try again next tick
-        while events.ingest(self.rt, self.store) > 0:
+        while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
             pass
+        now = time.monotonic()
+        if self._hot_at is None or now - self._hot_at >= self.rt.settings.hot_queries_seconds:
+            content.refresh_hot_queries(self.rt, self.store)
+            self._hot_at = now
 
     def close(self) -> None:
         if self.store is not None:
@@ -79,7 +87,7 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         gc.freeze()
         stop = threading.Event()
         threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
-        ingester = _Ingester(rt)
+        ingester = _Ingester(rt, engine)
         threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
         if sweep_leases:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))

@@ -32,9 +32,28 @@ def create_note(body: s.NoteCreate, request: Request, rt: RT, who: Who) -> conte
 
 @router.get("/notes/{note_id}")
 def get_note(note_id: int, request: Request, rt: RT, who: Who) -> dict[str, object]:
-    """The note, with its public engagement counted from events."""
+    """The note, with its public engagement counted from events. The author's side (and the operator) also
+    see its ``distribution``: the traffic pool it is in and whether it still climbs; others get null."""
     note = content.get_note(rt, note_id, actor=who)
-    return asdict(note) | {"stats": asdict(engine(request).stats(note_id))}
+    dist = engine(request).distribution(note_id) if content.is_author_side(rt, note, actor=who) else None
+    return asdict(note) | {"stats": asdict(engine(request).stats(note_id)),
+                           "distribution": asdict(dist) if dist else None}
+
+
+@router.post("/notes/{note_id}/status")
+def set_note_status(note_id: int, body: s.NoteStatusSet, request: Request, rt: RT, who: Who) -> content.NoteView:
+    """Moderate a note (operator: published, in_review, restricted) or delete it (its author's side).
+    A restricted or deleted note leaves search and the feed at once here, elsewhere within a sync."""
+    note = content.do_set_note_status(rt, note_id, body.status, reason=body.reason, actor=who)
+    engine(request).sync()
+    return note
+
+
+@router.get("/creators/{account_id}/stats")
+def creator_stats(account_id: int, request: Request, who: Who) -> content.CreatorStats:
+    """An author's public numbers from events: followers gained, published notes, exposures, reads,
+    interactions, and the engagement rate (interactions per exposure)."""
+    return engine(request).creator_stats(account_id)
 
 
 @router.post("/notes/{note_id}/engagements", status_code=201)
@@ -55,6 +74,13 @@ def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)
             raise content.invalid_kind(k)
     return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until,
                                   consumer_id=consumer_id)
+
+
+@router.get("/search/hot")
+def hot_queries(request: Request, rt: RT, who: Who, n: Annotated[int, Query(ge=1, le=50)] = 10) -> content.HotQueries:
+    """热搜: the most searched queries of the last 24 hours, each from at least three consumers; recomputed
+    every minute from search events."""
+    return content.read_hot_queries(rt, n)
 
 
 @router.get("/search/suggestions")

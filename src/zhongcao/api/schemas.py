@@ -108,6 +108,11 @@ class NoteCreate(Body):
     product_ids: list[int] = Field(default_factory=list)
 
 
+class NoteStatusSet(Body):
+    status: str = Field(description="published | in_review | restricted | deleted")
+    reason: str = Field(default="", description="Kept in the audit log.")
+
+
 class EngagementCreate(Body):
     consumer_id: Id
     kind: str = Field(description="read | like | collect | comment | share | follow")

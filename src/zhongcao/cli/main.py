@@ -37,9 +37,11 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
     """Create or upgrade the database, then serve the HTTP API (docs at /docs)."""
     import uvicorn
 
+    from zhongcao import content
     from zhongcao.api import create_app
 
     rt = _runtime()
+    content.PoolSpec.from_config(rt.settings.pools)  # a bad policy stops here, not in every worker
     out.print(f"zhongcao API on http://{host}:{port} with {workers} worker(s)  (docs: /docs, OpenAPI: /openapi.json)")
     if workers == 1:
         uvicorn.run(create_app(rt), host=host, port=port, log_level="info")

@@ -1,7 +1,8 @@
 """Content: notes, creators, feed distribution and search.
 
-So far: notes in State, the tokenizer, the search index and ranking, the category taxonomy, the
-distribution engine, and the per-process engine that keeps index and pools in step with State.
+Notes in State; the tokenizer, the search index and ranking; the category taxonomy; the distribution
+engine; the per-process engine that keeps index and pools in step with State; the rollups that let it
+start from totals; creators' public stats; and hot queries from search events.
 """
 
 from zhongcao.content.distribution import (
@@ -13,13 +14,26 @@ from zhongcao.content.distribution import (
     PoolSpec,
     SeenFilter,
     record_engagements,
+    record_events,
     record_impressions,
     serve_feed,
     update_pools,
 )
-from zhongcao.content.engine import ContentEngine, FeedItem, FeedPage, NoteStats, SearchItem, SearchPage
+from zhongcao.content.engine import (
+    ContentEngine,
+    CreatorStats,
+    Distribution,
+    FeedItem,
+    FeedPage,
+    NoteStats,
+    SearchItem,
+    SearchPage,
+)
+from zhongcao.content.hot import HotQueries, HotQuerySpec, HotQueryView
+from zhongcao.content.hot import read as read_hot_queries
+from zhongcao.content.hot import refresh as refresh_hot_queries
 from zhongcao.content.models import NOTE_KINDS
-from zhongcao.content.notes import NoteView, do_create_note, get_note, invalid_kind
+from zhongcao.content.notes import NoteView, do_create_note, do_set_note_status, get_note, invalid_kind, is_author_side
 from zhongcao.content.ranking import RankSpec
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
@@ -32,10 +46,15 @@ __all__ = [
     "N_CATEGORIES",
     "POLICY",
     "ContentEngine",
+    "CreatorStats",
+    "Distribution",
     "FeedBatch",
     "FeedIndex",
     "FeedItem",
     "FeedPage",
+    "HotQueries",
+    "HotQuerySpec",
+    "HotQueryView",
     "Matches",
     "NoteDoc",
     "NoteState",
@@ -49,12 +68,17 @@ __all__ = [
     "SearchPage",
     "SeenFilter",
     "do_create_note",
+    "do_set_note_status",
     "get_note",
     "invalid_kind",
+    "is_author_side",
     "normalize",
     "query_terms",
+    "read_hot_queries",
     "record_engagements",
+    "record_events",
     "record_impressions",
+    "refresh_hot_queries",
     "serve_feed",
     "tokens",
     "update_pools",

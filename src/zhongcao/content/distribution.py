@@ -11,8 +11,9 @@ its read rate and of its engagement rate both clear the gates (FIELD_FACTS §5 [
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import betaincinv
@@ -26,6 +27,7 @@ PUBLIC_COUNTERS = {EventKind.LIKE: "likes", EventKind.COLLECT: "collects", Event
                    EventKind.SHARE: "shares", EventKind.FOLLOW: "follows"}
 ENGAGEMENTS = {"read": EventKind.READ, "like": EventKind.LIKE, "collect": EventKind.COLLECT,
                "comment": EventKind.COMMENT, "share": EventKind.SHARE, "follow": EventKind.FOLLOW}
+_ENGAGEMENT_CODES = np.array([k.value for k in ENGAGEMENTS.values()], dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,24 @@ class PoolSpec:
         if self.window < 1 or self.oversample < 1 or self.no_repeat_days < 1:
             bad("window/oversample/no_repeat_days", (self.window, self.oversample, self.no_repeat_days), ">= 1")
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PoolSpec:
+        """The spec ``ZHONGCAO_POOLS`` (JSON) describes: lists become tuples, ``ces_weights`` is keyed by
+        engagement name, and an unknown key is an error rather than a setting silently ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"ZHONGCAO_POOLS: unknown keys {unknown}; known keys are {sorted(known)}")
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+        if "ces_weights" in values:
+            weights = dict(values["ces_weights"])
+            wrong = sorted(set(weights) - (set(ENGAGEMENTS) - {"read"}))
+            if wrong:
+                raise ValueError(f"ZHONGCAO_POOLS.ces_weights: {wrong} are not interactions; "
+                                 f"use {sorted(set(ENGAGEMENTS) - {'read'})}")
+            values["ces_weights"] = {int(ENGAGEMENTS[k]): float(w) for k, w in weights.items()}
+        return cls(**values)
+
     def early_weight(self, age_hours: np.ndarray) -> np.ndarray:
         late = np.maximum(age_hours - self.early_hours, 0.0)
         return 1.0 + (self.early_boost - 1.0) * np.exp(-late / self.early_decay_hours)
@@ -98,6 +118,11 @@ class NoteState:
     shares: np.ndarray
     follows: np.ndarray
 
+    # What happened to a note, as opposed to what it is: the fields the rollups keep in State.
+    PERSISTED: ClassVar[tuple[str, ...]] = (
+        "level", "stopped", "level_exposures", "exposures", "reads", "engaged", "ces_w", "likes", "collects",
+        "comments", "shares", "follows")
+
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         for name, dtype in self._FIELDS.items():
@@ -128,6 +153,16 @@ class NoteState:
     def indices(self, note_ids: np.ndarray) -> np.ndarray:
         """State indices of note ids; -1 for unknown ones."""
         return np.fromiter((self._index.get(int(i), -1) for i in note_ids), dtype=np.int64, count=len(note_ids))
+
+
+def record_events(state: NoteState, idx: np.ndarray, kinds: np.ndarray, at: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    """Feed impressions and engagements, at unix times ``at``; rows with ``idx`` -1 (a note this state does
+    not hold) and other kinds are skipped. Returns which rows were engagements: they teach interests."""
+    known = idx >= 0
+    record_impressions(state, idx[known & (kinds == EventKind.IMPRESSION)])
+    act = known & np.isin(kinds, _ENGAGEMENT_CODES)
+    record_engagements(state, idx[act], kinds[act], at[act], spec)
+    return act
 
 
 def record_impressions(state: NoteState, idx: np.ndarray) -> None:
@@ -167,22 +202,33 @@ def lower_bound(successes: np.ndarray, trials: np.ndarray, spec: PoolSpec) -> np
 
 
 def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
-    """Judge every note that has used its pool's quota: promote it, or stop its climb."""
-    n = state.n
-    quota = np.asarray(spec.quotas)[state.level[:n]]
-    top = state.level[:n] >= len(spec.quotas) - 1
-    due = np.flatnonzero(~state.stopped[:n] & ~top & (state.level_exposures[:n] >= quota))
-    if len(due) == 0:
-        return PoolChanges(due, due)
-    trials = state.exposures[due]
-    read_lb = lower_bound(state.reads[due], trials, spec)
-    engage_lb = lower_bound(state.engaged[due], trials, spec)
-    passed = (read_lb >= spec.read_gate) & (engage_lb >= spec.engage_gate)
-    up, stop = due[passed], due[~passed]
-    state.level[up] += 1
-    state.level_exposures[up] = 0
-    state.stopped[stop] = True
-    return PoolChanges(up, stop)
+    """Judge every note that has used its pool's quota: promote it, or stop its climb.
+
+    Exposures past a quota carry into the next pool, and a note may climb several pools at once, so the
+    outcome does not depend on how events were batched: an engine judging every request and a rollup
+    judging a chunk of a thousand agree."""
+    quotas = np.asarray(spec.quotas)
+    promoted: list[np.ndarray] = []
+    stopped: list[np.ndarray] = []
+    while True:
+        n = state.n
+        top = state.level[:n] >= len(quotas) - 1
+        quota = quotas[np.minimum(state.level[:n], len(quotas) - 1)]
+        due = np.flatnonzero(~state.stopped[:n] & ~top & (state.level_exposures[:n] >= quota))
+        if len(due) == 0:
+            break
+        trials = state.exposures[due]
+        read_lb = lower_bound(state.reads[due], trials, spec)
+        engage_lb = lower_bound(state.engaged[due], trials, spec)
+        passed = (read_lb >= spec.read_gate) & (engage_lb >= spec.engage_gate)
+        up, stop = due[passed], due[~passed]
+        state.level_exposures[up] -= quota[up]
+        state.level[up] += 1
+        state.stopped[stop] = True
+        promoted.append(up)
+        stopped.append(stop)
+    empty = np.empty(0, dtype=np.int64)
+    return PoolChanges(np.unique(np.concatenate([empty, *promoted])), np.concatenate([empty, *stopped]))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ State (the note table) is the truth. Every process tails it by ``updated_at``, r
 back because commits from several processes land out of timestamp order; applying a note twice is
 harmless (the index replaces, the state updates). So a note written by any API worker is searchable
 on all of them within one sync interval, and a restart rebuilds everything from State.
+
+Counters follow the same pattern: a starting engine loads the rollups of ingested events and the outbox
+batches not yet ingested, in one snapshot (``rollup``), then tails the outbox for new batches.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
+from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor
+from zhongcao.accounts import Actor, get_account
+from zhongcao.content import rollup
 from zhongcao.content.distribution import (
     DELETED,
     ENGAGEMENTS,
@@ -30,23 +36,38 @@ from zhongcao.content.distribution import (
     NoteState,
     PoolSpec,
     SeenFilter,
-    record_engagements,
-    record_impressions,
+    record_events,
     serve_feed,
     update_pools,
 )
-from zhongcao.content.notes import LOOKBACK, NoteView, get_note, notes_changed_since
+from zhongcao.content.notes import AUTHOR_KINDS, LOOKBACK, NoteView, get_note, notes_changed_since
 from zhongcao.content.ranking import RankSpec, ad_positions, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
-from zhongcao.content.taxonomy import CODE, N_CATEGORIES
+from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
+from zhongcao.content.tokenize import normalize
 from zhongcao.core import Invalid, NotFound, Runtime
-from zhongcao.events import EventIds, EventKind, Surface, claim_node, enqueue, heartbeat_node, make_batch, tail
+from zhongcao.events import (
+    EventIds,
+    EventKind,
+    Surface,
+    Tailed,
+    claim_node,
+    enqueue,
+    heartbeat_node,
+    ingested_ids,
+    make_batch,
+    pending,
+    tail,
+)
 
 _PUBLIC = Actor.system()  # engagements are on public notes; the route authenticates the caller
 STATUS = {"published": PUBLISHED, "in_review": IN_REVIEW, "restricted": RESTRICTED, "deleted": DELETED}
 KIND = {"image": 1, "video": 2}
+CATEGORY_CODES = [code for code, _, _ in CATEGORIES]
 MAX_RESULTS = 1_000  # how deep search pages may go
+MAX_LOGGED_QUERY = 100  # characters of a query its search event keeps
+SEARCH_LOG_FLUSH = 1_000  # buffered search events that force a flush before the next sync
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,29 @@ class NoteStats:
     comments: int
     shares: int
     follows: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Where a note stands in the trial-then-boost ladder: shown to the author's side only."""
+
+    pool: int            # 0 is the trial pool
+    climbing: bool       # false once judged and not promoted
+    pool_exposures: int  # exposures used of this pool's quota
+    pool_quota: int
+
+
+@dataclass(frozen=True)
+class CreatorStats:
+    """An author's public numbers, derived from events over their published notes."""
+
+    creator_id: int
+    followers: int
+    notes: int
+    exposures: int
+    reads: int
+    interactions: int  # likes, collects, comments, shares and follows
+    engagement_rate: float | None  # interactions per exposure; null before the first exposure
 
 
 @dataclass(frozen=True)
@@ -99,15 +143,19 @@ class ContentEngine:
                  rng: np.random.Generator | None = None) -> None:
         self.rt = rt
         self.rng = rng if rng is not None else np.random.default_rng()
-        self.pools = pools or PoolSpec()
+        self.pools = pools or PoolSpec.from_config(rt.settings.pools)
         self.ranking = ranking or RankSpec()
         self.index = SearchIndex()
         self.state = NoteState()
         self.suggester = Suggester()
         self._applied: dict[int, int] = {}  # note id → the version applied
+        self._by_author: dict[int, list[int]] = {}  # author id → state indices of their notes
+        self._followers: dict[int, int] = {}
         self._mark = datetime(1970, 1, 1, tzinfo=UTC)
-        self._events_mark = rt.now() - LOOKBACK  # counters start from State's notes, then follow events
+        self._started = False
+        self._events_mark = rt.now() - LOOKBACK
         self._applied_batches: dict[int, datetime] = {}
+        self._search_log: list[tuple[datetime, int | None, str, int]] = []  # (ts, consumer, query, page)
         self._lock = threading.RLock()
         # Consumers met through the API: a row each in the interest matrix and the seen filter.
         self._consumers: dict[int, int] = {}
@@ -131,36 +179,59 @@ class ContentEngine:
         """Apply notes created or changed, and events recorded, since the last sync; returns how many
         note versions were new."""
         with self._lock:
+            applied = 0 if self._started else self._start()
             if self._ids is not None and time.monotonic() - self._heartbeat > 30:
                 heartbeat_node(self.rt, self._ids.node, self._holder)
                 self._heartbeat = time.monotonic()
-            applied = self._sync_notes()
+            self._flush_search_log()
+            applied += self._sync_notes()
             if self._sync_events() or applied:
                 self._feed_index = None  # rebuilt on the next feed request
             return applied
 
+    def _start(self) -> int:
+        """Load the rollups and the batches they do not count yet, as one moment saw them; returns how many
+        note versions were applied."""
+        with self.rt.db.snapshot() as s:
+            totals = rollup.load(s)
+            backlog = pending(s)
+            self._applied_batches = ingested_ids(s)
+        self._started = True
+        applied = self._sync_notes()  # after the snapshot, so every note its rollups name is here
+        idx = self.state.indices(totals.note_id)
+        known = idx >= 0
+        for name, values in totals.stats.items():
+            getattr(self.state, name)[idx[known]] = values[known]
+        self._followers = dict(totals.followers)
+        rows = np.array([self._consumer(c) for c in totals.interest_consumer.tolist()], dtype=np.int64)
+        np.add.at(self._interests, (rows, totals.interest_category), totals.interest_weight)
+        for batch in backlog:
+            self._apply_batch(batch)
+        update_pools(self.state, self.pools)
+        self._events_mark = max([self._events_mark, *self._applied_batches.values()])
+        return applied
+
     def _sync_events(self) -> int:
         seen = 0
         for batch in tail(self.rt, self._events_mark - LOOKBACK):
-            if batch.batch_id in self._applied_batches:
-                continue
-            self._applied_batches[batch.batch_id] = batch.created_at
-            self._events_mark = max(self._events_mark, batch.created_at)
-            ev = batch.events
-            idx = self.state.indices(ev.column("note_id").to_numpy(zero_copy_only=False))
-            kinds = ev.column("kind").to_numpy()
-            ts = ev.column("ts").to_numpy().astype("datetime64[us]").astype(np.int64) / 1e6
-            known = idx >= 0
-            record_impressions(self.state, idx[known & (kinds == EventKind.IMPRESSION)])
-            act = known & (kinds != EventKind.IMPRESSION)
-            record_engagements(self.state, idx[act], kinds[act], ts[act], self.pools)
-            self._learn(ev.column("consumer_id").to_numpy(zero_copy_only=False)[act], idx[act])
-            seen += 1
+            if batch.batch_id not in self._applied_batches:
+                self._apply_batch(batch)
+                seen += 1
         horizon = self._events_mark - LOOKBACK
         self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
         if seen:
             update_pools(self.state, self.pools)
         return seen
+
+    def _apply_batch(self, batch: Tailed) -> None:
+        self._applied_batches[batch.batch_id] = batch.created_at
+        self._events_mark = max(self._events_mark, batch.created_at)
+        ev = rollup.NoteEvents.of(batch.events)
+        idx = self.state.indices(ev.note_id)
+        act = record_events(self.state, idx, ev.kind, ev.at, self.pools)
+        self._learn(ev.consumer_id[act], idx[act])
+        for creator, gained in zip(*ev.followers(), strict=True):
+            self._followers[int(creator)] = self._followers.get(int(creator), 0) + int(gained)
 
     def _consumer(self, consumer_id: int) -> int:
         row = self._consumers.get(consumer_id)
@@ -175,9 +246,9 @@ class ContentEngine:
 
     def _learn(self, consumer_ids: np.ndarray, note_idx: np.ndarray) -> None:
         """Interactions teach a consumer's interests: each one adds to the note's category."""
-        for consumer_id, i in zip(consumer_ids.tolist(), note_idx.tolist(), strict=True):
-            if consumer_id is not None:
-                self._interests[self._consumer(int(consumer_id)), self.state.category[i]] += 1.0
+        known = consumer_ids > 0
+        rows = np.array([self._consumer(c) for c in consumer_ids[known].tolist()], dtype=np.int64)
+        np.add.at(self._interests, (rows, self.state.category[note_idx[known]]), 1.0)
 
     def feed(self, consumer_id: int, n: int) -> FeedPage:
         """A consumer's next ``n`` notes; each impression is recorded as an event with its propensity."""
@@ -221,8 +292,10 @@ class ContentEngine:
         new = known < 0
         if new.any():
             fresh = [n for n, is_new in zip(notes, new, strict=True) if is_new]
-            self.state.add(ids[new], np.array([CODE[n.category] for n in fresh]),
-                           np.array([n.created_at.timestamp() for n in fresh]))
+            added = self.state.add(ids[new], np.array([CODE[n.category] for n in fresh]),
+                                   np.array([n.created_at.timestamp() for n in fresh]))
+            for n, i in zip(fresh, added.tolist(), strict=True):
+                self._by_author.setdefault(n.author_id, []).append(i)
         idx = self.state.indices(ids)
         self.state.status[idx] = [STATUS[n.status] for n in notes]
         for n in notes:
@@ -243,7 +316,9 @@ class ContentEngine:
         if consumer_id is not None and consumer_id in self._consumers:  # personalize once we know them
             row = self._interests[self._consumers[consumer_id]]
             interest = row / row.sum()
-        order, scores = rank(idx, matches.scores, self.state, self.rt.now().timestamp(), self.ranking, interest)
+        now = self.rt.now()
+        order, scores = rank(idx, matches.scores, self.state, now.timestamp(), self.ranking, interest)
+        self._log_search(now, consumer_id, query, page)
         start = (page - 1) * n
         items = [SearchItem(int(matches.note_ids[o]), start + i + 1, round(float(sc), 4))
                  for i, (o, sc) in enumerate(zip(order[start:start + n], scores[start:start + n], strict=True))]
@@ -261,13 +336,65 @@ class ContentEngine:
                          "creator_id": note.author_id, "surface": Surface.FEED.value})
         return self.stats(note_id)
 
+    def _log_search(self, at: datetime, consumer_id: int | None, query: str, page: int) -> None:
+        """Searches change no state, so their events are buffered and written with the next sync: a search
+        costs no write transaction, and a crash loses at most one sync interval of search logs."""
+        with self._lock:
+            self._search_log.append((at.replace(tzinfo=None), consumer_id, normalize(query)[:MAX_LOGGED_QUERY], page))
+            full = len(self._search_log) >= SEARCH_LOG_FLUSH
+        if full:
+            self._flush_search_log()
+
+    def _flush_search_log(self) -> None:
+        with self._lock:
+            log, self._search_log = self._search_log, []
+            if log:
+                at, consumers, queries, pages = zip(*log, strict=True)
+                self._enqueue({"event_id": self.ids.take(len(log)), "ts": list(at),
+                               "kind": EventKind.SEARCH.value, "consumer_id": list(consumers), "query": list(queries),
+                               "surface": Surface.SEARCH.value, "position": list(pages)})
+
     def _record(self, n: int, columns: dict[str, object]) -> None:
         """Record ``n`` events now (scalars broadcast): into the outbox, then into this engine's state."""
-        batch = make_batch({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n,
-                            **columns})
-        with self.rt.db.transaction() as s:
-            enqueue(s, self.rt, batch)
+        self._enqueue({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n, **columns})
         self.sync()
+
+    def _enqueue(self, columns: dict[str, object]) -> None:
+        with self.rt.db.transaction() as s:
+            enqueue(s, self.rt, make_batch(columns))
+
+    def fold(self, session: Session, batch: pa.Table) -> None:
+        """Fold an ingested chunk into the rollups, on this engine's pool rules (see ``rollup``)."""
+        rollup.fold(session, batch, self.pools)
+
+    def interests(self, consumer_id: int) -> dict[str, float]:
+        """What the engine learned a consumer likes: interactions per category code (empty before any)."""
+        with self._lock:
+            row = self._consumers.get(consumer_id)
+            if row is None:
+                return {}
+            learned = self._interests[row] - 1.0  # the matrix starts at one per category: a flat prior
+            return {CATEGORY_CODES[k]: float(w) for k, w in enumerate(learned) if w > 0}
+
+    def distribution(self, note_id: int) -> Distribution | None:
+        i = int(self.state.indices(np.array([note_id]))[0])
+        if i < 0:
+            return None
+        level = int(self.state.level[i])
+        return Distribution(level, not bool(self.state.stopped[i]), int(self.state.level_exposures[i]),
+                            self.pools.quotas[level])
+
+    def creator_stats(self, creator_id: int) -> CreatorStats:
+        account = get_account(self.rt, creator_id, actor=_PUBLIC)
+        if account.kind not in AUTHOR_KINDS:
+            raise NotFound("creator", creator_id)
+        with self._lock:
+            st = self.state
+            idx = np.array(self._by_author.get(creator_id, []), dtype=np.int64)
+            idx = idx[st.status[idx] == PUBLISHED]
+            exposures, reads, engaged = (int(getattr(st, f)[idx].sum()) for f in ("exposures", "reads", "engaged"))
+            return CreatorStats(creator_id, self._followers.get(creator_id, 0), len(idx), exposures, reads, engaged,
+                                round(engaged / exposures, 6) if exposures else None)
 
     def stats(self, note_id: int) -> NoteStats:
         i = int(self.state.indices(np.array([note_id]))[0])

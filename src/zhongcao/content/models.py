@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhongcao.core import Base, BigId, UTCDateTime
@@ -39,3 +39,55 @@ class Note(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative contract)
+
+
+class NoteStatsRow(Base):
+    """A note's distribution statistics folded from ingested events, so a starting engine need not replay
+    history. Column names are ``NoteState``'s; the ingester writes them, nothing else does."""
+
+    __tablename__ = "note_stats"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id"), primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    stopped: Mapped[bool]
+    level_exposures: Mapped[int] = mapped_column(BigInteger)
+    exposures: Mapped[int] = mapped_column(BigInteger)
+    reads: Mapped[int] = mapped_column(BigInteger)
+    engaged: Mapped[int] = mapped_column(BigInteger)
+    ces_w: Mapped[float] = mapped_column(Float)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    collects: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    follows: Mapped[int] = mapped_column(BigInteger)
+
+
+class CreatorStatsRow(Base):
+    """Followers an account gained, folded from follow events."""
+
+    __tablename__ = "creator_stats"
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True, autoincrement=False)
+    followers: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConsumerInterest(Base):
+    """How many times a consumer interacted with notes of a category: what the feed's interest term learns."""
+
+    __tablename__ = "consumer_interest"
+
+    consumer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    category: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class HotQuery(Base):
+    """The current hot-query list, computed from search events where the event store lives."""
+
+    __tablename__ = "hot_query"
+
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    query: Mapped[str] = mapped_column(String(100))
+    searches: Mapped[int] = mapped_column(BigInteger)
+    consumers: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from zhongcao.accounts import AccountKind, Actor, Capability, record_audit, require
-from zhongcao.content.models import NOTE_KINDS, Note
+from zhongcao.accounts import AccountKind, Actor, Capability, record_audit, require, require_platform
+from zhongcao.content.models import NOTE_KINDS, NOTE_STATUSES, Note
 from zhongcao.content.taxonomy import CODE
-from zhongcao.core import Invalid, NotFound, Runtime
+from zhongcao.core import Conflict, Forbidden, Invalid, NotFound, Runtime
 
 AUTHOR_KINDS = {k.value for k in AccountKind} - {AccountKind.AGENCY.value}
 MAX_TITLE, MAX_BODY, MAX_TOPICS, MAX_TOPIC = 100, 20_000, 10, 30
@@ -102,6 +102,50 @@ def get_note(rt: Runtime, note_id: int, *, actor: Actor) -> NoteView:
                 require(s, actor, note.author_id, Capability.READ)
             except NotFound:
                 raise NotFound("note", note_id) from None
+        return NoteView.of(note)
+
+
+def is_author_side(rt: Runtime, note: NoteView, *, actor: Actor) -> bool:
+    """Whether the actor reads for the note's author: the author, the chain above it, its agencies and
+    the operator. They see how the note is distributed; the public sees only its counters."""
+    with rt.db.read() as s:
+        try:
+            require(s, actor, note.author_id, Capability.READ)
+        except (NotFound, Forbidden):
+            return False
+        return True
+
+
+def do_set_note_status(rt: Runtime, note_id: int, status: str, *, reason: str = "", actor: Actor) -> NoteView:
+    """Moderate or delete a note. The author's side may delete its note; restricting, sending to review and
+    republishing are the operator's. A deleted note stays deleted: its counters and events remain as history.
+    Engines apply the change within a sync interval: a restricted note leaves search and the feed."""
+    if status not in NOTE_STATUSES:
+        raise _bad("status", f"{status!r} is not a note status", list(NOTE_STATUSES))
+    if len(reason) > 500:
+        raise _bad("reason", "the reason is too long", "at most 500 characters")
+    with rt.db.transaction() as s:
+        note = s.get(Note, note_id)
+        if note is None:
+            raise NotFound("note", note_id)
+        try:
+            require(s, actor, note.author_id, Capability.READ if actor.is_platform else Capability.OPERATE)
+        except NotFound:
+            if note.status != "published":
+                raise NotFound("note", note_id) from None
+            raise Forbidden("forbidden", f"{actor.label} may not change note {note_id}", field="actor",
+                            allowed=["the author's side", "operator"]) from None
+        if status != "deleted":
+            require_platform(actor, f"set a note's status to {status}")
+        if note.status == "deleted":
+            raise Conflict("note_deleted", f"note {note_id} is deleted", field="status", allowed=[])
+        if note.status == status:
+            return NoteView.of(note)
+        before = note.status
+        note.status, note.updated_at = status, rt.now()
+        s.flush()
+        record_audit(s, rt, actor, account_id=note.author_id, action="note.status", target=f"note:{note_id}",
+                     before={"status": before}, after={"status": status, "reason": reason})
         return NoteView.of(note)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,11 +31,19 @@ class Settings(BaseSettings):
     lease_settle_grace_seconds: int = Field(
         default=60, ge=0, description="Commits are accepted this long after a lease expires, then it settles."
     )
+    pools: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Feed pool policy overrides as JSON, e.g. {"quotas": [100, 500, 2000], "read_gate": 0.1}; '
+        "keys are PoolSpec's (content/distribution.py).",
+    )
     content_sync_seconds: float = Field(
         default=0.25, gt=0, description="How often a server applies notes written by other processes."
     )
     events_ingest_seconds: float = Field(
         default=1.0, gt=0, description="How often the process holding the event store ingests the outbox."
+    )
+    hot_queries_seconds: float = Field(
+        default=60.0, gt=0, description="How often the process holding the event store recomputes hot queries."
     )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
 

@@ -63,6 +63,9 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._make_engine(echo)
         self._reader = self.engine.execution_options(zhongcao_read=True)
+        # SQLite's read transaction is already one snapshot; PostgreSQL's default gives each statement its own.
+        self._snapshot = self._reader if self.is_sqlite else self._reader.execution_options(
+            isolation_level="REPEATABLE READ")
 
     def _make_engine(self, echo: bool) -> Engine:
         if self.is_sqlite:
@@ -129,6 +132,15 @@ class Database:
             yield session
         finally:
             session.close()  # ends the snapshot; loaded rows stay readable, detached
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read whose statements all see one moment: for loading two tables that must agree."""
+        session = Session(self._snapshot, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
 
     def for_update(self, stmt: Any, *, skip_locked: bool = False) -> Any:
         """Row locks where the backend has them; SQLite's single writer already serializes.

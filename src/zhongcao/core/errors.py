@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "pool_not_found": "no such budget pool is visible to the actor",
     "pool_member_not_found": "the store is not a member of the pool",
     "note_not_found": "no such note is visible to the actor",
+    "creator_not_found": "the account does not publish notes",
     # field values
     "invalid_name": "a name must be 1 to 200 characters",
     "invalid_kind": "not an account kind",
@@ -68,6 +69,7 @@ CODES: dict[str, str] = {
     "lease_overspent": "a lease commit exceeds the lease's amount",
     "lease_closed": "the lease is settled",
     "lease_expired": "the lease expired and its settle grace is over",
+    "note_deleted": "the note is deleted; its status no longer changes",
 }
 
 

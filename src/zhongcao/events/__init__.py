@@ -1,8 +1,8 @@
 """Events: the one event schema and the append-only store (DuckDB, Arrow batches, Ibis reads)."""
 
-from zhongcao.events.batch import make_batch
+from zhongcao.events.batch import id_column, make_batch
 from zhongcao.events.ids import EventIds, claim_node, heartbeat_node, id_time
-from zhongcao.events.outbox import Tailed, enqueue, ingest, tail
+from zhongcao.events.outbox import Fold, Tailed, enqueue, ingest, ingested_ids, pending, tail
 from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
 from zhongcao.events.store import EventStore, WriteResult
 
@@ -13,14 +13,18 @@ __all__ = [
     "EventIds",
     "EventKind",
     "EventStore",
+    "Fold",
     "Surface",
     "Tailed",
     "WriteResult",
     "claim_node",
     "enqueue",
     "heartbeat_node",
+    "id_column",
     "id_time",
     "ingest",
+    "ingested_ids",
     "make_batch",
+    "pending",
     "tail",
 ]

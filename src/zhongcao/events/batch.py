@@ -7,9 +7,15 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zhongcao.core import Invalid
 from zhongcao.events.schema import ARROW_SCHEMA, NAMES, REQUIRED, EventKind
+
+
+def id_column(batch: pa.Table, name: str) -> np.ndarray:
+    """An id column as integers, null as 0: no account, note or consumer has id 0."""
+    return np.asarray(pc.fill_null(batch.column(name), 0).to_numpy())
 
 
 def make_batch(columns: Mapping[str, Any]) -> pa.Table:

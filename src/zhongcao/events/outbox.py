@@ -9,6 +9,7 @@ writing and marking only repeats work. Engines ``tail`` the outbox to keep their
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,8 +57,29 @@ def tail(rt: Runtime, since: datetime, limit: int = 1_000) -> list[Tailed]:
     return [Tailed(i, at, _decode(p)) for i, at, p in rows]
 
 
-def ingest(rt: Runtime, store: EventStore, limit: int = 500) -> int:
-    """Move pending batches into the store; returns the events newly stored."""
+def pending(session: Session) -> list[Tailed]:
+    """Every batch not yet ingested, oldest first: with ``ingested_ids``, read in the same snapshot as the
+    rollups that ``ingest`` folds, it is exactly what those rollups do not count yet."""
+    rows = session.execute(select(OutboxBatch.id, OutboxBatch.created_at, OutboxBatch.payload)
+                           .where(OutboxBatch.ingested_at.is_(None)).order_by(OutboxBatch.id)).all()
+    return [Tailed(i, at, _decode(p)) for i, at, p in rows]
+
+
+def ingested_ids(session: Session) -> dict[int, datetime]:
+    """The batches still retained that ingest already folded: id → created_at."""
+    return dict(session.execute(select(OutboxBatch.id, OutboxBatch.created_at)
+                                .where(OutboxBatch.ingested_at.is_not(None))).all())
+
+
+Fold = Callable[[Session, pa.Table], None]
+
+
+def ingest(rt: Runtime, store: EventStore, limit: int = 500, fold: Fold | None = None) -> int:
+    """Move pending batches into the store; returns the events newly stored.
+
+    ``fold`` runs in the transaction that marks the batches ingested, so rollups in State count each
+    batch exactly once: a failure rolls both back and the next call repeats both (the store skips the
+    events it already has)."""
     with rt.db.transaction() as s:
         pending = s.execute(rt.db.for_update(
             select(OutboxBatch.id, OutboxBatch.payload).where(OutboxBatch.ingested_at.is_(None))
@@ -65,7 +87,10 @@ def ingest(rt: Runtime, store: EventStore, limit: int = 500) -> int:
         if not pending:
             s.execute(delete(OutboxBatch).where(OutboxBatch.ingested_at < rt.now() - RETENTION))
             return 0
-        stored = store.write(pa.concat_tables([_decode(p) for _, p in pending]).combine_chunks()).inserted
+        chunk = pa.concat_tables([_decode(p) for _, p in pending]).combine_chunks()
+        stored = store.write(chunk).inserted
+        if fold is not None:
+            fold(s, chunk)
         s.execute(update(OutboxBatch).where(OutboxBatch.id.in_([i for i, _ in pending]))
                   .values(ingested_at=rt.now()))
         return stored

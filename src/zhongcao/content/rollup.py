@@ -1,0 +1,138 @@
+"""Rollups: ingested events folded into State, so a starting engine loads totals instead of replaying history.
+
+The process holding the event store folds each chunk it ingests in the transaction that marks the chunk
+ingested (``events.ingest(fold=...)``), so every batch is counted exactly once. A starting engine reads
+the rollups, and the outbox batches not yet ingested, in one snapshot: together they are every event,
+none of them twice.
+
+Pool levels are folded too: the ingester judges promotions on the same rules as every engine, so a
+restarted engine resumes each note's climb where the platform left it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from zhongcao.content.distribution import NoteState, PoolSpec, record_events, update_pools
+from zhongcao.content.models import ConsumerInterest, CreatorStatsRow, Note, NoteStatsRow
+from zhongcao.content.taxonomy import CODE
+from zhongcao.events import EventKind, id_column
+
+_CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
+_STAT_COLUMNS = [getattr(NoteStatsRow, f) for f in NoteState.PERSISTED]
+
+
+@dataclass(frozen=True)
+class NoteEvents:
+    """The columns of an event batch that content reads, as numpy; null ids are 0."""
+
+    note_id: np.ndarray
+    kind: np.ndarray
+    at: np.ndarray        # unix seconds
+    consumer_id: np.ndarray
+    creator_id: np.ndarray
+
+    @classmethod
+    def of(cls, batch: pa.Table) -> NoteEvents:
+        ts = batch.column("ts").to_numpy().astype("datetime64[us]").astype(np.int64) / 1e6
+        return cls(id_column(batch, "note_id"), batch.column("kind").to_numpy(), ts,
+                   id_column(batch, "consumer_id").astype(np.int64), id_column(batch, "creator_id"))
+
+    def followers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(creator ids, follows gained) from follow events that name their creator."""
+        follow = (self.kind == EventKind.FOLLOW) & (self.creator_id > 0)
+        return np.unique(self.creator_id[follow], return_counts=True)
+
+
+def _chunks(ids: np.ndarray) -> list[list[int]]:
+    return [ids[i:i + _CHUNK].tolist() for i in range(0, len(ids), _CHUNK)]
+
+
+def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
+    """Add an ingested chunk of events to the rollups."""
+    ev = NoteEvents.of(batch)
+    _fold_notes(session, ev, spec)
+    creators, gained = ev.followers()
+    if len(creators):
+        _add(session, CreatorStatsRow, ("creator_id",), "followers",
+             {(int(c),): int(g) for c, g in zip(creators, gained, strict=True)})
+
+
+def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
+    ids = np.unique(ev.note_id[ev.note_id > 0])
+    if not len(ids):
+        return
+    rows = [r for chunk in _chunks(ids) for r in session.execute(
+        select(Note.id, Note.category, Note.created_at, NoteStatsRow.note_id, *_STAT_COLUMNS)
+        .outerjoin(NoteStatsRow, NoteStatsRow.note_id == Note.id).where(Note.id.in_(chunk)))]
+    if not rows:
+        return
+    state = NoteState(len(rows))
+    state.add(np.array([r[0] for r in rows]), np.array([CODE[r[1]] for r in rows]),
+              np.array([r[2].timestamp() for r in rows]))
+    had = np.array([r[3] is not None for r in rows])
+    for k, name in enumerate(NoteState.PERSISTED):
+        getattr(state, name)[: state.n][had] = [r[4 + k] for r in rows if r[3] is not None]
+    idx = state.indices(ev.note_id)
+    act = record_events(state, idx, ev.kind, ev.at, spec)
+    update_pools(state, spec)
+    values = [{"note_id": int(state.note_id[i]), **{f: getattr(state, f)[i].item() for f in NoteState.PERSISTED}}
+              for i in range(state.n)]
+    if had.any():
+        session.execute(update(NoteStatsRow), [v for v, h in zip(values, had, strict=True) if h])
+    if not had.all():
+        session.execute(insert(NoteStatsRow), [v for v, h in zip(values, had, strict=True) if not h])
+    learned = act & (ev.consumer_id > 0)
+    if learned.any():
+        pairs, counts = np.unique(np.stack([ev.consumer_id[learned], state.category[idx[learned]]], axis=1),
+                                  axis=0, return_counts=True)
+        _add(session, ConsumerInterest, ("consumer_id", "category"), "weight",
+             {(int(c), int(k)): float(n) for (c, k), n in zip(pairs, counts, strict=True)})
+
+
+def _add(session: Session, model: type, keys: tuple[str, ...], column: str,
+         amounts: dict[tuple[int, ...], float]) -> None:
+    """Add amounts to a counter column, inserting the rows that do not exist yet."""
+    first = getattr(model, keys[0])
+    firsts = np.unique(np.array([k[0] for k in amounts]))
+    have: dict[tuple[int, ...], float] = {}
+    for chunk in _chunks(firsts):
+        have.update((tuple(r[:-1]), r[-1]) for r in session.execute(
+            select(*(getattr(model, k) for k in keys), getattr(model, column)).where(first.in_(chunk))))
+    updates = [dict(zip(keys, k, strict=True)) | {column: have[k] + v} for k, v in amounts.items() if k in have]
+    inserts = [dict(zip(keys, k, strict=True)) | {column: v} for k, v in amounts.items() if k not in have]
+    if updates:
+        session.execute(update(model), updates)
+    if inserts:
+        session.execute(insert(model), inserts)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Every rollup, as one snapshot read them."""
+
+    note_id: np.ndarray
+    stats: dict[str, np.ndarray]  # NoteState.PERSISTED field → values aligned with note_id
+    followers: dict[int, int]
+    interest_consumer: np.ndarray
+    interest_category: np.ndarray
+    interest_weight: np.ndarray
+
+
+def load(session: Session) -> Totals:
+    notes = session.execute(select(NoteStatsRow.note_id, *_STAT_COLUMNS)).all()
+    columns = list(zip(*notes, strict=True)) if notes else [()] * (1 + len(_STAT_COLUMNS))
+    interests = session.execute(select(ConsumerInterest.consumer_id, ConsumerInterest.category,
+                                       ConsumerInterest.weight)).all()
+    ic = list(zip(*interests, strict=True)) if interests else [(), (), ()]
+    empty = NoteState(0)
+    return Totals(
+        np.array(columns[0], dtype=np.int64),
+        {f: np.array(columns[1 + k], dtype=getattr(empty, f).dtype) for k, f in enumerate(NoteState.PERSISTED)},
+        dict(session.execute(select(CreatorStatsRow.creator_id, CreatorStatsRow.followers)).all()),
+        np.array(ic[0], dtype=np.int64), np.array(ic[1], dtype=np.int64), np.array(ic[2], dtype=np.float32))
