@@ -177,6 +177,26 @@ def _note(rt: Runtime, k: Kob) -> dict[str, int]:
     return {"note": do_create_note(rt, k.stores[0], title="门店新品 New in store", body="试用测评", actor=OP).id}
 
 
+SEEDING = {"name": "种草 Seeding", "objective": "seeding", "placement": "feed", "bidding": "manual",
+           "optimize_for": "click", "daily_budget_fen": 50_000}
+
+
+def _campaign(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import ads
+
+    return {"campaign": ads.do_create_campaign(rt, k.stores[0], SEEDING | {"placement": "search"}, actor=OP).id,
+            **_note(rt, k)}
+
+
+def _unit(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import ads
+
+    ids = _campaign(rt, k)
+    unit = ads.do_create_unit(rt, ids["campaign"], {"name": "u", "bid_fen": 100, "note_ids": [ids["note"]],
+                                                    "keywords": [{"keyword": "测评"}]}, actor=OP)
+    return ids | {"unit": unit.id, "keyword": unit.keywords[0].id}
+
+
 def _hidden_note(rt: Runtime, k: Kob) -> dict[str, int]:
     from zhongcao.content.models import Note
 
@@ -193,6 +213,8 @@ def _key(rt: Runtime, k: Kob) -> dict[str, int]:
 READ_STORE = [200, 200, 404, 200, 404, 200]        # the store's own data
 READ_BRAND = [200, 404, 404, 200, 404, 200]        # the brand's data: never its stores'
 MANAGE_STORE = [201, 201, 404, 403, 404, 201]      # the agency holds read and operate, not manage
+OPERATE_STORE = [200, 200, 404, 200, 404, 200]     # the store's plans: its chain, its agency, the operator
+CREATE_FOR_STORE = [201, 201, 404, 201, 404, 201]
 FINANCE_BRAND = [201, 404, 404, 403, 404, 201]
 OPERATOR_ONLY = [403, 403, 403, 403, 403, 201]
 # Each row: method, path, body, expected status per actor above, and what to create before each attempt.
@@ -261,6 +283,22 @@ MATRIX = [
     ("POST", "/v1/notes/{note}/status", {"status": "deleted"}, READ_STORE, _hidden_note),
     ("GET", "/v1/creators/{store}/stats", None, [200] * 6, None),
     ("GET", "/v1/search/hot", None, [200] * 6, None),
+    ("POST", "/v1/campaigns", {"account_id": "{store}", **SEEDING}, CREATE_FOR_STORE, None),
+    ("GET", "/v1/campaigns?account_id={store}", None, READ_STORE, _campaign),
+    ("GET", "/v1/campaigns/{campaign}", None, READ_STORE, _campaign),
+    ("PATCH", "/v1/campaigns/{campaign}", {"name": "改名 Renamed"}, OPERATE_STORE, _campaign),
+    ("GET", "/v1/campaigns/{campaign}/history", None, READ_STORE, _campaign),
+    ("GET", "/v1/campaigns/{campaign}/units", None, READ_STORE, _campaign),
+    ("POST", "/v1/units", {"campaign_id": "{campaign}", "name": "u", "bid_fen": 100, "note_ids": ["{note}"],
+                           "keywords": [{"keyword": "新品"}]}, CREATE_FOR_STORE, _campaign),
+    ("GET", "/v1/units/{unit}", None, READ_STORE, _unit),
+    ("PATCH", "/v1/units/{unit}", {"bid_fen": 120}, OPERATE_STORE, _unit),
+    ("POST", "/v1/units/{unit}/keywords", {"keywords": ["招聘"], "negative": True}, CREATE_FOR_STORE, _unit),
+    ("PATCH", "/v1/keywords/{keyword}", {"bid_fen": 150}, OPERATE_STORE, _unit),
+    ("GET", "/v1/units/{unit}/creatives", None, READ_STORE, _unit),
+    ("POST", "/v1/creatives", {"unit_id": "{unit}", "note_id": "{note}", "component": {"kind": "dm"}},
+     CREATE_FOR_STORE, _unit),
+    ("POST", "/v1/ads/status", {"level": "unit", "ids": ["{unit}"], "status": "paused"}, OPERATE_STORE, _unit),
 ]
 
 
@@ -276,6 +314,7 @@ def _fill(value: object, ids: dict[str, int]) -> object:
 
 def _fingerprint(rt: Runtime) -> tuple[object, ...]:
     from zhongcao.accounts.models import Account, AuditEntry, Authorization, KosBinding
+    from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
     from zhongcao.billing.models import Entry, Lease, Pool, PoolMember, Wallet
     from zhongcao.content.models import Note
 
@@ -284,7 +323,11 @@ def _fingerprint(rt: Runtime) -> tuple[object, ...]:
                        for m in (AuditEntry, Account, Authorization, KosBinding, Entry, Lease, Pool, PoolMember))
         wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen)).all())
         notes = tuple(s.execute(select(Note.id, Note.status, Note.version)).all())
-    return counts, wallets, notes
+        plans = tuple(s.scalar(select(func.count()).select_from(m)) or 0
+                      for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow))
+        versions = tuple(s.execute(select(CampaignRow.id, CampaignRow.version)).all()) + tuple(
+            s.execute(select(UnitRow.id, UnitRow.version, UnitRow.status)).all())
+    return counts, wallets, notes, plans, versions
 
 
 def test_the_matrix_covers_every_authenticated_endpoint(client: TestClient) -> None:

@@ -260,7 +260,70 @@ SCENARIOS: dict[str, tuple[int, S]] = {
                                                     {"consumer_id": 1, "kind": "dislike"})),
     "creator_not_found": (404, lambda c: c.refused("GET", f"/v1/creators/{c.k.agency}/stats")),
     "note_deleted": (409, lambda c: c.refused("POST", f"/v1/notes/{_deleted(c)}/status", {"status": "published"})),
+    "campaign_not_found": (404, lambda c: c.refused("GET", "/v1/campaigns/999999")),
+    "unit_not_found": (404, lambda c: c.refused("GET", "/v1/units/999999")),
+    "creative_not_found": (404, lambda c: c.refused("POST", "/v1/ads/status", {"level": "creative", "ids": [999999],
+                                                                               "status": "paused"})),
+    "keyword_not_found": (404, lambda c: c.refused("PATCH", "/v1/keywords/999999", {"bid_fen": 100})),
+    "invalid_campaign": (422, lambda c: c.refused("POST", "/v1/campaigns", {"account_id": c.k.stores[0], **SEEDING,
+                                                                            "objective": "awareness"})),
+    "invalid_daily_budget": (422, lambda c: c.refused("POST", "/v1/campaigns", {
+        "account_id": c.k.stores[0], **SEEDING, "daily_budget_fen": 9_999})),
+    "invalid_schedule": (422, lambda c: c.refused("POST", "/v1/campaigns", {"account_id": c.k.stores[0], **SEEDING,
+                                                                            "dayparts": ["0" * 24] * 7})),
+    "invalid_unit": (422, lambda c: _unit_request(c, note_ids=[])),
+    "invalid_bid": (422, lambda c: _unit_request(c, bid_fen=1)),
+    "invalid_targeting": (422, lambda c: _unit_request(c, targeting={"type": "advanced", "ages": ["0-99"]})),
+    "invalid_keyword": (422, lambda c: _unit_request(c, keywords=[{"keyword": "口红"}])),
+    "invalid_creative": (422, lambda c: _creative_request(c, {"kind": "landing_page"})),
+    "invalid_status": (422, lambda c: c.refused("POST", "/v1/ads/status", {"level": "campaign", "ids": [_campaign(c)],
+                                                                           "status": "archived"})),
+    "note_not_promotable": (422, lambda c: _unit_request(c, note_ids=[999999])),
+    "mixed_substituted_notes": (422, lambda c: c.refused("POST", "/v1/units", {
+        "campaign_id": _campaign(c), "name": "u", "bid_fen": 100,
+        "note_ids": [_published(c), _note_by(c, c.k.stores[1])]})),
+    "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
 }
+
+
+def _creative_request(c: Ctx, component: dict[str, object]) -> httpx.Response:
+    unit, note = _unit(c)
+    return c.refused("POST", "/v1/creatives", {"unit_id": unit, "note_id": note, "component": component})
+
+
+def _note_by(c: Ctx, author: int) -> int:
+    from zhongcao.content import do_create_note
+
+    return do_create_note(c.rt, author, title="别家", body="好用", actor=OP).id
+
+
+SEEDING = {"name": "种草", "objective": "seeding", "placement": "feed", "bidding": "manual", "optimize_for": "click"}
+
+
+def _campaign(c: Ctx, **change: object) -> int:
+    from zhongcao import ads
+
+    return ads.do_create_campaign(c.rt, c.k.stores[0], SEEDING | change, actor=OP).id
+
+
+def _unit(c: Ctx) -> tuple[int, int]:
+    from zhongcao import ads
+
+    note = _published(c)
+    return ads.do_create_unit(c.rt, _campaign(c), {"name": "u", "bid_fen": 100, "note_ids": [note]}, actor=OP).id, note
+
+
+def _deleted_campaign(c: Ctx) -> int:
+    from zhongcao import ads
+
+    campaign = _campaign(c)
+    ads.do_set_status(c.rt, "campaign", [campaign], "deleted", actor=OP)
+    return campaign
+
+
+def _unit_request(c: Ctx, **change: object) -> httpx.Response:
+    return c.refused("POST", "/v1/units", {"campaign_id": _campaign(c), "name": "u", "bid_fen": 100,
+                                           "note_ids": [_published(c)], **change})
 
 
 def _deleted(c: Ctx) -> int:

@@ -30,7 +30,15 @@ from zhongcao.accounts.kob import (
     revoke_authorization,
 )
 from zhongcao.accounts.models import AccountKind, Certification, LinkStatus, Role
-from zhongcao.accounts.permissions import Actor, Capability, ancestors, require, require_owner, require_platform
+from zhongcao.accounts.permissions import (
+    Actor,
+    Capability,
+    ancestors,
+    descendants,
+    require,
+    require_owner,
+    require_platform,
+)
 from zhongcao.accounts.service import (
     AccountView,
     MemberView,
@@ -62,6 +70,7 @@ __all__ = [
     "ancestors",
     "authenticate",
     "clean_name",
+    "descendants",
     "do_add_member",
     "do_answer_kos",
     "do_bind_kos",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts.models import AuditEntry
@@ -44,12 +44,17 @@ def record_audit(
 
 
 def read_audit(
-    rt: Runtime, account_id: int, *, actor: Actor, limit: int = 100, before_id: int | None = None
+    rt: Runtime, account_id: int, *, actor: Actor, limit: int = 100, before_id: int | None = None,
+    target_prefix: str | None = None,
 ) -> list[AuditView]:
-    """Newest first; page with ``before_id``."""
+    """Newest first; page with ``before_id``. ``target_prefix`` keeps one target and what nests under it
+    (``campaign:7`` keeps ``campaign:7/unit:9``, not ``campaign:70``)."""
     with rt.db.read() as s:
         require(s, actor, account_id, Capability.READ)
         stmt = select(AuditEntry).where(AuditEntry.account_id == account_id)
+        if target_prefix is not None:
+            stmt = stmt.where(or_(AuditEntry.target == target_prefix,
+                                  AuditEntry.target.startswith(target_prefix + "/", autoescape=True)))
         if before_id is not None:
             stmt = stmt.where(AuditEntry.id < before_id)
         rows = s.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()

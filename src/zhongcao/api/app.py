@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 import zhongcao
 from zhongcao import billing, content, events
-from zhongcao.api import accounts_routes, billing_routes, content_routes, problems
+from zhongcao.api import accounts_routes, ads_routes, billing_routes, content_routes, problems
 from zhongcao.core import CODES, Runtime
 from zhongcao.events import EventStore
 
@@ -110,6 +110,7 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)
     app.include_router(content_routes.router)
+    app.include_router(ads_routes.router)
 
     @app.get("/v1/problems", tags=["meta"])
     def problem_codes() -> dict[str, str]:

@@ -3,7 +3,8 @@ error, never a guess."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -125,3 +126,74 @@ class PoolCreate(Body):
 class PoolMemberSet(Body):
     store_id: Id
     daily_cap_fen: Fen
+
+
+class CampaignFields(Body):
+    name: str | None = None
+    objective: str | None = Field(default=None, description="seeding | product_sales | lead_collection | "
+                                  "live_promotion | live_warmup | store_traffic | keyword_capture | "
+                                  "shop_new_customers | app_promotion")
+    placement: str | None = Field(default=None, description="feed | search | all_site")
+    bidding: str | None = Field(default=None, description="manual | cost_control | cost_cap")
+    optimize_for: str | None = Field(default=None, description="click | engagement | lead | order | dm_consult | "
+                                     "live_view | shop_visitor | dm_opener | live_order")
+    daily_budget_fen: Fen | None = Field(default=None, description="null: unlimited; else 10,000..99,999,900")
+    pacing: str | None = Field(default=None, description="even | accelerated")
+    start_date: date | None = None
+    end_date: date | None = None
+    dayparts: list[str] | None = Field(default=None, description="7 strings (Monday first) of 24 characters 0/1, "
+                                       "hours of the budget day (UTC+8)")
+    holiday_uplift: bool | None = None
+    quick_cast: bool | None = Field(default=None, description="a feed campaign also serves in search")
+    quick_cast_coefficient: float | None = Field(default=None, description="1.0..2.0")
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent: the spec's defaults stand for the others."""
+        return self.model_dump(exclude_unset=True, exclude={"account_id"})
+
+
+class CampaignCreate(CampaignFields):
+    account_id: Id
+
+
+class UnitFields(Body):
+    name: str | None = None
+    bid_fen: Fen | None = Field(default=None, description="manual bidding: the bid per result")
+    target_cost_fen: Fen | None = Field(default=None, description="auto bidding: the target (cost control) or "
+                                        "the cap (cost cap)")
+    note_ids: list[int] | None = None
+    targeting: dict[str, Any] | None = Field(default=None, description="type all | smart | advanced, then genders, "
+                                             "ages, devices, cities, interests, keyword_behaviour, "
+                                             "audience_packages, expansion, creator_fans")
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"campaign_id"})
+
+
+class UnitCreate(UnitFields):
+    campaign_id: Id
+    keywords: list[dict[str, Any]] = Field(default_factory=list, description="[{keyword, match, bid_fen}]")
+    negative_keywords: list[str] = Field(default_factory=list)
+
+
+class KeywordsAdd(Body):
+    keywords: list[Any] = Field(description="[{keyword, match, bid_fen}], or plain words when negative")
+    negative: bool = False
+
+
+class KeywordUpdate(Body):
+    bid_fen: Fen | None = None
+    match: str | None = Field(default=None, description="exact | phrase | smart")
+
+
+class CreativeCreate(Body):
+    unit_id: Id
+    note_id: Id
+    component: dict[str, Any] = Field(description="{kind: landing_page | dm | store_poi | lead_form | "
+                                      "search_component | mini_program, url?, store_id?, text?, app_id?}")
+
+
+class StatusUpdate(Body):
+    level: str = Field(description="campaign | unit | creative | keyword")
+    ids: list[int]
+    status: str = Field(description="active | paused | deleted")

@@ -33,7 +33,15 @@ from zhongcao.content.hot import HotQueries, HotQuerySpec, HotQueryView
 from zhongcao.content.hot import read as read_hot_queries
 from zhongcao.content.hot import refresh as refresh_hot_queries
 from zhongcao.content.models import NOTE_KINDS
-from zhongcao.content.notes import NoteView, do_create_note, do_set_note_status, get_note, invalid_kind, is_author_side
+from zhongcao.content.notes import (
+    NoteView,
+    do_create_note,
+    do_set_note_status,
+    get_note,
+    invalid_kind,
+    is_author_side,
+    notes_by_id,
+)
 from zhongcao.content.ranking import RankSpec
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
@@ -73,6 +81,7 @@ __all__ = [
     "invalid_kind",
     "is_author_side",
     "normalize",
+    "notes_by_id",
     "query_terms",
     "read_hot_queries",
     "record_engagements",

@@ -105,6 +105,12 @@ def get_note(rt: Runtime, note_id: int, *, actor: Actor) -> NoteView:
         return NoteView.of(note)
 
 
+def notes_by_id(rt: Runtime, note_ids: Sequence[int]) -> list[NoteView]:
+    """The notes that exist among ``note_ids``, whatever their status: for slices that check notes they use."""
+    with rt.db.read() as s:
+        return [NoteView.of(n) for n in s.scalars(select(Note).where(Note.id.in_(list(note_ids))))]
+
+
 def is_author_side(rt: Runtime, note: NoteView, *, actor: Actor) -> bool:
     """Whether the actor reads for the note's author: the author, the chain above it, its agencies and
     the operator. They see how the note is distributed; the public sees only its counters."""

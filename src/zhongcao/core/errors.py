@@ -29,6 +29,10 @@ CODES: dict[str, str] = {
     "pool_member_not_found": "the store is not a member of the pool",
     "note_not_found": "no such note is visible to the actor",
     "creator_not_found": "the account does not publish notes",
+    "campaign_not_found": "no such ad campaign is visible to the actor",
+    "unit_not_found": "no such ad unit is visible to the actor",
+    "creative_not_found": "no such ad creative is visible to the actor",
+    "keyword_not_found": "no such keyword is visible to the actor",
     # field values
     "invalid_name": "a name must be 1 to 200 characters",
     "invalid_kind": "not an account kind",
@@ -48,6 +52,17 @@ CODES: dict[str, str] = {
     "invalid_note": "a note's title, body, topics, kind or category is out of bounds",
     "invalid_query": "a search needs a non-empty query",
     "invalid_engagement": "not an engagement kind",
+    "invalid_campaign": "a campaign field breaks a platform rule (the detail names it)",
+    "invalid_daily_budget": "a daily budget is unlimited or 10,000 to 99,999,900 fen",
+    "invalid_schedule": "campaign dates or dayparts are not a valid schedule",
+    "invalid_unit": "a unit field breaks a platform rule",
+    "invalid_bid": "a bid or target cost is missing, out of range, or not for this bidding strategy",
+    "invalid_targeting": "a targeting field or value is not allowed",
+    "invalid_keyword": "a keyword is malformed, repeated, over the limit or on a unit that cannot use it",
+    "invalid_creative": "a creative's note or component is not valid",
+    "invalid_status": "not a plan status, level or id list",
+    "note_not_promotable": "the note does not exist or is not published",
+    "mixed_substituted_notes": "a unit mixes a sub-account's notes (代投) with other notes",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",
@@ -70,6 +85,7 @@ CODES: dict[str, str] = {
     "lease_closed": "the lease is settled",
     "lease_expired": "the lease expired and its settle grace is over",
     "note_deleted": "the note is deleted; its status no longer changes",
+    "plan_deleted": "the campaign, unit, creative or keyword is deleted; it no longer changes",
 }
 
 

@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import inspect
 
 import zhongcao.accounts.models
+import zhongcao.ads.models
 import zhongcao.billing.models
 import zhongcao.content.models
 import zhongcao.events.models  # noqa: F401  (registers the tables on Base.metadata)

@@ -1,0 +1,95 @@
+"""Ad plans in State: campaign → unit → creative, and keywords on units. Specs live in JSON where the
+platform nests them (targeting, dayparts, components); what delivery filters on has a column."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zhongcao.core import Base, BigId, UTCDateTime
+
+STATUSES = ("active", "paused", "deleted")
+
+
+class CampaignRow(Base):
+    __tablename__ = "ad_campaign"
+    __table_args__ = (CheckConstraint(f"status IN {STATUSES}", name="status_allowed"),
+                      CheckConstraint("daily_budget_fen IS NULL OR daily_budget_fen > 0", name="budget_positive"),
+                      Index("ix_ad_campaign_updated_at_id", "updated_at", "id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)  # whose wallet it spends
+    name: Mapped[str] = mapped_column(String(100))
+    objective: Mapped[str] = mapped_column(String(32))
+    placement: Mapped[str] = mapped_column(String(16))
+    bidding: Mapped[str] = mapped_column(String(16))
+    optimize_for: Mapped[str] = mapped_column(String(16))
+    daily_budget_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    pacing: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dayparts: Mapped[list[str]] = mapped_column(JSON)
+    holiday_uplift: Mapped[bool] = mapped_column(Boolean)
+    quick_cast: Mapped[bool] = mapped_column(Boolean)
+    quick_cast_coefficient: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative contract)
+
+
+class UnitRow(Base):
+    __tablename__ = "ad_unit"
+    __table_args__ = (CheckConstraint(f"status IN {STATUSES}", name="status_allowed"),
+                      Index("ix_ad_unit_updated_at_id", "updated_at", "id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("ad_campaign.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    bid_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    target_cost_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    note_ids: Mapped[list[int]] = mapped_column(JSON)
+    # 代投: the sub-account whose notes a brand unit promotes; delivery stops if the authorization ends.
+    substituted_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), nullable=True)
+    targeting: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CreativeRow(Base):
+    __tablename__ = "ad_creative"
+    __table_args__ = (CheckConstraint(f"status IN {STATUSES}", name="status_allowed"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("ad_unit.id"), index=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id"))
+    component: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KeywordRow(Base):
+    """A search keyword of a unit, with its own bid and match type; a negative one blocks queries."""
+
+    __tablename__ = "ad_keyword"
+    __table_args__ = (CheckConstraint(f"status IN {STATUSES}", name="status_allowed"),
+                      CheckConstraint("match IN ('exact', 'phrase', 'smart')", name="match_allowed"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("ad_unit.id"), index=True)
+    keyword: Mapped[str] = mapped_column(String(40))
+    match: Mapped[str] = mapped_column(String(8))
+    bid_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    negative: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

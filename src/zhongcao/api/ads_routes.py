@@ -1,0 +1,93 @@
+"""/v1 routes for ad plans: campaigns, units, keywords, creatives, bulk status and change history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from zhongcao import ads
+from zhongcao.accounts import AuditView
+from zhongcao.api import schemas as s
+from zhongcao.api.deps import RT, Who
+
+router = APIRouter(prefix="/v1", tags=["ads"])
+
+
+@router.post("/campaigns", status_code=201)
+def create_campaign(body: s.CampaignCreate, rt: RT, who: Who) -> ads.CampaignView:
+    """A campaign spends its account's wallet; limits follow the platform (a daily budget is unlimited or
+    10,000–99,999,900 fen)."""
+    return ads.do_create_campaign(rt, body.account_id, body.given(), actor=who)
+
+
+@router.get("/campaigns")
+def list_campaigns(rt: RT, who: Who, account_id: Annotated[int, Query(ge=1)], include_sub_accounts: bool = False,
+                   status: str | None = None) -> list[ads.CampaignView]:
+    """An advertiser's campaigns; ``include_sub_accounts`` adds its stores' and distributors' campaigns."""
+    return ads.list_campaigns(rt, account_id, actor=who, include_sub_accounts=include_sub_accounts, status=status)
+
+
+@router.get("/campaigns/{campaign_id}")
+def get_campaign(campaign_id: int, rt: RT, who: Who) -> ads.CampaignView:
+    return ads.get_campaign(rt, campaign_id, actor=who)
+
+
+@router.patch("/campaigns/{campaign_id}")
+def update_campaign(campaign_id: int, body: s.CampaignFields, rt: RT, who: Who) -> ads.CampaignView:
+    return ads.do_update_campaign(rt, campaign_id, body.given(), actor=who)
+
+
+@router.get("/campaigns/{campaign_id}/history")
+def campaign_history(campaign_id: int, rt: RT, who: Who,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditView]:
+    """Every change to the campaign, its units, keywords and creatives: who, when, before and after."""
+    return ads.campaign_history(rt, campaign_id, actor=who, limit=limit)
+
+
+@router.get("/campaigns/{campaign_id}/units")
+def list_units(campaign_id: int, rt: RT, who: Who) -> list[ads.UnitView]:
+    return ads.list_units(rt, campaign_id, actor=who)
+
+
+@router.post("/units", status_code=201)
+def create_unit(body: s.UnitCreate, rt: RT, who: Who) -> ads.UnitView:
+    """A unit promotes 1–50 notes: the advertiser's own, or one authorized sub-account's (代投)."""
+    return ads.do_create_unit(rt, body.campaign_id, body.given(), actor=who)
+
+
+@router.get("/units/{unit_id}")
+def get_unit(unit_id: int, rt: RT, who: Who) -> ads.UnitView:
+    return ads.get_unit(rt, unit_id, actor=who)
+
+
+@router.patch("/units/{unit_id}")
+def update_unit(unit_id: int, body: s.UnitFields, rt: RT, who: Who) -> ads.UnitView:
+    return ads.do_update_unit(rt, unit_id, body.given(), actor=who)
+
+
+@router.post("/units/{unit_id}/keywords", status_code=201)
+def add_keywords(unit_id: int, body: s.KeywordsAdd, rt: RT, who: Who) -> ads.UnitView:
+    return ads.do_add_keywords(rt, unit_id, body.keywords, negative=body.negative, actor=who)
+
+
+@router.patch("/keywords/{keyword_id}")
+def update_keyword(keyword_id: int, body: s.KeywordUpdate, rt: RT, who: Who) -> ads.KeywordView:
+    return ads.do_update_keyword(rt, keyword_id, body.model_dump(exclude_unset=True), actor=who)
+
+
+@router.get("/units/{unit_id}/creatives")
+def list_creatives(unit_id: int, rt: RT, who: Who) -> list[ads.CreativeView]:
+    return ads.list_creatives(rt, unit_id, actor=who)
+
+
+@router.post("/creatives", status_code=201)
+def create_creative(body: s.CreativeCreate, rt: RT, who: Who) -> ads.CreativeView:
+    return ads.do_create_creative(rt, body.unit_id, body.note_id, body.component, actor=who)
+
+
+@router.post("/ads/status")
+def set_status(body: s.StatusUpdate, rt: RT, who: Who) -> dict[str, Any]:
+    """Pause, resume or delete many campaigns, units, creatives or keywords at once: all or none."""
+    changes = ads.do_set_status(rt, body.level, body.ids, body.status, actor=who)
+    return {"changed": changes}
