@@ -1,0 +1,92 @@
+"""Eligibility by inverted index: for each targeting dimension and value, the set of units that accept it.
+
+Sets are packed bitsets over unit indices (one bit per unit), so a batch of requests is checked against
+10,000 units with a few byte-wise ANDs per request. A unit that does not restrict a dimension accepts
+every value of it, unknown included; a unit that restricts it accepts only consumers known to match:
+a consumer of unknown gender never sees an ad targeted at women.
+
+Interests match when the consumer's interests and the unit's overlap. Audience-based targeting
+(keyword behaviour, creator fans, audience packages) needs audience membership from the measurement
+slice; until it is supplied, a unit with such rules matches no one (``audience_ready`` is false):
+delivering to people outside the audience the advertiser chose would be worse than not delivering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zhongcao.ads.enums import AGE_BUCKETS, DEVICES, GENDERS, TargetingType
+from zhongcao.ads.spec import Targeting
+from zhongcao.content import CODE, N_CATEGORIES
+
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A batch of consumers' known attributes as codes (``UNKNOWN`` = -1) and interest flags."""
+
+    gender: np.ndarray     # (r,) index into GENDERS
+    age: np.ndarray        # (r,) index into AGE_BUCKETS
+    device: np.ndarray     # (r,) index into DEVICES
+    city: np.ndarray       # (r,) index into the index's city dictionary (``TargetingIndex.city_code``)
+    interests: np.ndarray  # (r, N_CATEGORIES) bool: the consumer's interest categories
+
+    @classmethod
+    def unknown(cls, r: int) -> Audience:
+        none = np.full(r, UNKNOWN, dtype=np.int64)
+        return cls(none, none, none, none, np.zeros((r, N_CATEGORIES), dtype=bool))
+
+
+class TargetingIndex:
+    """Built once per plan change for units 0..n-1; ``eligible`` is the hot path."""
+
+    def __init__(self, targeting: Sequence[Targeting]) -> None:
+        self.n = len(targeting)
+        self.cities: dict[str, int] = {}
+        for t in targeting:
+            for city in t.cities:
+                self.cities.setdefault(city, len(self.cities))
+        # One accept table per dimension: row v + 1 is the bitset of units accepting value v; row 0 is
+        # "unknown", accepted only by units that leave the dimension open.
+        self.gender = self._table(targeting, len(GENDERS), lambda t: [GENDERS.index(g) for g in t.genders])
+        self.age = self._table(targeting, len(AGE_BUCKETS), lambda t: [AGE_BUCKETS.index(a) for a in t.ages])
+        self.device = self._table(targeting, len(DEVICES), lambda t: [DEVICES.index(d) for d in t.devices])
+        self.city = self._table(targeting, len(self.cities), lambda t: [self.cities[c] for c in t.cities])
+        open_interest = np.array([not t.interests for t in targeting], dtype=bool)
+        self._open_interest = np.packbits(open_interest)
+        wants = np.zeros((N_CATEGORIES, self.n), dtype=bool)
+        for u, t in enumerate(targeting):
+            wants[[CODE[c] for c in t.interests], u] = True
+        self._interest = np.packbits(wants, axis=1)  # (categories, bytes)
+        self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not (
+            t.keyword_behaviour or t.creator_fans or t.audience_packages) for t in targeting], dtype=bool)
+        self._ready = np.packbits(self.audience_ready)
+
+    def _table(self, targeting: Sequence[Targeting], values: int, accepted: object) -> np.ndarray:
+        table = np.zeros((values + 1, self.n), dtype=bool)
+        for u, t in enumerate(targeting):
+            chosen = accepted(t)  # type: ignore[operator]
+            if chosen:
+                table[[v + 1 for v in chosen], u] = True
+            else:
+                table[:, u] = True
+        return np.packbits(table, axis=1)
+
+    def city_code(self, names: Sequence[str | None]) -> np.ndarray:
+        return np.array([self.cities.get(c, UNKNOWN) if c else UNKNOWN for c in names], dtype=np.int64)
+
+    def eligible(self, audience: Audience) -> np.ndarray:
+        """(requests, units) bool: which units may show to each consumer."""
+        bits = (self.gender[audience.gender + 1] & self.age[audience.age + 1] & self.device[audience.device + 1]
+                & self.city[audience.city + 1])
+        # Interests: a unit restricting them needs one in common with the consumer.
+        overlap = np.zeros_like(bits)
+        for category in np.flatnonzero(audience.interests.any(axis=0)):
+            has = audience.interests[:, category]
+            overlap[has] |= self._interest[category]
+        bits &= (overlap | self._open_interest) & self._ready
+        return np.unpackbits(bits, axis=1, count=self.n).astype(bool)
