@@ -72,3 +72,10 @@ def test_many_units_pack_across_byte_boundaries() -> None:
     assert rows.shape == (2, 1_003)
     assert np.flatnonzero(rows[0]).tolist() == list(range(0, 1_003, 2))
     assert rows[1].all()
+
+
+def test_a_subset_of_units_answers_as_the_full_index_does() -> None:
+    index = TargetingIndex([Targeting.parse(u) for u in UNITS])
+    people = audience([c for c, _ in CASES], index)
+    subset = np.array([6, 4, 0, 5, 1])
+    assert (index.eligible_among(people, subset) == index.eligible(people)[:, subset]).all()

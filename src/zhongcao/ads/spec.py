@@ -80,6 +80,15 @@ def _ids(value: object, field: str, code: str, limit: int) -> tuple[int, ...]:
     return out
 
 
+def _day(value: object, field: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise broken("invalid_schedule", field, f"{value!r} is not a date", "YYYY-MM-DD") from None
+
+
 @dataclass(frozen=True)
 class Campaign:
     name: str
@@ -145,10 +154,12 @@ class Campaign:
                            ("optimize_for", OptimizeFor), ("pacing", Pacing)):
             if name in data:
                 values[name] = parse_enum(kind, data[name], name, code)
-        for name in ("name", "daily_budget_fen", "start_date", "end_date", "holiday_uplift", "quick_cast",
-                     "quick_cast_coefficient"):
+        for name in ("name", "daily_budget_fen", "holiday_uplift", "quick_cast", "quick_cast_coefficient"):
             if name in data:
                 values[name] = data[name]
+        for name in ("start_date", "end_date"):
+            if name in data:
+                values[name] = _day(data[name], name)
         if "dayparts" in data:
             values["dayparts"] = tuple(data["dayparts"]) if data["dayparts"] is not None else (ALL_HOURS,) * 7
         if base is not None:

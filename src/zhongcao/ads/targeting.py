@@ -46,6 +46,7 @@ class TargetingIndex:
 
     def __init__(self, targeting: Sequence[Targeting]) -> None:
         self.n = len(targeting)
+        self._tables: list[np.ndarray] = []  # unpacked: gender, age, device, city, for column subsets
         self.cities: dict[str, int] = {}
         for t in targeting:
             for city in t.cities:
@@ -61,6 +62,7 @@ class TargetingIndex:
         wants = np.zeros((N_CATEGORIES, self.n), dtype=bool)
         for u, t in enumerate(targeting):
             wants[[CODE[c] for c in t.interests], u] = True
+        self._wants, self._open = wants, open_interest
         self._interest = np.packbits(wants, axis=1)  # (categories, bytes)
         self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not (
             t.keyword_behaviour or t.creator_fans or t.audience_packages) for t in targeting], dtype=bool)
@@ -74,10 +76,20 @@ class TargetingIndex:
                 table[[v + 1 for v in chosen], u] = True
             else:
                 table[:, u] = True
+        self._tables.append(table)
         return np.packbits(table, axis=1)
 
     def city_code(self, names: Sequence[str | None]) -> np.ndarray:
         return np.array([self.cities.get(c, UNKNOWN) if c else UNKNOWN for c in names], dtype=np.int64)
+
+    def eligible_among(self, audience: Audience, units: np.ndarray) -> np.ndarray:
+        """(requests, len(units)) bool for a subset of units: the path for scanning units in score order."""
+        ok = np.ones((len(audience.gender), len(units)), dtype=bool)
+        for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
+                                strict=True):
+            ok &= table[:, units][codes + 1]
+        shared = (audience.interests.astype(np.float32) @ self._wants[:, units].astype(np.float32)) > 0
+        return ok & (shared | self._open[units]) & self.audience_ready[units]
 
     def eligible(self, audience: Audience) -> np.ndarray:
         """(requests, units) bool: which units may show to each consumer."""

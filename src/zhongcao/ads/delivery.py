@@ -1,0 +1,236 @@
+"""Delivery: ``decide`` takes a batch of ad requests and returns, per request, the winning ads and prices.
+
+Policy around the mechanisms: eligibility (targeting index, keywords, schedule, pacing, frequency cap,
+money) chooses who enters; the auction (``gsp``) ranks by eCPM and prices by the next one.
+
+- eCPM = bid × pCTR (× pCVR when the bid is per conversion) × 1000 × quality, in fen. In search, a
+  keyword's own bid stands in for the unit's, and a quick-cast feed campaign bids × its coefficient.
+- Feed units are scanned in eCPM order, a window at a time, until every request has its slots and one
+  more (whose score prices the last slot): exact GSP without scoring every unit for every request.
+- Prices are per click: the eCPM price ÷ (1000 × pCTR × quality), rounded up to whole fen, never above
+  the bid.
+- Each slot carries its propensity: the probability the pacer let its campaign into this auction, the
+  only random step of the policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zhongcao.ads.auction import gsp
+from zhongcao.ads.book import Book
+from zhongcao.ads.estimates import Estimates, EstimateSpec
+from zhongcao.ads.pacing import Pacer, PacingSpec
+from zhongcao.ads.targeting import Audience
+
+POLICY = "ads.gsp.v1"
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    reserve_ecpm_fen: float = 1_000.0  # ¥10 per thousand: below FIELD_FACTS' feed CPM of ¥30–100 [U]
+    window: int = 256                  # feed units scanned per step, in eCPM order
+    frequency_cap: int = 3             # impressions per consumer per unit per budget day [U]
+    default_target_fen: int = 100      # cost control without a target cost, per result [U]
+    cap_slots: int = 1 << 22           # frequency counters (hashed; a collision only withholds an ad)
+
+    def __post_init__(self) -> None:
+        if self.reserve_ecpm_fen < 0 or self.window < 8 or self.frequency_cap < 1 or self.default_target_fen < 1:
+            raise ValueError("DeliverySpec: reserve >= 0, window >= 8, frequency_cap >= 1, default_target_fen >= 1")
+
+
+def ad_positions(n: int, first: int, every: int, page: int = 1) -> list[int]:
+    """1-based positions of ad slots on a page of ``n`` items: ``first``, then every ``every``-th after."""
+    start = (page - 1) * n
+    return [p - start for p in range(start + 1, start + n + 1) if p >= first and (p - first) % every == 0]
+
+
+@dataclass(frozen=True)
+class AdRequests:
+    consumer: np.ndarray  # (r,) consumer ids
+    audience: Audience
+    search: np.ndarray    # (r,) bool: a search page, else a feed page
+    query: list[str]      # the query of each search request ("" for feed)
+    slots: np.ndarray     # (r,) ad slots each request has
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Flat arrays, one row per filled slot, in request order then slot rank."""
+
+    request: np.ndarray
+    rank: np.ndarray            # 0 for the request's first ad slot
+    unit: np.ndarray            # book indices
+    creative: np.ndarray
+    keyword_id: np.ndarray      # the keyword that triggered a search ad; 0 in feed
+    ecpm: np.ndarray            # the winner's score
+    price_ecpm: np.ndarray      # what it pays, per thousand impressions
+    price_click_fen: np.ndarray  # what a click on it costs
+    propensity: np.ndarray
+    policy: str = POLICY
+
+
+class FrequencyCap:
+    """Impressions per (consumer, unit) today, in one hashed counter array: a collision over-counts, so a
+    consumer may see an ad less often than the cap, never more."""
+
+    def __init__(self, slots: int) -> None:
+        self.counts = np.zeros(slots, dtype=np.uint8)
+        self.day: int | None = None
+
+    def _slot(self, consumer: np.ndarray, unit_id: np.ndarray) -> np.ndarray:
+        h = consumer.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ unit_id.astype(np.uint64) * np.uint64(
+            0xC2B2AE3D27D4EB4F)
+        return (h % np.uint64(len(self.counts))).astype(np.int64)
+
+    def roll(self, day: int) -> None:
+        if day != self.day:
+            self.day, self.counts[:] = day, 0
+
+    def below(self, consumer: np.ndarray, unit_id: np.ndarray, cap: int) -> np.ndarray:
+        return self.counts[self._slot(consumer, unit_id)] < cap
+
+    def add(self, consumer: np.ndarray, unit_id: np.ndarray) -> None:
+        slot = self._slot(consumer, unit_id)
+        np.add.at(self.counts, slot, 1)
+        np.minimum(self.counts, 250, out=self.counts)
+
+
+class Delivery:
+    """The serving state for one book: estimates, pacing, frequency and bid multipliers."""
+
+    def __init__(self, book: Book, spec: DeliverySpec | None = None, pacing: PacingSpec | None = None,
+                 estimates: EstimateSpec | None = None) -> None:
+        self.book = book
+        self.spec = spec or DeliverySpec()
+        self.pacer = Pacer(book.budget_fen, book.even, book.schedule, pacing or PacingSpec())
+        self.estimates = Estimates(book.creative_unit, book.unit_category, estimates or EstimateSpec())
+        self.frequency = FrequencyCap(self.spec.cap_slots)
+        self.quality = np.ones(book.units)     # note quality per unit, set by the caller from content
+        self.multiplier = np.ones(book.units)  # auto bidding's steering of each unit's bid
+        self._best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def bids(self) -> np.ndarray:
+        """Each unit's bid per result now: its own, or the auto bidder's (a cost cap is never exceeded)."""
+        b = self.book
+        target = np.where(b.target_cost_fen > 0, b.target_cost_fen, self.spec.default_target_fen)
+        auto = target * np.where(b.cap, np.minimum(self.multiplier, 1.0), self.multiplier)
+        return np.where(b.auto, auto, b.bid_fen).astype(np.float64)
+
+    def _creatives(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The creative each unit shows (its best predicted click-through, the older on a tie), with that
+        pCTR and pCVR; recomputed only when the estimates have learned something since."""
+        seen = float(self.estimates.impressions.sum() + self.estimates.clicks.sum() + self.estimates.conversions.sum())
+        if self._best is None or self._best[0] != seen:
+            b = self.book
+            ctr = self.estimates.ctr(np.arange(len(b.creative_id)))
+            by_unit = np.lexsort((b.creative_id, -ctr, b.creative_unit))
+            starts = np.r_[0, np.flatnonzero(np.diff(b.creative_unit[by_unit])) + 1] if len(by_unit) else by_unit
+            first = by_unit[starts]
+            self._best = (seen, first, ctr[first], self.estimates.cvr(first))
+        return self._best[1], self._best[2], self._best[3]
+
+    def decide(self, req: AdRequests, now: float, funded: np.ndarray, rng: np.random.Generator) -> Decisions:
+        """``funded`` says which campaigns hold money to spend now (their budget leases)."""
+        b = self.book
+        rates = self.pacer.rates(now)
+        live = funded & (rates > 0) & (b.start <= now) & (now < b.end)
+        self.frequency.roll(int((now + self.pacer.spec.utc_offset_hours * 3_600) // 86_400))
+        creative, ctr, cvr = self._creatives()
+        per_click = self.bids() * np.where(b.per_result, cvr, 1.0)  # bid per click
+        value = ctr * 1_000 * self.quality                           # eCPM per fen of per-click bid
+        out: list[tuple[np.ndarray, ...]] = []
+        wanted = req.slots > 0
+        feed_rows, search_rows = np.flatnonzero(~req.search & wanted), np.flatnonzero(req.search & wanted)
+        if len(feed_rows):
+            units = np.flatnonzero(live[b.unit_campaign] & b.serves_feed[b.unit_campaign])
+            ecpm = per_click[units] * value[units]
+            order = units[np.lexsort((b.unit_id[units], -ecpm))]
+            cand = self._scan(req, feed_rows, order, rates, rng)
+            scores = np.where(cand >= 0, (per_click * value)[np.maximum(cand, 0)], -np.inf)
+            out.append(self._auction(req, feed_rows, cand, np.zeros_like(cand), scores, per_click, value, rates))
+        if len(search_rows):
+            out.append(self._search(req, search_rows, live, per_click, value, rates, rng))
+        parts: list[np.ndarray] = ([np.concatenate(col) for col in zip(*out, strict=True)] if out
+                                   else [np.empty(0, np.int64)] * 8)
+        request, rank, unit, keyword, ecpm, price, price_click, propensity = parts
+        by_slot = np.lexsort((rank, request))
+        won = unit[by_slot].astype(np.int64)
+        self.frequency.add(req.consumer[request[by_slot]], b.unit_id[won])
+        return Decisions(request[by_slot].astype(np.int64), rank[by_slot].astype(np.int64), won, creative[won],
+                         keyword[by_slot].astype(np.int64), ecpm[by_slot], price[by_slot],
+                         price_click[by_slot].astype(np.int64), propensity[by_slot])
+
+    def _passes(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+        """(rows, units) bool: targeting, frequency cap and the pacer's draw all let the unit in."""
+        b = self.book
+        audience = Audience(*(getattr(req.audience, f)[rows] for f in ("gender", "age", "device", "city",
+                                                                       "interests")))
+        ok = b.targeting.eligible_among(audience, units)
+        consumers = np.repeat(req.consumer[rows], len(units))
+        ok &= self.frequency.below(consumers, np.tile(b.unit_id[units], len(rows)),
+                                   self.spec.frequency_cap).reshape(len(rows), len(units))
+        return ok & (rng.random(ok.shape) < rates[b.unit_campaign[units]])
+
+    def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        """Per request, the first ``slots + 1`` units of ``order`` that pass: (rows, max slots + 1), -1 padded."""
+        need = req.slots[rows] + 1
+        width = int(need.max())
+        cand = np.full((len(rows), width), -1, dtype=np.int64)
+        found = np.zeros(len(rows), dtype=np.int64)
+        for start in range(0, len(order), self.spec.window):
+            open_ = np.flatnonzero(found < need)
+            if not len(open_):
+                break
+            chunk = order[start:start + self.spec.window]
+            ok = self._passes(req, rows[open_], chunk, rates, rng)
+            rank = np.cumsum(ok, axis=1) - 1 + found[open_, None]
+            take = ok & (rank < need[open_, None])
+            i, j = np.nonzero(take)
+            cand[open_[i], rank[i, j]] = chunk[j]
+            found[open_] = np.minimum(found[open_] + ok.sum(axis=1), need[open_])
+        return cand
+
+    def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
+                value: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        b = self.book
+        triggered = [b.keywords.match(req.query[i]) for i in rows]
+        width = max((len(t) for t in triggered), default=0)
+        cand = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
+        keyword = np.zeros_like(cand)
+        bid = np.zeros(cand.shape)
+        for i, triggers in enumerate(triggered):
+            for j, t in enumerate(triggers):
+                cand[i, j], keyword[i, j], bid[i, j] = t.unit, t.keyword_id, t.bid_fen
+        u = np.maximum(cand, 0)
+        ok = (cand >= 0) & live[b.unit_campaign[u]] & b.serves_search[b.unit_campaign[u]]
+        for row in np.flatnonzero(ok.any(axis=1)):  # targeting, frequency and pacing on each row's few units
+            cols = np.flatnonzero(ok[row])
+            ok[row, cols] &= self._passes(req, rows[row:row + 1], cand[row, cols], rates, rng)[0]
+        # A keyword's own bid stands in for a manual unit's; auto units bid as the bidder says.
+        unit_bid = np.where(b.auto[u] | (bid <= 0), per_click[u],
+                            bid * np.where(b.per_result[u], per_click[u] / np.maximum(self.bids()[u], 1e-9), 1.0))
+        unit_bid = unit_bid * b.search_coefficient[b.unit_campaign[u]]
+        scores = np.where(ok, unit_bid * value[u], -np.inf)
+        return self._auction(req, rows, np.where(ok, cand, -1), keyword, scores, unit_bid, value, rates,
+                             per_cell=True)
+
+    def _auction(self, req: AdRequests, rows: np.ndarray, cand: np.ndarray, keyword: np.ndarray,
+                 scores: np.ndarray, bid: np.ndarray, value: np.ndarray, rates: np.ndarray,
+                 per_cell: bool = False) -> tuple[np.ndarray, ...]:
+        b = self.book
+        slots = req.slots[rows]
+        result = gsp(scores, int(slots.max()), self.spec.reserve_ecpm_fen, b.unit_id[np.maximum(cand, 0)])
+        filled = (result.winner >= 0) & (np.arange(result.winner.shape[1])[None, :] < slots[:, None])
+        i, k = np.nonzero(filled)
+        col = result.winner[i, k]
+        unit = cand[i, col]
+        own_bid = bid[i, col] if per_cell else bid[unit]
+        # Whole fen, rounded up so the price never dips under the next bid or the reserve; never above the bid.
+        price_click = np.minimum(np.maximum(np.ceil(result.price[i, k] / value[unit] - 1e-9), 1), np.ceil(own_bid))
+        return (rows[i], k, unit, keyword[i, col], result.score[i, k], result.price[i, k], price_click,
+                rates[b.unit_campaign[unit]])
