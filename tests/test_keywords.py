@@ -33,8 +33,9 @@ def index() -> KeywordIndex:
     ("   ", []),
 ])
 def test_keyword_table(query: str, triggered: list[tuple[int, int, int]]) -> None:
-    assert [(t.unit, t.keyword_id, t.bid_fen) for t in index().match(query)] == triggered
+    t = index().match(query)
+    assert list(zip(t.unit.tolist(), t.keyword_id.tolist(), t.bid_fen.tolist(), strict=True)) == triggered
 
 
 def test_smart_match_finds_the_keyword_inside_a_longer_word() -> None:
-    assert [t.unit for t in index().match("口红色号")] == [1, 3, 5]  # phrase (substring) and smart (segmented)
+    assert index().match("口红色号").unit.tolist() == [1, 3, 5]  # phrase (substring) and smart (segmented)

@@ -93,9 +93,8 @@ class FrequencyCap:
         return self.counts[self._slot(consumer, unit_id)] < cap
 
     def add(self, consumer: np.ndarray, unit_id: np.ndarray) -> None:
-        slot = self._slot(consumer, unit_id)
-        np.add.at(self.counts, slot, 1)
-        np.minimum(self.counts, 250, out=self.counts)
+        slot, n = np.unique(self._slot(consumer, unit_id), return_counts=True)
+        self.counts[slot] = np.minimum(self.counts[slot].astype(np.int64) + n, 255)
 
 
 class Delivery:
@@ -110,7 +109,17 @@ class Delivery:
         self.frequency = FrequencyCap(self.spec.cap_slots)
         self.quality = np.ones(book.units)     # note quality per unit, set by the caller from content
         self.multiplier = np.ones(book.units)  # auto bidding's steering of each unit's bid
-        self._best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._tuning = 0  # bumped when quality or multipliers change
+        self._best: tuple[object, ...] | None = None
+        self._feed_order: tuple[object, np.ndarray] | None = None
+
+    def tune(self, *, quality: np.ndarray | None = None, multiplier: np.ndarray | None = None) -> None:
+        """Set note quality or auto-bid multipliers per unit; cached scores are recomputed."""
+        if quality is not None:
+            self.quality = np.asarray(quality, dtype=np.float64)
+        if multiplier is not None:
+            self.multiplier = np.asarray(multiplier, dtype=np.float64)
+        self._tuning += 1
 
     def bids(self) -> np.ndarray:
         """Each unit's bid per result now: its own, or the auto bidder's (a cost cap is never exceeded)."""
@@ -119,18 +128,21 @@ class Delivery:
         auto = target * np.where(b.cap, np.minimum(self.multiplier, 1.0), self.multiplier)
         return np.where(b.auto, auto, b.bid_fen).astype(np.float64)
 
-    def _creatives(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The creative each unit shows (its best predicted click-through, the older on a tie), with that
-        pCTR and pCVR; recomputed only when the estimates have learned something since."""
-        seen = float(self.estimates.impressions.sum() + self.estimates.clicks.sum() + self.estimates.conversions.sum())
-        if self._best is None or self._best[0] != seen:
+    def _scores(self) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
+        """Request-independent parts of the score, recomputed only when the estimates have learned
+        something or the tuning changed: each unit's creative (its best predicted click-through, the
+        older on a tie), its bid per click, and the eCPM one fen of that bid buys."""
+        est = self.estimates
+        key = (float(est.impressions.sum() + est.clicks.sum() + est.conversions.sum()), self._tuning)
+        if self._best is None or self._best[0] != key:
             b = self.book
-            ctr = self.estimates.ctr(np.arange(len(b.creative_id)))
+            ctr = est.ctr(np.arange(len(b.creative_id)))
             by_unit = np.lexsort((b.creative_id, -ctr, b.creative_unit))
             starts = np.r_[0, np.flatnonzero(np.diff(b.creative_unit[by_unit])) + 1] if len(by_unit) else by_unit
             first = by_unit[starts]
-            self._best = (seen, first, ctr[first], self.estimates.cvr(first))
-        return self._best[1], self._best[2], self._best[3]
+            per_click = self.bids() * np.where(b.per_result, est.cvr(first), 1.0)
+            self._best = (key, first, per_click, ctr[first] * 1_000 * self.quality)
+        return self._best  # type: ignore[return-value]
 
     def decide(self, req: AdRequests, now: float, funded: np.ndarray, rng: np.random.Generator) -> Decisions:
         """``funded`` says which campaigns hold money to spend now (their budget leases)."""
@@ -138,17 +150,17 @@ class Delivery:
         rates = self.pacer.rates(now)
         live = funded & (rates > 0) & (b.start <= now) & (now < b.end)
         self.frequency.roll(int((now + self.pacer.spec.utc_offset_hours * 3_600) // 86_400))
-        creative, ctr, cvr = self._creatives()
-        per_click = self.bids() * np.where(b.per_result, cvr, 1.0)  # bid per click
-        value = ctr * 1_000 * self.quality                           # eCPM per fen of per-click bid
+        key, creative, per_click, value = self._scores()
         out: list[tuple[np.ndarray, ...]] = []
         wanted = req.slots > 0
         feed_rows, search_rows = np.flatnonzero(~req.search & wanted), np.flatnonzero(req.search & wanted)
         if len(feed_rows):
-            units = np.flatnonzero(live[b.unit_campaign] & b.serves_feed[b.unit_campaign])
-            ecpm = per_click[units] * value[units]
-            order = units[np.lexsort((b.unit_id[units], -ecpm))]
-            cand = self._scan(req, feed_rows, order, rates, rng)
+            order_key = (key, live.tobytes())
+            if self._feed_order is None or self._feed_order[0] != order_key:
+                units = np.flatnonzero(live[b.unit_campaign] & b.serves_feed[b.unit_campaign])
+                ecpm = per_click[units] * value[units]
+                self._feed_order = (order_key, units[np.lexsort((b.unit_id[units], -ecpm))])
+            cand = self._scan(req, feed_rows, self._feed_order[1], rates, rng)
             scores = np.where(cand >= 0, (per_click * value)[np.maximum(cand, 0)], -np.inf)
             out.append(self._auction(req, feed_rows, cand, np.zeros_like(cand), scores, per_click, value, rates))
         if len(search_rows):
@@ -175,6 +187,16 @@ class Delivery:
                                    self.spec.frequency_cap).reshape(len(rows), len(units))
         return ok & (rng.random(ok.shape) < rates[b.unit_campaign[units]])
 
+    def _passes_pairs(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray:
+        """``_passes`` for (row, unit) pairs rather than a grid."""
+        b = self.book
+        audience = Audience(*(getattr(req.audience, f)[rows] for f in ("gender", "age", "device", "city",
+                                                                       "interests")))
+        ok = b.targeting.eligible_pairs(audience, units)
+        ok &= self.frequency.below(req.consumer[rows], b.unit_id[units], self.spec.frequency_cap)
+        return ok & (rng.random(len(units)) < rates[b.unit_campaign[units]])
+
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
         """Per request, the first ``slots + 1`` units of ``order`` that pass: (rows, max slots + 1), -1 padded."""
@@ -182,11 +204,13 @@ class Delivery:
         width = int(need.max())
         cand = np.full((len(rows), width), -1, dtype=np.int64)
         found = np.zeros(len(rows), dtype=np.int64)
-        for start in range(0, len(order), self.spec.window):
+        start, step = 0, min(32, self.spec.window)  # most requests fill from the first few units
+        while start < len(order):
             open_ = np.flatnonzero(found < need)
             if not len(open_):
                 break
-            chunk = order[start:start + self.spec.window]
+            chunk = order[start:start + step]
+            start, step = start + step, min(2 * step, self.spec.window)
             ok = self._passes(req, rows[open_], chunk, rates, rng)
             rank = np.cumsum(ok, axis=1) - 1 + found[open_, None]
             take = ok & (rank < need[open_, None])
@@ -199,21 +223,23 @@ class Delivery:
                 value: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         b = self.book
         triggered = [b.keywords.match(req.query[i]) for i in rows]
-        width = max((len(t) for t in triggered), default=0)
-        cand = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
+        counts = np.array([len(t.unit) for t in triggered], dtype=np.int64)
+        cand = np.full((len(rows), max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
         keyword = np.zeros_like(cand)
         bid = np.zeros(cand.shape)
-        for i, triggers in enumerate(triggered):
-            for j, t in enumerate(triggers):
-                cand[i, j], keyword[i, j], bid[i, j] = t.unit, t.keyword_id, t.bid_fen
+        if counts.sum():
+            at = np.repeat(np.arange(len(rows)), counts), np.arange(int(counts.sum())) - np.repeat(
+                np.cumsum(counts) - counts, counts)
+            cand[at] = np.concatenate([t.unit for t in triggered])
+            keyword[at] = np.concatenate([t.keyword_id for t in triggered])
+            bid[at] = np.concatenate([t.bid_fen for t in triggered])
         u = np.maximum(cand, 0)
         ok = (cand >= 0) & live[b.unit_campaign[u]] & b.serves_search[b.unit_campaign[u]]
-        for row in np.flatnonzero(ok.any(axis=1)):  # targeting, frequency and pacing on each row's few units
-            cols = np.flatnonzero(ok[row])
-            ok[row, cols] &= self._passes(req, rows[row:row + 1], cand[row, cols], rates, rng)[0]
+        i, j = np.nonzero(ok)  # targeting, frequency and pacing on each row's few triggered units, as pairs
+        ok[i, j] = self._passes_pairs(req, rows[i], cand[i, j], rates, rng)
         # A keyword's own bid stands in for a manual unit's; auto units bid as the bidder says.
         unit_bid = np.where(b.auto[u] | (bid <= 0), per_click[u],
-                            bid * np.where(b.per_result[u], per_click[u] / np.maximum(self.bids()[u], 1e-9), 1.0))
+                            bid * np.where(b.per_result[u], per_click[u] / np.maximum(b.bid_fen[u], 1), 1.0))
         unit_bid = unit_bid * b.search_coefficient[b.unit_campaign[u]]
         scores = np.where(ok, unit_bid * value[u], -np.inf)
         return self._auction(req, rows, np.where(ok, cand, -1), keyword, scores, unit_bid, value, rates,

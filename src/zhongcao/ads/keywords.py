@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 from zhongcao.ads.spec import MAX_KEYWORD_CHARS
 from zhongcao.content import normalize, query_terms
@@ -40,50 +43,64 @@ class KeywordEntry:
 
 
 @dataclass(frozen=True)
-class Trigger:
-    unit: int
-    keyword_id: int
-    bid_fen: int
+class Triggers:
+    """Units a query triggers, ascending, each with its winning keyword and that keyword's bid."""
+
+    unit: np.ndarray
+    keyword_id: np.ndarray
+    bid_fen: np.ndarray
+
+
+_NONE = Triggers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+
+
+def _arrays(entries: list[KeywordEntry]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (np.array([e.unit for e in entries], dtype=np.int64), np.array([e.keyword_id for e in entries], np.int64),
+            np.array([e.bid_fen for e in entries], dtype=np.int64))
 
 
 class KeywordIndex:
-    def __init__(self, entries: Sequence[tuple[KeywordEntry, str]]) -> None:
-        """``entries`` pairs each keyword with its (normalized) text."""
-        self.exact: dict[str, list[KeywordEntry]] = {}
-        self.phrase: dict[str, list[KeywordEntry]] = {}
-        self.smart: dict[str, list[KeywordEntry]] = {}
-        self.negative: dict[str, list[int]] = {}
+    def __init__(self, entries: Sequence[tuple[KeywordEntry, str]], cache: int = 50_000) -> None:
+        """``entries`` pairs each keyword with its (normalized) text. Matches of recent queries are cached:
+        search traffic repeats its head queries all day."""
+        exact: dict[str, list[KeywordEntry]] = {}
+        phrase: dict[str, list[KeywordEntry]] = {}
+        smart: dict[str, list[KeywordEntry]] = {}
+        negative: dict[str, list[int]] = {}
         for entry, text in entries:
             key = compact(text)
             if entry.negative:
-                self.negative.setdefault(key, []).append(entry.unit)
+                negative.setdefault(key, []).append(entry.unit)
             elif entry.match == "exact":
-                self.exact.setdefault(key, []).append(entry)
+                exact.setdefault(key, []).append(entry)
             elif entry.match == "phrase":
-                self.phrase.setdefault(key, []).append(entry)
+                phrase.setdefault(key, []).append(entry)
             else:
                 for w in words(text) or {key}:
-                    self.smart.setdefault(w, []).append(entry)
+                    smart.setdefault(w, []).append(entry)
+        self.exact = {k: _arrays(v) for k, v in exact.items()}
+        self.phrase = {k: _arrays(v) for k, v in phrase.items()}
+        self.smart = {k: _arrays(v) for k, v in smart.items()}
+        self.negative = {k: np.array(v, dtype=np.int64) for k, v in negative.items()}
+        self.match = lru_cache(maxsize=cache)(self._match)
 
-    def _substrings(self, q: str) -> set[str]:
-        return {q[i:j] for i in range(len(q)) for j in range(i + 1, min(len(q), i + MAX_KEYWORD_CHARS) + 1)}
-
-    def match(self, query: str) -> list[Trigger]:
-        """Units the query triggers, one trigger per unit: the highest keyword bid among its matches."""
+    def _match(self, query: str) -> Triggers:
+        """Units the query triggers; a unit matched by several keywords bids its highest (older on a tie)."""
         q = compact(query)[:200]
         if not q:
-            return []
-        subs = self._substrings(q)
-        blocked = {u for s in subs for u in self.negative.get(s, ())}
-        hits = list(self.exact.get(q, ()))
-        hits += [e for s in subs for e in self.phrase.get(s, ())]
+            return _NONE
+        subs = {q[i:j] for i in range(len(q)) for j in range(i + 1, min(len(q), i + MAX_KEYWORD_CHARS) + 1)}
+        hits = [self.exact[q]] if q in self.exact else []
+        hits += [self.phrase[x] for x in subs if x in self.phrase]
         if self.smart:
-            hits += [e for w in words(query) for e in self.smart.get(w, ())]
-        best: dict[int, Trigger] = {}
-        for e in hits:
-            if e.unit in blocked:
-                continue
-            seen = best.get(e.unit)
-            if seen is None or (e.bid_fen, -e.keyword_id) > (seen.bid_fen, -seen.keyword_id):
-                best[e.unit] = Trigger(e.unit, e.keyword_id, e.bid_fen)
-        return [best[u] for u in sorted(best)]
+            hits += [self.smart[w] for w in words(query) if w in self.smart]
+        if not hits:
+            return _NONE
+        unit, kw, bid = (np.concatenate(col) for col in zip(*hits, strict=True))
+        blocked = [self.negative[x] for x in subs if x in self.negative]
+        if blocked:
+            keep = ~np.isin(unit, np.concatenate(blocked))
+            unit, kw, bid = unit[keep], kw[keep], bid[keep]
+        order = np.lexsort((kw, -bid, unit))
+        first = order[np.r_[True, unit[order][1:] != unit[order][:-1]]] if len(order) else order
+        return Triggers(unit[first], kw[first], bid[first])

@@ -62,7 +62,7 @@ class TargetingIndex:
         wants = np.zeros((N_CATEGORIES, self.n), dtype=bool)
         for u, t in enumerate(targeting):
             wants[[CODE[c] for c in t.interests], u] = True
-        self._wants, self._open = wants, open_interest
+        self._wants, self._open = wants.astype(np.float32), open_interest
         self._interest = np.packbits(wants, axis=1)  # (categories, bytes)
         self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not (
             t.keyword_behaviour or t.creator_fans or t.audience_packages) for t in targeting], dtype=bool)
@@ -84,12 +84,25 @@ class TargetingIndex:
 
     def eligible_among(self, audience: Audience, units: np.ndarray) -> np.ndarray:
         """(requests, len(units)) bool for a subset of units: the path for scanning units in score order."""
-        ok = np.ones((len(audience.gender), len(units)), dtype=bool)
+        ok = self.audience_ready[units] & self._open[units]
+        ok = np.broadcast_to(ok, (len(audience.gender), len(units))).copy()
+        interested = audience.interests.any(axis=1)
+        if interested.any():
+            ok[interested] |= (audience.interests[interested].astype(np.float32) @ self._wants[:, units]) > 0
+            ok[interested] &= self.audience_ready[units]
         for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
                                 strict=True):
-            ok &= table[:, units][codes + 1]
-        shared = (audience.interests.astype(np.float32) @ self._wants[:, units].astype(np.float32)) > 0
-        return ok & (shared | self._open[units]) & self.audience_ready[units]
+            ok &= table[np.ix_(codes + 1, units)]
+        return ok
+
+    def eligible_pairs(self, audience: Audience, units: np.ndarray) -> np.ndarray:
+        """(pairs,) bool: whether ``units[i]`` may show to consumer i of ``audience``."""
+        ok = self.audience_ready[units].copy()
+        for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
+                                strict=True):
+            ok &= table[codes + 1, units]
+        shared = (audience.interests & (self._wants[:, units].T > 0)).any(axis=1)
+        return ok & (shared | self._open[units])
 
     def eligible(self, audience: Audience) -> np.ndarray:
         """(requests, units) bool: which units may show to each consumer."""
