@@ -197,6 +197,16 @@ def _unit(rt: Runtime, k: Kob) -> dict[str, int]:
     return ids | {"unit": unit.id, "keyword": unit.keywords[0].id}
 
 
+def _click(rt: Runtime, k: Kob) -> dict[str, object]:
+    from zhongcao import ads
+    from zhongcao.ads.clicks import ClickToken, load_secret, sign
+
+    ids = _unit(rt, k)
+    unit = ads.get_unit(rt, ids["unit"], actor=OP)
+    token = ClickToken(1, 77, unit.campaign_id, unit.id, 1, ids["note"], 0, 50, int(rt.now().timestamp()), 1)
+    return ids | {"click_id": sign(token, load_secret(rt))}
+
+
 def _hidden_note(rt: Runtime, k: Kob) -> dict[str, int]:
     from zhongcao.content.models import Note
 
@@ -299,6 +309,7 @@ MATRIX = [
     ("POST", "/v1/creatives", {"unit_id": "{unit}", "note_id": "{note}", "component": {"kind": "dm"}},
      CREATE_FOR_STORE, _unit),
     ("POST", "/v1/ads/status", {"level": "unit", "ids": ["{unit}"], "status": "paused"}, OPERATE_STORE, _unit),
+    ("POST", "/v1/ad-clicks", {"click_id": "{click_id}"}, [200] * 6, _click),  # the click id is the credential
 ]
 
 

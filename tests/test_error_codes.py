@@ -282,6 +282,7 @@ SCENARIOS: dict[str, tuple[int, S]] = {
     "mixed_substituted_notes": (422, lambda c: c.refused("POST", "/v1/units", {
         "campaign_id": _campaign(c), "name": "u", "bid_fen": 100,
         "note_ids": [_published(c), _note_by(c, c.k.stores[1])]})),
+    "invalid_click_id": (422, lambda c: c.refused("POST", "/v1/ad-clicks", {"click_id": "AAAA.BBBB"})),
     "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
 }
 

@@ -1,9 +1,21 @@
 """Ads (聚光-style): campaign → unit → creative plans with keywords, validated against the platform's limits.
 
-So far: the plan model, its rules and actions (KOB-aware: stores spend their own wallets, brands run
-代投 on authorized stores' notes), bulk status changes, and each campaign's change history.
+The plan model, its rules and actions (KOB-aware: stores spend their own wallets, brands run 代投 on
+authorized stores' notes), bulk status and change history; the delivery engine (targeting index,
+keywords, estimates, pacing, GSP) and the per-process ``AdEngine`` that places ads into feed and search
+pages and charges clicks through budget leases.
 """
 
+from zhongcao.ads.engine import (
+    AdEngine,
+    AdRef,
+    AdSlots,
+    ClickResult,
+    FeedEntry,
+    FeedWithAds,
+    SearchEntry,
+    SearchWithAds,
+)
 from zhongcao.ads.enums import (
     GOALS,
     OFFICIAL,
@@ -45,12 +57,18 @@ __all__ = [
     "GOALS",
     "LEVELS",
     "OFFICIAL",
+    "AdEngine",
+    "AdRef",
+    "AdSlots",
     "Bidding",
     "Campaign",
     "CampaignView",
+    "ClickResult",
     "Component",
     "CreativeSpec",
     "CreativeView",
+    "FeedEntry",
+    "FeedWithAds",
     "Keyword",
     "KeywordView",
     "Match",
@@ -58,6 +76,8 @@ __all__ = [
     "OptimizeFor",
     "Pacing",
     "Placement",
+    "SearchEntry",
+    "SearchWithAds",
     "Status",
     "StatusChange",
     "Targeting",

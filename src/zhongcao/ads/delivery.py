@@ -147,6 +147,9 @@ class Delivery:
     def decide(self, req: AdRequests, now: float, funded: np.ndarray, rng: np.random.Generator) -> Decisions:
         """``funded`` says which campaigns hold money to spend now (their budget leases)."""
         b = self.book
+        if not b.units:
+            empty = np.empty(0, dtype=np.int64)
+            return Decisions(empty, empty, empty, empty, empty, np.empty(0), np.empty(0), empty, np.empty(0))
         rates = self.pacer.rates(now)
         live = funded & (rates > 0) & (b.start <= now) & (now < b.end)
         self.frequency.roll(int((now + self.pacer.spec.utc_offset_hours * 3_600) // 86_400))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhongcao.core import Base, BigId, UTCDateTime
@@ -93,3 +93,37 @@ class KeywordRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdClick(Base):
+    """Every click on an ad, charged or not: the durable record a lease commit and a report both count.
+
+    A click id is answered once (a replay gets the same answer), and a consumer's repeated clicks on one
+    creative in a budget day are charged once: the partial unique index makes a second charge impossible
+    even between processes."""
+
+    __tablename__ = "ad_click"
+    __table_args__ = (Index("uq_ad_click_charged_once", "consumer_id", "creative_id", "day", unique=True,
+                            sqlite_where=text("charged_fen > 0"), postgresql_where=text("charged_fen > 0")),
+                      CheckConstraint("charged_fen >= 0", name="charged_not_negative"))
+
+    click_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # digest of the click id
+    consumer_id: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("ad_campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    creative_id: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[date] = mapped_column(Date)
+    price_fen: Mapped[int] = mapped_column(BigInteger)    # the auction's price for a click
+    charged_fen: Mapped[int] = mapped_column(BigInteger)  # what was charged: 0 for a repeat or when no money
+    outcome: Mapped[str] = mapped_column(String(16))      # charged | repeat | unfunded
+    lease_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdSecret(Base):
+    """The key that signs click ids, shared by every process through State and made on first use."""
+
+    __tablename__ = "ad_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))

@@ -13,7 +13,7 @@ import duckdb
 from fastapi import FastAPI
 
 import zhongcao
-from zhongcao import billing, content, events
+from zhongcao import ads, billing, content, events
 from zhongcao.api import accounts_routes, ads_routes, billing_routes, content_routes, problems
 from zhongcao.core import CODES, Runtime
 from zhongcao.events import EventStore
@@ -77,6 +77,7 @@ class _Ingester:
 
 def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     engine = content.ContentEngine(rt)
+    ad_engine = ads.AdEngine(rt, engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -86,7 +87,8 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         gc.collect()
         gc.freeze()
         stop = threading.Event()
-        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
+        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync"),
+                   _every(rt.settings.ads_sync_seconds, ad_engine.sync, stop, "ads-sync")]
         ingester = _Ingester(rt, engine)
         threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
         if sweep_leases:
@@ -95,6 +97,7 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        ad_engine.close()  # hand the leases back: their unspent money is available again at once
         ingester.close()
 
     app = FastAPI(
@@ -106,6 +109,7 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.content = engine
+    app.state.ads = ad_engine
     problems.install(app)
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from zhongcao import content
+from zhongcao import ads, content
 from zhongcao.api import schemas as s
 from zhongcao.api.deps import RT, Who
 
@@ -62,18 +62,30 @@ def engage(note_id: int, body: s.EngagementCreate, request: Request, who: Who) -
     return engine(request).record_engagement(note_id, body.consumer_id, body.kind)
 
 
+def ad_engine(request: Request) -> ads.AdEngine:
+    e: ads.AdEngine = request.app.state.ads
+    return e
+
+
+Device = Annotated[str | None, Query(description="ios | android: the request's device, for ad targeting")]
+City = Annotated[str | None, Query(max_length=20, description="the request's city (e.g. 上海), for ad targeting")]
+
+
 @router.get("/search")
 def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)],
            n: Annotated[int, Query(ge=1, le=50)] = 10, page: Annotated[int, Query(ge=1, le=100)] = 1,
            kind: Annotated[list[str] | None, Query(description="image | video; repeat for both")] = None,
            since: datetime | None = None, until: datetime | None = None,
-           consumer_id: int | None = None) -> content.SearchPage:
-    """Organic results, with ``ad_positions`` reserved for the ads engine (backfilled while unsold)."""
+           consumer_id: int | None = None, device: Device = None, city: City = None,
+           offset: Annotated[int | None, Query(ge=0, le=1_000, description="the previous page's next_offset")] = None,
+           ) -> ads.SearchWithAds:
+    """Organic results, with the ads sold at ``ad_positions`` (3, then every 10th) placed among them;
+    organic items carry ``ad: null``."""
     for k in kind or ():
         if k not in content.NOTE_KINDS:
             raise content.invalid_kind(k)
-    return engine(request).search(q, n=n, page=page, kinds=tuple(kind or ()), since=since, until=until,
-                                  consumer_id=consumer_id)
+    return ad_engine(request).search(q, n=n, page=page, offset=offset, consumer_id=consumer_id, device=device,
+                                     city=city, kinds=tuple(kind or ()), since=since, until=until)
 
 
 @router.get("/search/hot")
@@ -92,10 +104,18 @@ def suggestions(request: Request, who: Who, q: Annotated[str, Query(max_length=1
 
 @router.get("/feed")
 def feed(request: Request, who: Who, consumer_id: Annotated[int, Query(ge=1)],
-         n: Annotated[int, Query(ge=1, le=50)] = 10) -> content.FeedPage:
+         n: Annotated[int, Query(ge=1, le=50)] = 10, device: Device = None, city: City = None) -> ads.FeedWithAds:
     """The consumer's next notes, ranked by interest × predicted engagement × freshness, with trial notes
-    in the exploration slots; every impression is logged with its policy and propensity."""
-    return engine(request).feed(consumer_id, n)
+    in the exploration slots and ads at positions 4, 14, …; every impression is logged with its policy
+    and propensity."""
+    return ad_engine(request).feed(consumer_id, n, device=device, city=city)
+
+
+@router.post("/ad-clicks")
+def ad_click(body: s.AdClickCreate, request: Request, who: Who) -> ads.ClickResult:
+    """A consumer clicked an ad: charged once, through a budget lease, at the auction's price. A replayed
+    click id gets its first answer; a repeat click on the same creative the same day is free."""
+    return ad_engine(request).click(body.click_id)
 
 
 @router.get("/categories")

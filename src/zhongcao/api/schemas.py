@@ -197,3 +197,7 @@ class StatusUpdate(Body):
     level: str = Field(description="campaign | unit | creative | keyword")
     ids: list[int]
     status: str = Field(description="active | paused | deleted")
+
+
+class AdClickCreate(Body):
+    click_id: str = Field(max_length=200, description="the click_id of an ad item in a feed or search page")

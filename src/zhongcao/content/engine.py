@@ -304,10 +304,13 @@ class ContentEngine:
 
     def search(self, query: str, *, n: int = 10, page: int = 1, kinds: tuple[str, ...] = (),
                since: datetime | None = None, until: datetime | None = None,
-               consumer_id: int | None = None) -> SearchPage:
+               consumer_id: int | None = None, offset: int | None = None) -> SearchPage:
+        """``offset`` starts the organic results elsewhere than ``(page - 1) * n``: the ads engine skips
+        the results that earlier pages' ad positions displaced."""
         if not query or not query.strip():
             raise Invalid("invalid_query", "q must not be empty", field="q", allowed="1..5000 characters")
-        depth = min(page * n, MAX_RESULTS)
+        start = (page - 1) * n if offset is None else max(offset, 0)
+        depth = min(start + n, MAX_RESULTS)
         matches = self.index.match(
             query, k=max(depth, 100), kinds=[KIND[k] for k in kinds],
             since=int(since.timestamp()) if since else None, until=int(until.timestamp()) if until else None)
@@ -319,7 +322,6 @@ class ContentEngine:
         now = self.rt.now()
         order, scores = rank(idx, matches.scores, self.state, now.timestamp(), self.ranking, interest)
         self._log_search(now, consumer_id, query, page)
-        start = (page - 1) * n
         items = [SearchItem(int(matches.note_ids[o]), start + i + 1, round(float(sc), 4))
                  for i, (o, sc) in enumerate(zip(order[start:start + n], scores[start:start + n], strict=True))]
         return SearchPage(query, page, matches.total, items, ad_positions(n, page, self.ranking))
@@ -366,6 +368,18 @@ class ContentEngine:
     def fold(self, session: Session, batch: pa.Table) -> None:
         """Fold an ingested chunk into the rollups, on this engine's pool rules (see ``rollup``)."""
         rollup.fold(session, batch, self.pools)
+
+    def note_quality(self, note_ids: np.ndarray) -> np.ndarray:
+        """Each note's predicted engagement relative to the median published note, in [0.5, 2]: the
+        quality term of an ad's score. Unknown notes count as median."""
+        with self._lock:
+            st, n = self.state, self.state.n
+            predicted = (st.quality[:n] * 20.0 + st.ces_w[:n]) / (20.0 + st.exposures[:n])
+            live = predicted[st.status[:n] == PUBLISHED]
+            median = float(np.median(live)) if len(live) else 1.0
+            idx = st.indices(np.asarray(note_ids))
+            mine = np.where(idx >= 0, predicted[np.maximum(idx, 0)], median) if n else np.full(len(idx), median)
+            return np.clip(mine / max(median, 1e-9), 0.5, 2.0)
 
     def interests(self, consumer_id: int) -> dict[str, float]:
         """What the engine learned a consumer likes: interactions per category code (empty before any)."""

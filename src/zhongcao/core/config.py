@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     content_sync_seconds: float = Field(
         default=0.25, gt=0, description="How often a server applies notes written by other processes."
     )
+    ads_sync_seconds: float = Field(
+        default=1.0, gt=0, description="How often a server reloads changed ad plans, learns from ad events and "
+        "renews its budget leases."
+    )
     events_ingest_seconds: float = Field(
         default=1.0, gt=0, description="How often the process holding the event store ingests the outbox."
     )

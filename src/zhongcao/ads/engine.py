@@ -1,0 +1,347 @@
+"""The ad engine a process runs: its book, delivery state and leases, kept in step with State, and the
+feed and search pages with ads placed into them.
+
+- The book is rebuilt when plans change; learned rates, pacing spend and frequency carry over by id.
+- Events: every ad slot shown is an ``ad_impression`` (price, slot, policy, propensity); a click is an
+  ``ad_click`` and, when charged, an ``ad_charge`` with its lease. Engines tail the outbox for them, so
+  rates and pacing learn from every process's traffic.
+- Feed ads take positions 4, 14, 24, … of a page (``AdSlots``); search ads 3, 13, 23, … The organic
+  items flow around them. An ad item carries ``{unit_id, creative_id, click_id}``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from zhongcao.ads.book import Book, load_book, plan_version
+from zhongcao.ads.clicks import ClickToken, click_key, load_secret, sign, verify
+from zhongcao.ads.delivery import AdRequests, Decisions, Delivery, DeliverySpec, ad_positions
+from zhongcao.ads.models import AdClick
+from zhongcao.ads.purse import Purse, PurseSpec
+from zhongcao.ads.targeting import UNKNOWN, Audience
+from zhongcao.content import CODE, N_CATEGORIES, ContentEngine
+from zhongcao.core import Runtime
+from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, make_batch, tail
+from zhongcao.events import id_column as ids_of
+
+LOOKBACK_S = 5
+
+
+@dataclass(frozen=True)
+class AdSlots:
+    feed_first: int = 4
+    feed_every: int = 10
+    search_first: int = 3
+    search_every: int = 10
+
+
+@dataclass(frozen=True)
+class AdRef:
+    unit_id: int
+    creative_id: int
+    click_id: str
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    note_id: int
+    position: int
+    explore: bool       # an organic trial slot
+    propensity: float   # the probability the serving policy put this item here
+    ad: AdRef | None = None
+
+
+@dataclass(frozen=True)
+class FeedWithAds:
+    consumer_id: int
+    policy: str  # the organic policy; an ad item's propensity is under the ads policy
+    items: list[FeedEntry]
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    note_id: int
+    position: int
+    score: float | None
+    ad: AdRef | None = None
+
+
+@dataclass(frozen=True)
+class SearchWithAds:
+    query: str
+    page: int
+    total: int            # organic matches
+    items: list[SearchEntry]
+    ad_positions: list[int]  # where ads may stand on this page; unsold ones hold organic results
+    next_offset: int         # pass as ``offset`` with the next page to continue the organic results exactly
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    click_id: str
+    charged_fen: int
+    outcome: str  # charged; repeat (this consumer paid for this creative today); unfunded (no lease could pay)
+
+
+@dataclass
+class AdEngine:
+    rt: Runtime
+    content: ContentEngine
+    spec: DeliverySpec = field(default_factory=DeliverySpec)
+    slots: AdSlots = field(default_factory=AdSlots)
+    purse_spec: PurseSpec = field(default_factory=PurseSpec)
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+        self.holder = f"ads:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.purse = Purse(self.rt, self.holder, self.purse_spec)
+        self.delivery: Delivery | None = None
+        self._key: bytes | None = None
+        self._events_mark = self.rt.now()
+        self._applied: dict[int, datetime] = {}
+
+    # -- keeping in step with State ------------------------------------------------------------------
+    def sync(self) -> None:
+        with self._lock:
+            if self.delivery is None or plan_version(self.rt) != self.delivery.book.version:
+                self._rebuild(load_book(self.rt))
+            d = self.delivery
+            assert d is not None
+            d.tune(quality=self.content.note_quality(d.book.creative_note[d._scores()[1]]) if d.book.units else None)
+            self._tail()
+            need = self._dearest_click(d)
+            self.purse.refill(d.book.campaign_id, d.book.campaign_account, d.book.budget_fen, need)
+
+    def _rebuild(self, book: Book) -> None:
+        new = Delivery(book, self.spec)
+        old = self.delivery
+        if old is not None:  # carry what was learned over to the new book, by id
+            pos = {int(c): i for i, c in enumerate(old.book.creative_id)}
+            src = np.array([pos.get(int(c), -1) for c in book.creative_id], dtype=np.int64)
+            have = src >= 0
+            if have.any():
+                new.estimates.record(np.flatnonzero(have), old.estimates.impressions[src[have]],
+                                     old.estimates.clicks[src[have]], old.estimates.conversions[src[have]])
+            camp = {int(c): i for i, c in enumerate(old.book.campaign_id)}
+            for k, c in enumerate(book.campaign_id.tolist()):
+                if c in camp:
+                    new.pacer.spent[k] = old.pacer.spent[camp[c]]
+            new.frequency = old.frequency
+        self.delivery = new
+
+    def _dearest_click(self, d: Delivery) -> np.ndarray:
+        """Per campaign, the most one click could cost: its units' highest bid per click, keyword bids
+        included (a lease must cover it)."""
+        b = d.book
+        per_click = np.ceil(d._scores()[2] * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
+        need = np.ones(len(b.campaign_id))
+        np.maximum.at(need, b.unit_campaign, per_click)
+        return need.astype(np.int64)
+
+    def _tail(self) -> None:
+        """Learn from every process's ad events: impressions and clicks teach the rates, charges the pacer."""
+        d = self.delivery
+        assert d is not None
+        for batch in tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S)):
+            if batch.batch_id in self._applied:
+                continue
+            self._applied[batch.batch_id] = batch.created_at
+            self._events_mark = max(self._events_mark, batch.created_at)
+            self._learn(d, batch)
+        horizon = self._events_mark - timedelta(seconds=2 * LOOKBACK_S)
+        self._applied = {i: at for i, at in self._applied.items() if at >= horizon}
+
+    def _learn(self, d: Delivery, batch: Tailed) -> None:
+        ev = batch.events
+        kind = ev.column("kind").to_numpy()
+        ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE])
+        if not ads.any():
+            return
+        creative = ids_of(ev, "creative_id")[ads]
+        pos = {int(c): i for i, c in enumerate(d.book.creative_id)}
+        idx = np.array([pos.get(int(c), -1) for c in creative], dtype=np.int64)
+        k = kind[ads]
+        known = idx >= 0
+        imp, clk = (k == EventKind.AD_IMPRESSION) & known, (k == EventKind.AD_CLICK) & known
+        d.estimates.record(idx[imp | clk], imp[imp | clk].astype(float), clk[imp | clk].astype(float),
+                           np.zeros(int((imp | clk).sum())))
+        charge = (k == EventKind.AD_CHARGE) & known
+        if charge.any():
+            campaign = d.book.unit_campaign[d.book.creative_unit[idx[charge]]]
+            d.pacer.record(campaign, ids_of(ev, "price_fen")[ads][charge].astype(float))
+
+    @property
+    def ids(self) -> EventIds:
+        """The process's event ids: the content engine's generator, on the node it leases and keeps alive."""
+        return self.content.ids
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = load_secret(self.rt)
+        return self._key
+
+    # -- serving --------------------------------------------------------------------------------------
+    def _audience(self, consumer_id: int, device: str | None, city: str | None, d: Delivery) -> Audience:
+        learned = self.content.interests(consumer_id)
+        interests = np.zeros((1, N_CATEGORIES), dtype=bool)
+        for code, _ in sorted(learned.items(), key=lambda kv: -kv[1])[:3]:
+            interests[0, CODE[code]] = True
+        devices = ("ios", "android")
+        return Audience(np.array([UNKNOWN]), np.array([UNKNOWN]),
+                        np.array([devices.index(device) if device in devices else UNKNOWN]),
+                        d.book.targeting.city_code([city]), interests)
+
+    def _decide(self, consumer_id: int, search: bool, query: str, slots: int, device: str | None,
+                city: str | None) -> tuple[Delivery, Decisions, np.ndarray]:
+        with self._lock:
+            if self.delivery is None:
+                self.sync()
+            d = self.delivery
+            assert d is not None
+            funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
+            req = AdRequests(np.array([consumer_id]), self._audience(consumer_id, device, city, d),
+                             np.array([search]), [query], np.array([slots]))
+            out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
+            return d, out, self.ids.take(len(out.unit))
+
+    def _refs(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, consumer_id: int,
+              surface: Surface, query: str) -> list[AdRef]:
+        b, now = d.book, int(self.rt.now().timestamp())
+        refs = []
+        for i in range(len(out.unit)):
+            u, c = int(out.unit[i]), int(out.creative[i])
+            token = ClickToken(int(impression_ids[i]), consumer_id, int(b.campaign_id[b.unit_campaign[u]]),
+                               int(b.unit_id[u]), int(b.creative_id[c]), int(b.creative_note[c]),
+                               int(out.keyword_id[i]), int(out.price_click_fen[i]), now, surface.value)
+            refs.append(AdRef(token.unit_id, token.creative_id, sign(token, self.key)))
+        if refs:
+            with self.rt.db.transaction() as s:
+                enqueue(s, self.rt, make_batch({
+                    "event_id": impression_ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(refs),
+                    "kind": EventKind.AD_IMPRESSION.value, "consumer_id": consumer_id,
+                    "campaign_id": b.campaign_id[b.unit_campaign[out.unit]], "unit_id": b.unit_id[out.unit],
+                    "creative_id": b.creative_id[out.creative], "note_id": b.creative_note[out.creative],
+                    "surface": surface.value, "position": out.rank + 1, "query": query or None,
+                    "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity}))
+        return refs
+
+    def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None) -> FeedWithAds:
+        positions = ad_positions(n, self.slots.feed_first, self.slots.feed_every)
+        d, out, ids = self._decide(consumer_id, False, "", len(positions), device, city)
+        refs = self._refs(d, out, ids, consumer_id, Surface.FEED, "")
+        ad_notes = {int(d.book.creative_note[c]) for c in out.creative}
+        page = self.content.feed(consumer_id, n)
+        organic = [i for i in page.items if i.note_id not in ad_notes]
+        ad_at = dict(zip(positions[: len(refs)], zip(refs, out.creative.tolist(), out.propensity.tolist(),
+                                                       strict=True), strict=False))
+        items: list[FeedEntry] = []
+        it = iter(organic)
+        for p in range(1, n + 1):
+            if p in ad_at:
+                ref, c, prop = ad_at[p]
+                items.append(FeedEntry(int(d.book.creative_note[c]), p, False, round(float(prop), 6), ref))
+            elif (o := next(it, None)) is not None:
+                items.append(FeedEntry(o.note_id, p, o.explore, o.propensity))
+        return FeedWithAds(consumer_id, page.policy, items)
+
+    def search(self, query: str, *, n: int = 10, page: int = 1, offset: int | None = None,
+               consumer_id: int | None = None, device: str | None = None, city: str | None = None,
+               kinds: tuple[str, ...] = (), since: datetime | None = None,
+               until: datetime | None = None) -> SearchWithAds:
+        """A page of ``n`` results at absolute positions: the ads sold at this page's ad positions stand
+        there, organic results fill the rest. ``offset`` (the previous page's ``next_offset``) continues
+        the organic results exactly; without it a page starts at organic rank ``(page - 1) * n``, so an
+        ad sold on an earlier page has pushed that page's last organic result out of sight."""
+        first = (page - 1) * n
+        positions = [first + p for p in ad_positions(n, self.slots.search_first, self.slots.search_every, page)]
+        start = first if offset is None else offset
+        organic = self.content.search(query, n=n, page=page, consumer_id=consumer_id, offset=start, kinds=kinds,
+                                      since=since, until=until)
+        d, out, ids = self._decide(consumer_id or 0, True, query, len(positions), device, city)
+        refs = self._refs(d, out, ids, consumer_id or 0, Surface.SEARCH, query)
+        ad_at = {p: (ref, int(d.book.creative_note[c])) for p, ref, c in zip(positions, refs, out.creative.tolist(),
+                                                                              strict=False)}
+        items: list[SearchEntry] = []
+        it = iter(organic.items)
+        used = 0
+        for position in range(first + 1, first + n + 1):
+            if position in ad_at:
+                ref, note = ad_at[position]
+                items.append(SearchEntry(note, position, None, ref))
+            elif (o := next(it, None)) is not None:
+                items.append(SearchEntry(o.note_id, position, o.score))
+                used += 1
+        return SearchWithAds(query, page, organic.total, items, positions, start + used)
+
+    # -- clicks ---------------------------------------------------------------------------------------
+    def click(self, click_id: str) -> ClickResult:
+        """Charge a click once: a replayed click id gets its first answer, a consumer's repeat click on a
+        creative the same day is free, and nothing is charged beyond a lease."""
+        now = self.rt.now()
+        token = verify(click_id, self.key, now.timestamp())
+        key = click_key(click_id)
+        for _ in range(3):
+            with self.rt.db.read() as s:
+                seen = s.get(AdClick, key)
+                if seen is not None:
+                    return ClickResult(click_id, seen.charged_fen, seen.outcome)
+                repeat = s.scalar(select(AdClick.click_key).where(
+                    AdClick.consumer_id == token.consumer_id, AdClick.creative_id == token.creative_id,
+                    AdClick.day == self.rt.today(), AdClick.charged_fen > 0)) is not None
+            try:
+                return self._charge(click_id, key, token, repeat)
+            except IntegrityError:
+                continue  # a concurrent click on the same id or creative won: read its outcome
+        raise RuntimeError("click could not be recorded")
+
+    def _charge(self, click_id: str, key: str, token: ClickToken, repeat: bool) -> ClickResult:
+        with self._lock:
+            if self.delivery is None:
+                self.sync()
+            d = self.delivery
+            assert d is not None
+            k = np.flatnonzero(d.book.campaign_id == token.campaign_id)
+            account = int(d.book.campaign_account[k[0]]) if len(k) else None
+            budget = float(d.book.budget_fen[k[0]]) if len(k) else 0.0
+        charged, lease = 0, None
+        # One click at a time per process: a lease's cumulative spend must commit in the order it grew.
+        with self.purse.lock:
+            try:
+                with self.rt.db.transaction() as s:
+                    if not repeat and account is not None:
+                        charged, lease = self.purse.charge(token.campaign_id, account, budget, token.price_fen)
+                    outcome = "repeat" if repeat else "charged" if charged else "unfunded"
+                    s.add(AdClick(click_key=key, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
+                                  unit_id=token.unit_id, creative_id=token.creative_id, day=self.rt.today(),
+                                  price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,
+                                  at=self.rt.now()))
+                    s.flush()
+                    ids = self.ids.take(2 if charged else 1)
+                    kinds = [EventKind.AD_CLICK.value] + ([EventKind.AD_CHARGE.value] if charged else [])
+                    enqueue(s, self.rt, make_batch({
+                        "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,
+                        "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
+                        "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
+                        "surface": token.surface, "position": None, "price_fen": [charged] * len(ids),
+                        "lease_id": [lease] * len(ids)}))
+            except BaseException:
+                if charged:
+                    self.purse.forget(token.campaign_id)
+                raise
+        return ClickResult(click_id, charged, outcome)
+
+    def close(self) -> None:
+        self.purse.close()
+
+

@@ -1,0 +1,136 @@
+"""This process's budget leases, one per campaign it serves: the only money its decisions may spend.
+
+A campaign is funded while its lease holds enough for the dearest click it could sell. Leases are taken
+off the hot path (``refill``, from the sync loop) against the advertiser's wallet and the campaign's daily
+budget, so serving never waits on the database and two processes can never both spend the last yuan.
+A charge commits the lease's new cumulative spend in the caller's transaction, next to the durable click
+record and the charge event: the ledger, the click table and the reports agree to the fen. A process
+that dies leaves its leases to expire; the sweeper settles them at their committed spend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from zhongcao.accounts import Actor
+from zhongcao.billing import BudgetCap, LeaseCommit, do_commit, do_release, do_reserve
+from zhongcao.core import Runtime, ZhongcaoError
+
+_SYSTEM = Actor.system()
+
+
+@dataclass(frozen=True)
+class PurseSpec:
+    ttl_seconds: int = 300
+    clicks_per_lease: int = 50      # a lease covers this many of the campaign's dearest clicks [U]
+    min_lease_fen: int = 5_000
+    renew_margin_seconds: int = 30  # a lease this close to expiry is replaced before it lapses
+    retry_seconds: float = 5.0      # a campaign refused money waits this long before asking again
+
+
+@dataclass
+class Held:
+    lease_id: int
+    amount_fen: int
+    spent_fen: int
+    expires_at: datetime
+
+    @property
+    def remaining_fen(self) -> int:
+        return self.amount_fen - self.spent_fen
+
+
+@dataclass
+class Refusal:
+    code: str        # insufficient_funds, budget_cap_reached, ...
+    until: datetime  # when to ask again
+
+
+@dataclass
+class Purse:
+    rt: Runtime
+    holder: str
+    spec: PurseSpec = field(default_factory=PurseSpec)
+
+    def __post_init__(self) -> None:
+        self.held: dict[int, Held] = {}         # campaign id → its lease
+        self.refused: dict[int, Refusal] = {}   # campaign id → why it has no money now
+        self._lock = threading.RLock()
+        self.lock = self._lock  # held by a charge's whole transaction (see AdEngine.click)
+
+    def funded(self, campaign_ids: np.ndarray, need_fen: np.ndarray) -> np.ndarray:
+        """Which campaigns can pay their dearest click now, from leases this process holds."""
+        now = self.rt.now()
+        with self._lock:
+            return np.array([(h := self.held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
+                             for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
+
+    def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
+        """Take a fresh lease for every campaign short of money or near its lease's expiry."""
+        now = self.rt.now()
+        margin = timedelta(seconds=self.spec.renew_margin_seconds)
+        for c, account, budget, need in zip(campaign_ids.tolist(), accounts.tolist(), budgets.tolist(),
+                                            need_fen.tolist(), strict=True):
+            with self._lock:
+                held, refusal = self.held.get(c), self.refused.get(c)
+                if held is not None and held.remaining_fen >= need and held.expires_at - margin > now:
+                    continue
+                if refusal is not None and refusal.until > now:
+                    continue
+                self._renew(c, account, budget, int(need))
+
+    def _renew(self, campaign_id: int, account_id: int, budget: float, need: int) -> None:
+        self._give_back(campaign_id)
+        caps = [BudgetCap(f"campaign:{campaign_id}", int(budget))] if np.isfinite(budget) else []
+        amount = max(need * self.spec.clicks_per_lease, self.spec.min_lease_fen)
+        while True:
+            try:
+                lease = do_reserve(self.rt, account_id, amount, self.spec.ttl_seconds, actor=_SYSTEM,
+                                   holder=self.holder, caps=caps)
+            except ZhongcaoError as exc:
+                if exc.code in ("insufficient_funds", "budget_cap_reached") and amount > need:
+                    amount = max(amount // 2, need)  # less money left than a full lease: take what is there
+                    continue
+                retry = self.rt.now() + timedelta(seconds=self.spec.retry_seconds)
+                self.refused[campaign_id] = Refusal(exc.code, retry)
+                return
+            self.held[campaign_id] = Held(lease.id, lease.amount_fen, 0, lease.expires_at)
+            self.refused.pop(campaign_id, None)
+            return
+
+    def _give_back(self, campaign_id: int) -> None:
+        held = self.held.pop(campaign_id, None)
+        if held is not None:
+            with contextlib.suppress(ZhongcaoError):  # already settled by the sweeper: its committed spend stands
+                do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
+
+    def charge(self, campaign_id: int, account_id: int, budget: float, price_fen: int) -> tuple[int, int | None]:
+        """Charge ``price_fen`` to the campaign inside the caller's transaction; returns (charged, lease).
+        With no lease able to pay, nothing is charged: a free click, never an overspend."""
+        with self._lock:
+            held = self.held.get(campaign_id)
+            if held is None or held.remaining_fen < price_fen or held.expires_at <= self.rt.now():
+                self.refused.pop(campaign_id, None)
+                self._renew(campaign_id, account_id, budget, price_fen)
+                held = self.held.get(campaign_id)
+                if held is None or held.remaining_fen < price_fen:
+                    return 0, None
+            do_commit(self.rt, [LeaseCommit(held.lease_id, held.spent_fen + price_fen)], actor=_SYSTEM)
+            held.spent_fen += price_fen
+            return price_fen, held.lease_id
+
+    def forget(self, campaign_id: int) -> None:
+        """Drop a campaign's lease after a charge's transaction failed: the database kept its committed
+        spend, which is what the lease settles at when it expires; the next charge takes a fresh one."""
+        with self._lock:
+            self.held.pop(campaign_id, None)
+
+    def close(self) -> None:
+        with self._lock:
+            for campaign_id in list(self.held):
+                self._give_back(campaign_id)

@@ -1,0 +1,133 @@
+"""Ads served into real feed and search pages over HTTP, and clicks charged through budget leases: the
+ledger, the click records and the advertiser's budget agree to the fen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from conftest import ADMIN_TOKEN, OP, Kob, assert_books
+from zhongcao import ads, billing
+from zhongcao.ads.models import AdClick
+from zhongcao.api import create_app
+from zhongcao.content import do_create_note
+from zhongcao.core import Runtime
+
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SEEDING = {"objective": "seeding", "placement": "feed", "bidding": "manual", "optimize_for": "click"}
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt, sweep_leases=False)) as c:
+        yield c
+
+
+def fund(rt: Runtime, kob: Kob, store: int, fen: int) -> None:
+    billing.do_top_up(rt, kob.brand, fen, idempotency_key=f"top-{store}-{fen}", actor=OP)
+    billing.do_allocate(rt, kob.brand, store, fen, actor=kob.actor(kob.brand))
+
+
+def advertise(rt: Runtime, store: int, bid: int, title: str = "秋冬口红色号推荐", **campaign: Any) -> tuple[int, int]:
+    c = ads.do_create_campaign(rt, store, SEEDING | {"name": title} | campaign, actor=OP).id
+    note = do_create_note(rt, store, title=title, body="显白", category="beauty", actor=OP).id
+    extra = {"keywords": [{"keyword": "口红"}]} if campaign.get("placement") == "search" else {}
+    u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": bid, "note_ids": [note]} | extra, actor=OP).id
+    ads.do_create_creative(rt, u, note, {"kind": "dm"}, actor=OP)
+    return u, note
+
+
+def organic(rt: Runtime, author: int, n: int = 12) -> None:
+    for i in range(n):
+        do_create_note(rt, author, title=f"日常分享 口红 {i}", body="随手记", actor=OP)
+
+
+def feed_ads(client: TestClient, consumer: int, n: int = 10) -> list[dict[str, Any]]:
+    r = client.get("/v1/feed", params={"consumer_id": consumer, "n": n}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    return [i for i in r.json()["items"] if i["ad"]]
+
+
+def click(client: TestClient, click_id: str) -> dict[str, Any]:
+    r = client.post("/v1/ad-clicks", json={"click_id": click_id}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def revenue(rt: Runtime) -> int:
+    with rt.db.read() as s:
+        return int(s.scalar(select(func.coalesce(func.sum(AdClick.charged_fen), 0))) or 0)
+
+
+def test_an_ad_in_the_feed_is_charged_once_per_consumer_and_click(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    unit, note = advertise(rt, store, 200)
+    organic(rt, kob.creator)
+    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    shown = feed_ads(client, 1)
+    assert [(i["position"], i["note_id"], i["ad"]["unit_id"]) for i in shown] == [(4, note, unit)]
+    first = click(client, shown[0]["ad"]["click_id"])
+    assert (first["charged_fen"], first["outcome"]) == (34, "charged")  # alone: the ¥10 CPM reserve per click
+    assert click(client, shown[0]["ad"]["click_id"]) == first              # a replay: the same answer
+    again = feed_ads(client, 1)
+    assert click(client, again[0]["ad"]["click_id"])["outcome"] == "repeat"  # same consumer, creative, day
+    other = feed_ads(client, 2)
+    assert click(client, other[0]["ad"]["click_id"])["charged_fen"] == 34
+    wallet = billing.get_wallet(rt, store, actor=OP)
+    assert wallet.balance_fen == 100_000 - 68 == 100_000 - revenue(rt)
+    assert_books(rt)
+
+
+def test_no_money_no_ad_and_a_forged_click_changes_nothing(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    advertise(rt, kob.stores[1], 200)  # a store with an empty wallet
+    organic(rt, kob.creator)
+    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    assert feed_ads(client, 1) == []
+    forged = client.post("/v1/ad-clicks", json={"click_id": "eyJhIjoxfQ.AAAAAAAAAAAAAAAAAAAAAA"}, headers=OPERATOR)
+    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_click_id")
+    assert revenue(rt) == 0
+
+
+def test_a_daily_budget_is_never_exceeded(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store, rival = kob.stores[0], kob.stores[1]
+    fund(rt, kob, store, 1_000_000)
+    fund(rt, kob, rival, 1_000_000)
+    advertise(rt, store, 3_000, daily_budget_fen=10_000)
+    advertise(rt, rival, 2_900, title="口红试色")
+    organic(rt, kob.creator)
+    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    charged = []
+    for consumer in range(1, 12):
+        top = feed_ads(client, consumer)
+        if top:
+            charged.append(click(client, top[0]["ad"]["click_id"])["charged_fen"])
+        client.app.state.ads.sync()  # type: ignore[attr-defined]
+    with rt.db.read() as s:
+        spent = s.scalar(select(func.sum(AdClick.charged_fen)).where(AdClick.campaign_id == 1))
+    # Spend stops once what is left of the day's budget cannot pay the campaign's dearest click (3,000).
+    assert spent is not None
+    assert 10_000 - 3_000 < spent <= 10_000
+    assert revenue(rt) == sum(charged)
+    assert_books(rt)
+
+
+def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    unit, _ = advertise(rt, store, 200, placement="search")
+    organic(rt, kob.creator)
+    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    page = client.get("/v1/search", params={"q": "口红", "n": 10, "consumer_id": 5}, headers=OPERATOR).json()
+    assert page["ad_positions"] == [3]
+    assert [(i["position"], i["ad"]["unit_id"] if i["ad"] else None) for i in page["items"]][:4] == [
+        (1, None), (2, None), (3, unit), (4, None)]
+    assert page["next_offset"] == 9  # nine organic results used; the next page continues from there
+    second = client.get("/v1/search", params={"q": "口红", "n": 10, "page": 2, "offset": page["next_offset"],
+                                              "consumer_id": 5}, headers=OPERATOR).json()
+    organic_ids = [i["note_id"] for i in page["items"] + second["items"] if not i["ad"]]
+    assert len(organic_ids) == len(set(organic_ids))  # nothing shown twice, nothing skipped
