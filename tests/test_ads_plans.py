@@ -24,7 +24,7 @@ SEARCH = SEEDING | {"name": "搜索 Search", "placement": "search"}
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt, sweep_leases=False)) as c:
+    with TestClient(create_app(rt, money_jobs=False)) as c:
         yield c
 
 

@@ -23,7 +23,7 @@ SEEDING = {"objective": "seeding", "placement": "feed", "bidding": "manual", "op
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt, sweep_leases=False)) as c:
+    with TestClient(create_app(rt, money_jobs=False)) as c:
         yield c
 
 
@@ -44,6 +44,12 @@ def advertise(rt: Runtime, store: int, bid: int, title: str = "秋冬口红色�
 def organic(rt: Runtime, author: int, n: int = 12) -> None:
     for i in range(n):
         do_create_note(rt, author, title=f"日常分享 口红 {i}", body="随手记", actor=OP)
+
+
+def settle(client: TestClient) -> None:
+    """What the servers' sync threads do, now: pick up notes and plans written behind the API's back."""
+    client.app.state.content.sync()  # type: ignore[attr-defined]
+    client.app.state.ads.sync()  # type: ignore[attr-defined]
 
 
 def feed_ads(client: TestClient, consumer: int, n: int = 10) -> list[dict[str, Any]]:
@@ -68,7 +74,7 @@ def test_an_ad_in_the_feed_is_charged_once_per_consumer_and_click(client: TestCl
     fund(rt, kob, store, 100_000)
     unit, note = advertise(rt, store, 200)
     organic(rt, kob.creator)
-    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    settle(client)
     shown = feed_ads(client, 1)
     assert [(i["position"], i["note_id"], i["ad"]["unit_id"]) for i in shown] == [(4, note, unit)]
     first = click(client, shown[0]["ad"]["click_id"])
@@ -86,7 +92,7 @@ def test_an_ad_in_the_feed_is_charged_once_per_consumer_and_click(client: TestCl
 def test_no_money_no_ad_and_a_forged_click_changes_nothing(client: TestClient, rt: Runtime, kob: Kob) -> None:
     advertise(rt, kob.stores[1], 200)  # a store with an empty wallet
     organic(rt, kob.creator)
-    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    settle(client)
     assert feed_ads(client, 1) == []
     forged = client.post("/v1/ad-clicks", json={"click_id": "eyJhIjoxfQ.AAAAAAAAAAAAAAAAAAAAAA"}, headers=OPERATOR)
     assert (forged.status_code, forged.json()["code"]) == (422, "invalid_click_id")
@@ -100,13 +106,13 @@ def test_a_daily_budget_is_never_exceeded(client: TestClient, rt: Runtime, kob: 
     advertise(rt, store, 3_000, daily_budget_fen=10_000)
     advertise(rt, rival, 2_900, title="口红试色")
     organic(rt, kob.creator)
-    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    settle(client)
     charged = []
     for consumer in range(1, 12):
         top = feed_ads(client, consumer)
         if top:
             charged.append(click(client, top[0]["ad"]["click_id"])["charged_fen"])
-        client.app.state.ads.sync()  # type: ignore[attr-defined]
+        settle(client)
     with rt.db.read() as s:
         spent = s.scalar(select(func.sum(AdClick.charged_fen)).where(AdClick.campaign_id == 1))
     # Spend stops once what is left of the day's budget cannot pay the campaign's dearest click (3,000).
@@ -121,7 +127,7 @@ def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, k
     fund(rt, kob, store, 100_000)
     unit, _ = advertise(rt, store, 200, placement="search")
     organic(rt, kob.creator)
-    client.app.state.ads.sync()  # type: ignore[attr-defined]
+    settle(client)
     page = client.get("/v1/search", params={"q": "口红", "n": 10, "consumer_id": 5}, headers=OPERATOR).json()
     assert page["ad_positions"] == [3]
     assert [(i["position"], i["ad"]["unit_id"] if i["ad"] else None) for i in page["items"]][:4] == [
@@ -131,3 +137,75 @@ def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, k
                                               "consumer_id": 5}, headers=OPERATOR).json()
     organic_ids = [i["note_id"] for i in page["items"] + second["items"] if not i["ad"]]
     assert len(organic_ids) == len(set(organic_ids))  # nothing shown twice, nothing skipped
+
+
+def status(client: TestClient, campaign: int) -> dict[str, Any]:
+    r = client.get(f"/v1/campaigns/{campaign}/delivery", headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def codes(reasons: list[dict[str, Any]]) -> list[str]:
+    return [r["code"] for r in reasons]
+
+
+def test_delivery_status_explains_why_a_campaign_does_not_spend(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store, broke = kob.stores[0], kob.stores[1]
+    fund(rt, kob, store, 100_000)
+    organic(rt, kob.creator)
+    unit, _ = advertise(rt, store, 500)
+    campaign = ads.get_unit(rt, unit, actor=OP).campaign_id
+    narrow, _ = advertise(rt, store, 500, title="拉萨限定")
+    ads.do_update_unit(rt, narrow, {"targeting": {"type": "advanced", "cities": ["拉萨"]}}, actor=OP)
+    cheap, _ = advertise(rt, store, 40, title="低价")
+    settle(client)
+    for consumer in range(1, 40):
+        feed_ads(client, consumer)
+    healthy = status(client, campaign)
+    assert (healthy["serving"], healthy["reasons"], healthy["units"][0]["reasons"]) == (True, [], [])
+    narrow_units = status(client, ads.get_unit(rt, narrow, actor=OP).campaign_id)["units"]
+    assert codes(narrow_units[0]["reasons"]) == ["targeting_too_narrow"]
+    assert narrow_units[0]["reasons"][0]["audience_share"] == 0
+    losing = status(client, ads.get_unit(rt, cheap, actor=OP).campaign_id)["units"][0]["reasons"]
+    assert codes(losing) == ["bid_below_winning"]
+    assert losing[0]["suggested_bid_per_click_fen"] > 40
+    assert losing[0]["zh"] == "出价低于竞胜水平"
+
+    ads.do_set_status(rt, "campaign", [campaign], "paused", actor=OP)
+    paused = status(client, campaign)
+    assert (paused["serving"], codes(paused["reasons"]), codes(paused["units"][0]["reasons"])) == (
+        False, ["campaign_paused"], ["paused_up_the_chain"])
+
+    poor, _ = advertise(rt, broke, 500, title="没钱")
+    night = ads.do_create_campaign(rt, store, SEEDING | {"name": "夜间", "dayparts": ["0" * 24] * 6 + ["1" * 24]},
+                                   actor=OP).id  # Sundays only; the test clock is a Monday
+    settle(client)
+    assert codes(status(client, ads.get_unit(rt, poor, actor=OP).campaign_id)["reasons"]) == ["insufficient_balance"]
+    assert codes(status(client, night)["reasons"]) == ["outside_schedule"]
+
+
+def test_a_spent_budget_and_an_ended_authorization_are_named(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    from zhongcao import accounts
+
+    fund(rt, kob, kob.stores[0], 100_000)
+    billing.do_top_up(rt, kob.brand, 100_000, idempotency_key="brand", actor=OP)
+    organic(rt, kob.creator)
+    fund(rt, kob, kob.stores[2], 100_000)
+    unit, _ = advertise(rt, kob.stores[0], 3_000, daily_budget_fen=10_000)
+    advertise(rt, kob.stores[2], 2_900, title="对手")  # sets the price of each click near ¥29
+    campaign = ads.get_unit(rt, unit, actor=OP).campaign_id
+    settle(client)
+    for consumer in range(1, 10):
+        for item in feed_ads(client, consumer):
+            click(client, item["ad"]["click_id"])
+        settle(client)
+    assert "budget_exhausted" in codes(status(client, campaign)["reasons"])
+
+    brand_campaign = ads.do_create_campaign(rt, kob.brand, SEEDING | {"name": "代投"}, actor=OP).id
+    note = do_create_note(rt, kob.stores[1], title="门店笔记", body="到店", actor=OP).id
+    substituted = ads.do_create_unit(rt, brand_campaign, {"name": "u", "bid_fen": 500, "note_ids": [note]}, actor=OP)
+    ads.do_create_creative(rt, substituted.id, note, {"kind": "dm"}, actor=OP)
+    link = next(a for a in accounts.list_authorizations(rt, kob.brand, actor=OP) if a.child_id == kob.stores[1])
+    accounts.revoke_authorization(rt, link.id, actor=OP)
+    settle(client)
+    assert codes(status(client, brand_campaign)["units"][0]["reasons"]) == ["authorization_ended"]

@@ -16,7 +16,7 @@ from zhongcao.core import Runtime
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt, sweep_leases=False)) as c:
+    with TestClient(create_app(rt, money_jobs=False)) as c:
         yield c
 
 
@@ -299,6 +299,7 @@ MATRIX = [
     ("PATCH", "/v1/campaigns/{campaign}", {"name": "改名 Renamed"}, OPERATE_STORE, _campaign),
     ("GET", "/v1/campaigns/{campaign}/history", None, READ_STORE, _campaign),
     ("GET", "/v1/campaigns/{campaign}/units", None, READ_STORE, _campaign),
+    ("GET", "/v1/campaigns/{campaign}/delivery", None, READ_STORE, _campaign),
     ("POST", "/v1/units", {"campaign_id": "{campaign}", "name": "u", "bid_fen": 100, "note_ids": ["{note}"],
                            "keywords": [{"keyword": "新品"}]}, CREATE_FOR_STORE, _campaign),
     ("GET", "/v1/units/{unit}", None, READ_STORE, _unit),

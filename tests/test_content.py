@@ -22,7 +22,7 @@ OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt, sweep_leases=False)) as c:
+    with TestClient(create_app(rt, money_jobs=False)) as c:
         yield c
 
 
@@ -249,7 +249,7 @@ def test_an_engaging_note_climbs_through_the_api_and_a_dull_one_stops(rt: Runtim
     configured = dataclasses.replace(rt, settings=rt.settings.model_copy(
         update={"pools": {"quotas": [20, 60, 200], "ces_weights": {"like": 1, "collect": 1, "comment": 4,
                                                                     "share": 4, "follow": 8}}}))
-    with TestClient(create_app(configured, sweep_leases=False)) as client:
+    with TestClient(create_app(configured, money_jobs=False)) as client:
         good = post_note(client, kob.creator, "秋冬口红色号推荐", "显白不挑皮", category="beauty")["id"]
         dull = post_note(client, kob.creator, "今天的午饭", "普通", category="food")["id"]
         creator = {"Authorization": f"Bearer {accounts.do_create_api_key(rt, kob.creator, actor=OP).key}"}

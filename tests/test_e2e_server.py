@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import PG_URL, make_db
+from conftest import OP, PG_URL, Kob, assert_books, make_db
+from zhongcao.core import Runtime
 
 TOKEN = "e2e-operator-token"
 
@@ -154,3 +155,63 @@ def test_counters_survive_a_restart(tmp_path: Path) -> None:
         client.close()
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_two_server_processes_never_overspend_a_campaign(rt: Runtime, kob: Kob, backend: str,
+                                                         request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Ads served and clicked through two worker processes sharing one database: the campaign's daily
+    budget holds, and every fen charged is a committed lease spend and a click record."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from zhongcao import ads, billing
+    from zhongcao.ads.models import AdClick
+    from zhongcao.billing.models import Lease
+    from zhongcao.content import do_create_note
+
+    budget = 20_000
+    for store in kob.stores[:2]:
+        billing.do_top_up(rt, kob.brand, 1_000_000, idempotency_key=f"e2e-{store}", actor=OP)
+        billing.do_allocate(rt, kob.brand, store, 1_000_000, actor=kob.actor(kob.brand))
+    seeding = {"objective": "seeding", "placement": "feed", "bidding": "manual", "optimize_for": "click"}
+    for store, bid, cap in ((kob.stores[0], 3_000, budget), (kob.stores[1], 2_900, None)):
+        c = ads.do_create_campaign(rt, store, seeding | {"name": f"c{store}", "daily_budget_fen": cap}, actor=OP).id
+        note = do_create_note(rt, store, title=f"口红 {store}", body="显白", actor=OP).id
+        u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": bid, "note_ids": [note]}, actor=OP).id
+        ads.do_create_creative(rt, u, note, {"kind": "dm"}, actor=OP)
+    for i in range(12):
+        do_create_note(rt, kob.creator, title=f"日常 {i}", body="随手记", actor=OP)
+    env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path / "home"), "ZHONGCAO_ADMIN_TOKEN": TOKEN,
+           "ZHONGCAO_ADS_SYNC_SECONDS": "0.2"}
+    env["ZHONGCAO_DATABASE_URL"] = (f"sqlite:///{tmp_path / 'state.db'}" if backend == "sqlite" else
+                                    f"{PG_URL}?options=-csearch_path%3D{request.getfixturevalue('pg_schema')}")
+    proc, client = start(["--workers", "2"], env, free_port())
+
+    def shopper(first: int) -> int:
+        charged = 0
+        for consumer in range(first, first + 30):
+            with httpx.Client(base_url=str(client.base_url), headers=client.headers, timeout=30) as fresh:
+                items = fresh.get("/v1/feed", params={"consumer_id": consumer, "n": 10}).json()["items"]
+                for item in items:
+                    if item["ad"]:
+                        r = fresh.post("/v1/ad-clicks", json={"click_id": item["ad"]["click_id"]})
+                        assert r.status_code == 200, r.text
+                        charged += r.json()["charged_fen"]
+        return charged
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            charged = sum(pool.map(shopper, range(1, 181, 30)))
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+    with rt.db.read() as s:
+        spent = s.scalar(select(func.coalesce(func.sum(AdClick.charged_fen), 0)).where(AdClick.campaign_id == 1))
+        clicks = s.scalar(select(func.coalesce(func.sum(AdClick.charged_fen), 0)))
+        committed = s.scalar(select(func.coalesce(func.sum(Lease.spent_fen), 0)))
+    assert spent is not None
+    assert 0 < spent <= budget
+    assert charged == clicks == committed
+    assert_books(rt)

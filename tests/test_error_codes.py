@@ -337,7 +337,7 @@ def _deleted(c: Ctx) -> int:
 def ctx(rt: Runtime, kob: Kob) -> Iterator[Ctx]:
     billing.do_top_up(rt, kob.brand, 1_000_000, idempotency_key="seed", actor=OP)
     billing.do_allocate(rt, kob.brand, kob.stores[0], 100_000, actor=Actor.of_account(kob.brand))
-    with TestClient(create_app(rt, sweep_leases=False)) as client:
+    with TestClient(create_app(rt, money_jobs=False)) as client:
         yield Ctx(client, rt, kob, {})
 
 

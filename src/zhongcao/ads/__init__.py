@@ -11,10 +11,12 @@ from zhongcao.ads.engine import (
     AdRef,
     AdSlots,
     ClickResult,
+    DeliveryStatus,
     FeedEntry,
     FeedWithAds,
     SearchEntry,
     SearchWithAds,
+    UnitStatus,
 )
 from zhongcao.ads.enums import (
     GOALS,
@@ -67,6 +69,7 @@ __all__ = [
     "Component",
     "CreativeSpec",
     "CreativeView",
+    "DeliveryStatus",
     "FeedEntry",
     "FeedWithAds",
     "Keyword",
@@ -83,6 +86,7 @@ __all__ = [
     "Targeting",
     "TargetingType",
     "Unit",
+    "UnitStatus",
     "UnitView",
     "campaign_history",
     "do_add_keywords",

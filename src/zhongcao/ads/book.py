@@ -70,7 +70,7 @@ def plan_version(rt: Runtime) -> tuple[object, ...]:
                      for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow))
 
 
-def _day_start(day: date, utc_offset_hours: int) -> float:
+def day_start(day: date, utc_offset_hours: int) -> float:
     return datetime.combine(day, time(), timezone(timedelta(hours=utc_offset_hours))).timestamp()
 
 
@@ -122,8 +122,8 @@ def load_book(rt: Runtime) -> Book:
         serves_feed=np.array([s.serves_feed for s in specs], dtype=bool),
         serves_search=np.array([s.serves_search for s in specs], dtype=bool),
         search_coefficient=np.array([s.quick_cast_coefficient if s.quick_cast else 1.0 for s in specs]),
-        start=np.array([_day_start(c.start_date, offset) for c in campaigns]),
-        end=np.array([_day_start(c.end_date + timedelta(days=1), offset) if c.end_date else np.inf
+        start=np.array([day_start(c.start_date, offset) for c in campaigns]),
+        end=np.array([day_start(c.end_date + timedelta(days=1), offset) if c.end_date else np.inf
                       for c in campaigns]),
         unit_id=np.array([u.id for u in units], dtype=np.int64),
         unit_campaign=unit_campaign,

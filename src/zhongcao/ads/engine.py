@@ -17,23 +17,31 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from zhongcao.ads.book import Book, load_book, plan_version
+from zhongcao.accounts import Actor
+from zhongcao.ads import plans
+from zhongcao.ads.book import Book, day_start, load_book, plan_version
 from zhongcao.ads.clicks import ClickToken, click_key, load_secret, sign, verify
 from zhongcao.ads.delivery import AdRequests, Decisions, Delivery, DeliverySpec, ad_positions
+from zhongcao.ads.diagnosis import Traffic, diagnose_units, reason, schedule_reasons
+from zhongcao.ads.enums import Status
 from zhongcao.ads.models import AdClick
+from zhongcao.ads.pacing import schedule_mask
 from zhongcao.ads.purse import Purse, PurseSpec
 from zhongcao.ads.targeting import UNKNOWN, Audience
+from zhongcao.billing import cap_used_today, get_wallet
 from zhongcao.content import CODE, N_CATEGORIES, ContentEngine
 from zhongcao.core import Runtime
 from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, make_batch, tail
 from zhongcao.events import id_column as ids_of
 
 LOOKBACK_S = 5
+_SYSTEM = Actor.system()
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,23 @@ class SearchWithAds:
 
 
 @dataclass(frozen=True)
+class UnitStatus:
+    unit_id: int
+    serving: bool
+    reasons: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Why a campaign is or is not spending: campaign-level reasons stop every unit."""
+
+    campaign_id: int
+    serving: bool
+    reasons: list[dict[str, Any]]
+    units: list[UnitStatus]
+
+
+@dataclass(frozen=True)
 class ClickResult:
     click_id: str
     charged_fen: int
@@ -106,6 +131,7 @@ class AdEngine:
         self.holder = f"ads:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.purse = Purse(self.rt, self.holder, self.purse_spec)
         self.delivery: Delivery | None = None
+        self.traffic = Traffic()
         self._key: bytes | None = None
         self._events_mark = self.rt.now()
         self._applied: dict[int, datetime] = {}
@@ -213,6 +239,7 @@ class AdEngine:
             req = AdRequests(np.array([consumer_id]), self._audience(consumer_id, device, city, d),
                              np.array([search]), [query], np.array([slots]))
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
+            self.traffic.seen(req.audience, out.ecpm)
             return d, out, self.ids.take(len(out.unit))
 
     def _refs(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, consumer_id: int,
@@ -284,6 +311,56 @@ class AdEngine:
                 used += 1
         return SearchWithAds(query, page, organic.total, items, positions, start + used)
 
+    # -- why not spending ------------------------------------------------------------------------------
+    def delivery_status(self, campaign_id: int, *, actor: Actor) -> DeliveryStatus:
+        campaign = plans.get_campaign(self.rt, campaign_id, actor=actor)  # also the permission check
+        units = plans.list_units(self.rt, campaign_id, actor=actor)
+        with self._lock:
+            if self.delivery is None:
+                self.sync()
+            d = self.delivery
+            assert d is not None
+            b = d.book
+            offset = self.rt.settings.budget_day_utc_offset_hours
+            reasons: list[dict[str, Any]] = []
+            if campaign.status != Status.ACTIVE:
+                reasons.append(reason(f"campaign_{campaign.status}"))
+            now = self.rt.now().timestamp()
+            start = day_start(campaign.start_date, offset)
+            end = day_start(campaign.end_date + timedelta(days=1), offset) if campaign.end_date else np.inf
+            reasons += schedule_reasons(now, start, end, schedule_mask(campaign.dayparts), offset)
+            _, _, per_click, value = d._scores()
+            in_book = {int(u): i for i, u in enumerate(b.unit_id)}
+            mine = np.array([in_book[u.id] for u in units if u.id in in_book], dtype=np.int64)
+            dearest = int(np.ceil(per_click[mine].max())) if len(mine) else 1
+            wallet = get_wallet(self.rt, campaign.account_id, actor=_SYSTEM)
+            if wallet.available_fen < dearest and campaign_id not in self.purse.held:
+                reasons.append(reason("insufficient_balance", available_fen=wallet.available_fen,
+                                      needed_fen=dearest))
+            if campaign.daily_budget_fen is not None:
+                used = cap_used_today(self.rt, f"campaign:{campaign_id}")
+                held = self.purse.held.get(campaign_id)
+                if campaign.daily_budget_fen - used + (held.remaining_fen if held else 0) < dearest:
+                    reasons.append(reason("budget_exhausted", daily_budget_fen=campaign.daily_budget_fen,
+                                          used_fen=used))
+            found = diagnose_units(d, self.traffic, mine, per_click, value, self.spec.reserve_ecpm_fen)
+        unit_status = []
+        for u in units:
+            why: list[dict[str, Any]] = []
+            if u.status != Status.ACTIVE:
+                why.append(reason("unit_paused"))
+            elif campaign.status != Status.ACTIVE:
+                why.append(reason("paused_up_the_chain"))
+            if u.id in in_book:
+                why += found[in_book[u.id]]
+            elif u.status == Status.ACTIVE and campaign.status == Status.ACTIVE:
+                why.append(reason("authorization_ended" if u.substituted_account_id is not None
+                                  and not plans.substitution_active(self.rt, campaign.account_id,
+                                                                    u.substituted_account_id)
+                                  else "no_creative"))
+            unit_status.append(UnitStatus(u.id, not why and not reasons, why))
+        return DeliveryStatus(campaign_id, not reasons and any(u.serving for u in unit_status), reasons, unit_status)
+
     # -- clicks ---------------------------------------------------------------------------------------
     def click(self, click_id: str) -> ClickResult:
         """Charge a click once: a replayed click id gets its first answer, a consumer's repeat click on a
@@ -315,6 +392,8 @@ class AdEngine:
             account = int(d.book.campaign_account[k[0]]) if len(k) else None
             budget = float(d.book.budget_fen[k[0]]) if len(k) else 0.0
         charged, lease = 0, None
+        # Ids first: no lock is taken while the transaction holds the database's write lock.
+        ids = self.ids.take(2)
         # One click at a time per process: a lease's cumulative spend must commit in the order it grew.
         with self.purse.lock:
             try:
@@ -327,7 +406,7 @@ class AdEngine:
                                   price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,
                                   at=self.rt.now()))
                     s.flush()
-                    ids = self.ids.take(2 if charged else 1)
+                    ids = ids[: 2 if charged else 1]
                     kinds = [EventKind.AD_CLICK.value] + ([EventKind.AD_CHARGE.value] if charged else [])
                     enqueue(s, self.rt, make_batch({
                         "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,

@@ -284,6 +284,12 @@ def _promotable(rt: Runtime, s: Session, advertiser_id: int, note_ids: Sequence[
     return author
 
 
+def substitution_active(rt: Runtime, advertiser_id: int, author_id: int) -> bool:
+    """Whether the KOB chain from the advertiser down to the notes' author is active (代投 may serve)."""
+    with rt.db.read() as s:
+        return advertiser_id in ancestors(s, author_id)
+
+
 def _keyword_rows(rt: Runtime, unit_id: int, spec: Unit) -> list[KeywordRow]:
     now = rt.now()
     return ([KeywordRow(unit_id=unit_id, keyword=k.keyword, match=k.match.value, bid_fen=k.bid_fen, negative=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from zhongcao import ads
 from zhongcao.accounts import AuditView
@@ -43,6 +43,15 @@ def campaign_history(campaign_id: int, rt: RT, who: Who,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditView]:
     """Every change to the campaign, its units, keywords and creatives: who, when, before and after."""
     return ads.campaign_history(rt, campaign_id, actor=who, limit=limit)
+
+
+@router.get("/campaigns/{campaign_id}/delivery")
+def delivery_status(campaign_id: int, request: Request, who: Who) -> ads.DeliveryStatus:
+    """Why the campaign is or is not spending, with reasons (中文 and English) per campaign and unit:
+    paused up the chain, outside schedule, insufficient balance, budget exhausted, targeting too narrow
+    (with the share of recent traffic it reaches), bid below what is winning (with a suggested bid)."""
+    engine: ads.AdEngine = request.app.state.ads
+    return engine.delivery_status(campaign_id, actor=who)
 
 
 @router.get("/campaigns/{campaign_id}/units")

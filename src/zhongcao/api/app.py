@@ -75,7 +75,9 @@ class _Ingester:
             self.store.close()
 
 
-def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
+def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
+    """``money_jobs`` runs the background jobs that move money: the lease sweeper, and the ads engine's
+    sync, which renews budget leases. Tests that count every ledger row drive both themselves."""
     engine = content.ContentEngine(rt)
     ad_engine = ads.AdEngine(rt, engine)
 
@@ -87,12 +89,12 @@ def create_app(rt: Runtime, *, sweep_leases: bool = True) -> FastAPI:
         gc.collect()
         gc.freeze()
         stop = threading.Event()
-        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync"),
-                   _every(rt.settings.ads_sync_seconds, ad_engine.sync, stop, "ads-sync")]
+        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
         ingester = _Ingester(rt, engine)
         threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
-        if sweep_leases:
+        if money_jobs:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
+            threads.append(_every(rt.settings.ads_sync_seconds, ad_engine.sync, stop, "ads-sync"))
         yield
         stop.set()
         for thread in threads:

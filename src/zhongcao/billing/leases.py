@@ -89,6 +89,13 @@ def _take_caps(rt: Runtime, s: Session, caps: Iterable[BudgetCap], amount_fen: i
         usage.used_fen += amount_fen
 
 
+def cap_used_today(rt: Runtime, scope: str) -> int:
+    """How much of a daily cap is taken (reserved or spent) today."""
+    with rt.db.read() as s:
+        used = s.scalar(select(CapUsage.used_fen).where(CapUsage.scope == scope, CapUsage.day == rt.today()))
+        return int(used or 0)
+
+
 def reserve_in(rt: Runtime, s: Session, wallet_id: int, spender_id: int, amount_fen: int, ttl_seconds: int,
                *, caps: Sequence[BudgetCap], holder: str, actor: Actor) -> LeaseView:
     """Reserve inside the caller's transaction: the wallet must already be one the caller may spend."""
