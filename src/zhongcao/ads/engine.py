@@ -46,10 +46,15 @@ _SYSTEM = Actor.system()
 
 @dataclass(frozen=True)
 class AdSlots:
+    """Where feed ads stand (configurable: ``ZHONGCAO_FEED_FIRST_AD``, ``ZHONGCAO_FEED_AD_EVERY``). Search
+    ad positions are the content engine's ``RankSpec``: the organic ranking reserves them."""
+
     feed_first: int = 4
     feed_every: int = 10
-    search_first: int = 3
-    search_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.feed_first < 1 or self.feed_every < 1:
+            raise ValueError(f"AdSlots: feed_first and feed_every must be >= 1, not {self}")
 
 
 @dataclass(frozen=True)
@@ -122,11 +127,13 @@ class AdEngine:
     rt: Runtime
     content: ContentEngine
     spec: DeliverySpec = field(default_factory=DeliverySpec)
-    slots: AdSlots = field(default_factory=AdSlots)
+    slots: AdSlots | None = None
     purse_spec: PurseSpec = field(default_factory=PurseSpec)
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
     def __post_init__(self) -> None:
+        if self.slots is None:
+            self.slots = AdSlots(self.rt.settings.feed_first_ad, self.rt.settings.feed_ad_every)
         self._lock = threading.RLock()
         self.holder = f"ads:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.purse = Purse(self.rt, self.holder, self.purse_spec)
@@ -264,6 +271,7 @@ class AdEngine:
         return refs
 
     def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None) -> FeedWithAds:
+        assert self.slots is not None
         positions = ad_positions(n, self.slots.feed_first, self.slots.feed_every)
         d, out, ids = self._decide(consumer_id, False, "", len(positions), device, city)
         refs = self._refs(d, out, ids, consumer_id, Surface.FEED, "")
@@ -291,10 +299,10 @@ class AdEngine:
         the organic results exactly; without it a page starts at organic rank ``(page - 1) * n``, so an
         ad sold on an earlier page has pushed that page's last organic result out of sight."""
         first = (page - 1) * n
-        positions = [first + p for p in ad_positions(n, self.slots.search_first, self.slots.search_every, page)]
         start = first if offset is None else offset
         organic = self.content.search(query, n=n, page=page, consumer_id=consumer_id, offset=start, kinds=kinds,
                                       since=since, until=until)
+        positions = organic.ad_positions  # the organic ranking reserves them (RankSpec)
         d, out, ids = self._decide(consumer_id or 0, True, query, len(positions), device, city)
         refs = self._refs(d, out, ids, consumer_id or 0, Surface.SEARCH, query)
         ad_at = {p: (ref, int(d.book.creative_note[c])) for p, ref, c in zip(positions, refs, out.creative.tolist(),

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
         description='Feed pool policy overrides as JSON, e.g. {"quotas": [100, 500, 2000], "read_gate": 0.1}; '
         "keys are PoolSpec's (content/distribution.py).",
     )
+    feed_first_ad: int = Field(default=4, ge=1, description="Position of the first ad in a feed page.")
+    feed_ad_every: int = Field(default=10, ge=1, description="Feed ads stand every this many positions after.")
     content_sync_seconds: float = Field(
         default=0.25, gt=0, description="How often a server applies notes written by other processes."
     )
