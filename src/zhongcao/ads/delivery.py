@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zhongcao.ads.auction import gsp
+from zhongcao.ads.bidding import AutoBidder
 from zhongcao.ads.book import Book
 from zhongcao.ads.estimates import Estimates, EstimateSpec
 from zhongcao.ads.pacing import Pacer, PacingSpec
@@ -109,6 +110,7 @@ class Delivery:
         self.frequency = FrequencyCap(self.spec.cap_slots)
         self.quality = np.ones(book.units)     # note quality per unit, set by the caller from content
         self.multiplier = np.ones(book.units)  # auto bidding's steering of each unit's bid
+        self.bidder = AutoBidder(book.units)
         self._tuning = 0  # bumped when quality or multipliers change
         self._best: tuple[object, ...] | None = None
         self._feed_order: tuple[object, np.ndarray] | None = None
@@ -121,12 +123,21 @@ class Delivery:
             self.multiplier = np.asarray(multiplier, dtype=np.float64)
         self._tuning += 1
 
+    def targets(self) -> np.ndarray:
+        """Each auto unit's cost per result to steer to (or never pass, for a cap)."""
+        b = self.book
+        return np.where(b.target_cost_fen > 0, b.target_cost_fen, self.spec.default_target_fen).astype(np.float64)
+
     def bids(self) -> np.ndarray:
         """Each unit's bid per result now: its own, or the auto bidder's (a cost cap is never exceeded)."""
         b = self.book
-        target = np.where(b.target_cost_fen > 0, b.target_cost_fen, self.spec.default_target_fen)
-        auto = target * np.where(b.cap, np.minimum(self.multiplier, 1.0), self.multiplier)
+        auto = self.targets() * np.where(b.cap, np.minimum(self.multiplier, 1.0), self.multiplier)
         return np.where(b.auto, auto, b.bid_fen).astype(np.float64)
+
+    def steer(self) -> None:
+        """One auto-bidding step on the evidence gathered since the last."""
+        b = self.book
+        self.tune(multiplier=self.bidder.step(self.multiplier, self.targets(), b.auto, b.cap))
 
     def _scores(self) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
         """Request-independent parts of the score, recomputed only when the estimates have learned

@@ -152,6 +152,7 @@ class AdEngine:
             assert d is not None
             d.tune(quality=self.content.note_quality(d.book.creative_note[d._scores()[1]]) if d.book.units else None)
             self._tail()
+            d.steer()
             need = self._dearest_click(d)
             self.purse.refill(d.book.campaign_id, d.book.campaign_account, d.book.budget_fen, need)
 
@@ -165,6 +166,10 @@ class AdEngine:
             if have.any():
                 new.estimates.record(np.flatnonzero(have), old.estimates.impressions[src[have]],
                                      old.estimates.clicks[src[have]], old.estimates.conversions[src[have]])
+            units = {int(u): i for i, u in enumerate(old.book.unit_id)}
+            carried = np.array([units.get(int(u), -1) for u in book.unit_id], dtype=np.int64)
+            new.multiplier = np.where(carried >= 0, old.multiplier[np.maximum(carried, 0)], 1.0) \
+                if len(carried) else new.multiplier
             camp = {int(c): i for i, c in enumerate(old.book.campaign_id)}
             for k, c in enumerate(book.campaign_id.tolist()):
                 if c in camp:
@@ -210,8 +215,13 @@ class AdEngine:
                            np.zeros(int((imp | clk).sum())))
         charge = (k == EventKind.AD_CHARGE) & known
         if charge.any():
-            campaign = d.book.unit_campaign[d.book.creative_unit[idx[charge]]]
-            d.pacer.record(campaign, ids_of(ev, "price_fen")[ads][charge].astype(float))
+            unit = d.book.creative_unit[idx[charge]]
+            price = ids_of(ev, "price_fen")[ads][charge].astype(float)
+            d.pacer.record(d.book.unit_campaign[unit], price)
+            d.bidder.observe(unit, price, np.zeros(len(unit)))
+        clicked = d.book.creative_unit[idx[clk]]
+        clicked = clicked[~d.book.per_result[clicked]]  # a click is the result; conversions report separately
+        d.bidder.observe(clicked, np.zeros(len(clicked)), np.ones(len(clicked)))
 
     @property
     def ids(self) -> EventIds:
