@@ -209,3 +209,29 @@ def test_a_spent_budget_and_an_ended_authorization_are_named(client: TestClient,
     accounts.revoke_authorization(rt, link.id, actor=OP)
     settle(client)
     assert codes(status(client, brand_campaign)["units"][0]["reasons"]) == ["authorization_ended"]
+
+
+def test_report_fees_equal_the_ledger_to_the_fen(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 1_000_000)
+    fund(rt, kob, kob.stores[2], 1_000_000)
+    unit, _ = advertise(rt, store, 700)
+    advertise(rt, kob.stores[2], 650, title="对手")
+    organic(rt, kob.creator)
+    settle(client)
+    for consumer in range(1, 25):
+        for item in feed_ads(client, consumer):
+            click(client, item["ad"]["click_id"])
+    ingester = client.app.state.ingester  # type: ignore[attr-defined]
+    ingester()  # what the ingest thread does each second: the outbox into the event store
+    ads.refresh_reports(rt, ingester.store)
+    body = client.get("/v1/reports", params={"account_id": store, "level": "unit", "range": "today"},
+                      headers=OPERATOR).json()
+    (row,) = [r for r in body["rows"] if r["unit_id"] == unit]
+    spent = 1_000_000 - billing.get_wallet(rt, store, actor=OP).balance_fen
+    assert row["fee_fen"] == spent > 0
+    assert row["clicks"] >= row["fee_fen"] // 700  # paid clicks never cost more than the bid
+    csv_text = client.get("/v1/reports", params={"account_id": store, "level": "unit", "format": "csv"},
+                          headers=OPERATOR).text
+    assert csv_text.splitlines()[0].startswith("account_id,campaign_id,unit_id")
+    assert f",{spent}," in csv_text

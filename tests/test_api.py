@@ -300,6 +300,7 @@ MATRIX = [
     ("GET", "/v1/campaigns/{campaign}/history", None, READ_STORE, _campaign),
     ("GET", "/v1/campaigns/{campaign}/units", None, READ_STORE, _campaign),
     ("GET", "/v1/campaigns/{campaign}/delivery", None, READ_STORE, _campaign),
+    ("GET", "/v1/reports?account_id={store}&level=unit", None, READ_STORE, None),
     ("POST", "/v1/units", {"campaign_id": "{campaign}", "name": "u", "bid_fen": 100, "note_ids": ["{note}"],
                            "keywords": [{"keyword": "新品"}]}, CREATE_FOR_STORE, _campaign),
     ("GET", "/v1/units/{unit}", None, READ_STORE, _unit),

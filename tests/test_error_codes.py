@@ -283,6 +283,7 @@ SCENARIOS: dict[str, tuple[int, S]] = {
         "campaign_id": _campaign(c), "name": "u", "bid_fen": 100,
         "note_ids": [_published(c), _note_by(c, c.k.stores[1])]})),
     "invalid_click_id": (422, lambda c: c.refused("POST", "/v1/ad-clicks", {"click_id": "AAAA.BBBB"})),
+    "invalid_report": (422, lambda c: c.refused("GET", f"/v1/reports?account_id={c.k.stores[0]}&range=forever")),
     "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
 }
 

@@ -53,6 +53,8 @@ from zhongcao.ads.plans import (
     list_creatives,
     list_units,
 )
+from zhongcao.ads.reports import ReportRow, report, to_csv
+from zhongcao.ads.reports import refresh as refresh_reports
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "OptimizeFor",
     "Pacing",
     "Placement",
+    "ReportRow",
     "SearchEntry",
     "SearchWithAds",
     "Status",
@@ -102,4 +105,7 @@ __all__ = [
     "list_campaigns",
     "list_creatives",
     "list_units",
+    "refresh_reports",
+    "report",
+    "to_csv",
 ]

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -277,6 +278,7 @@ class AdEngine:
                     "campaign_id": b.campaign_id[b.unit_campaign[out.unit]], "unit_id": b.unit_id[out.unit],
                     "creative_id": b.creative_id[out.creative], "note_id": b.creative_note[out.creative],
                     "surface": surface.value, "position": out.rank + 1, "query": query or None,
+                    "keyword_id": pa.array(out.keyword_id, mask=out.keyword_id == 0),  # null in feed
                     "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity}))
         return refs
 
@@ -431,7 +433,7 @@ class AdEngine:
                         "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
                         "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
                         "surface": token.surface, "position": None, "price_fen": [charged] * len(ids),
-                        "lease_id": [lease] * len(ids)}))
+                        "lease_id": [lease] * len(ids), "keyword_id": token.keyword_id or None}))
             except BaseException:
                 if charged:
                     self.purse.forget(token.campaign_id)

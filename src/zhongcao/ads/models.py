@@ -127,3 +127,26 @@ class AdSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     secret: Mapped[str] = mapped_column(String(128))
+
+
+class AdReportRow(Base):
+    """A day's delivery and attributed results for one creative (and keyword, 0 for none): the rows
+    reports aggregate. Computed from the event store and replaced as windows settle; never edited."""
+
+    __tablename__ = "ad_report"
+    __table_args__ = (Index("ix_ad_report_account_day", "account_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    creative_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    keyword_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    impressions: Mapped[int] = mapped_column(BigInteger)
+    clicks: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    collects: Mapped[int] = mapped_column(BigInteger)
+    follows: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(BigInteger)

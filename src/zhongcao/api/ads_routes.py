@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from zhongcao import ads
 from zhongcao.accounts import AuditView
 from zhongcao.api import schemas as s
 from zhongcao.api.deps import RT, Who
+from zhongcao.core import Invalid
 
 router = APIRouter(prefix="/v1", tags=["ads"])
 
@@ -100,3 +101,22 @@ def set_status(body: s.StatusUpdate, rt: RT, who: Who) -> dict[str, Any]:
     """Pause, resume or delete many campaigns, units, creatives or keywords at once: all or none."""
     changes = ads.do_set_status(rt, body.level, body.ids, body.status, actor=who)
     return {"changed": changes}
+
+
+@router.get("/reports", response_model=None)
+def reports(rt: RT, who: Who, account_id: Annotated[int, Query(ge=1)],
+            level: Annotated[str, Query(description="account | campaign | unit | creative | keyword")] = "campaign",
+            range: Annotated[str, Query(description="today | yesterday | 7d | 30d | YYYY-MM-DD..YYYY-MM-DD")] = "today",
+            include_sub_accounts: bool = False, by_day: bool = False,
+            format: Annotated[str, Query(description="json | csv")] = "json") -> dict[str, Any] | Response:
+    """Delivery and results by level (FIELD_FACTS §2: fee, impressions, clicks, ctr, acp, cpm; engagement
+    within an hour of the click, cpi). ``include_sub_accounts`` puts a brand's stores beside it, each row
+    naming its account. Today is realtime (refreshed every minute); earlier days are offline."""
+    if format not in ("json", "csv"):
+        raise Invalid("invalid_report", f"{format!r} is not a report format", field="format", allowed=["json", "csv"])
+    rows = ads.report(rt, account_id, level=level, range_=range, include_sub_accounts=include_sub_accounts,
+                      by_day=by_day, actor=who)
+    if format == "csv":
+        return Response(ads.to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="report-{account_id}-{level}.csv"'})
+    return {"account_id": account_id, "level": level, "range": range, "rows": rows}

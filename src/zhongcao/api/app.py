@@ -49,13 +49,15 @@ def app_from_environment() -> FastAPI:
 
 class _Ingester:
     """Moves the event outbox into the event store, folding it into the content rollups, in whichever
-    process holds the store's file; that process also publishes the hot queries."""
+    process holds the store's file; that process also publishes the hot queries and the ad reports."""
 
     def __init__(self, rt: Runtime, engine: content.ContentEngine) -> None:
         self.rt = rt
         self.engine = engine
         self.store: EventStore | None = None
         self._hot_at: float | None = None
+        self._reports_at: float | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> None:
         if self.store is None:
@@ -63,12 +65,16 @@ class _Ingester:
                 self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
             except duckdb.IOException:
                 return  # another process holds the file and ingests; try again next tick
-        while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
-            pass
+        with self._lock:  # the ingest thread and a caller (a test, a CLI) take turns
+            while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
+                pass
         now = time.monotonic()
         if self._hot_at is None or now - self._hot_at >= self.rt.settings.hot_queries_seconds:
             content.refresh_hot_queries(self.rt, self.store)
             self._hot_at = now
+        if self._reports_at is None or now - self._reports_at >= self.rt.settings.reports_seconds:
+            ads.refresh_reports(self.rt, self.store)
+            self._reports_at = now
 
     def close(self) -> None:
         if self.store is not None:
@@ -80,6 +86,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
     sync, which renews budget leases. Tests that count every ledger row drive both themselves."""
     engine = content.ContentEngine(rt)
     ad_engine = ads.AdEngine(rt, engine)
+    ingester = _Ingester(rt, engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -90,7 +97,6 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
         gc.freeze()
         stop = threading.Event()
         threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
-        ingester = _Ingester(rt, engine)
         threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
         if money_jobs:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
@@ -112,6 +118,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
     app.state.runtime = rt
     app.state.content = engine
     app.state.ads = ad_engine
+    app.state.ingester = ingester
     problems.install(app)
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     hot_queries_seconds: float = Field(
         default=60.0, gt=0, description="How often the process holding the event store recomputes hot queries."
     )
+    reports_seconds: float = Field(
+        default=60.0, gt=0, description="How often the process holding the event store refreshes today's ad reports."
+    )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
 
     def resolved_events_path(self) -> Path:

@@ -64,6 +64,7 @@ CODES: dict[str, str] = {
     "note_not_promotable": "the note does not exist or is not published",
     "mixed_substituted_notes": "a unit mixes a sub-account's notes (代投) with other notes",
     "invalid_click_id": "the click id is malformed, forged or expired",
+    "invalid_report": "not a report level, range or format",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",

@@ -60,6 +60,7 @@ COLUMNS: list[tuple[str, pa.DataType, str, bool]] = [
     ("policy", pa.string(), "VARCHAR", False),          # which serving policy chose this exposure
     ("propensity", pa.float32(), "FLOAT", False),       # its probability under that policy
     ("lease_id", pa.int64(), "BIGINT", False),          # the budget lease an ad charge drew on
+    ("keyword_id", pa.int64(), "BIGINT", False),        # the keyword that triggered a search ad
 ]
 NAMES = [c[0] for c in COLUMNS]
 REQUIRED = {c[0] for c in COLUMNS if c[3]}
