@@ -235,3 +235,45 @@ def test_report_fees_equal_the_ledger_to_the_fen(client: TestClient, rt: Runtime
                           headers=OPERATOR).text
     assert csv_text.splitlines()[0].startswith("account_id,campaign_id,unit_id")
     assert f",{spent}," in csv_text
+
+
+def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    import json
+
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    c = ads.do_create_campaign(rt, store, SEEDING | {"name": "落地页", "optimize_for": "click"}, actor=OP).id
+    note = do_create_note(rt, store, title="新品上市", body="到店有礼", actor=OP).id
+    u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": 300, "note_ids": [note]}, actor=OP).id
+    ads.do_create_creative(rt, u, note, {"kind": "landing_page", "url": "https://shop.example.com/p/1?from=xhs"},
+                           actor=OP)
+    organic(rt, kob.creator)
+    settle(client)
+    (item,) = feed_ads(client, 1)
+    click_id = item["ad"]["click_id"]
+    assert item["ad"]["link"] == f"https://shop.example.com/p/1?from=xhs&zc_click={click_id}"  # the tracked link
+    secret = client.post(f"/v1/accounts/{store}/conversion-secret", headers=OPERATOR).json()["secret"]
+
+    def post(payload: dict[str, Any], key: str | None = secret) -> Any:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if key is not None:
+            headers["X-Zhongcao-Signature"] = ads.sign_body(body, key)
+        return client.post("/v1/conversions", content=body, headers=headers)
+
+    order = {"click_id": click_id, "type": "order", "value_fen": 19_900, "external_id": "T-1001"}
+    first = post(order)
+    assert first.status_code == 201, first.text
+    assert (first.json()["campaign_id"], first.json()["unit_id"], first.json()["value_fen"]) == (c, u, 19_900)
+    assert post(order).json() == first.json()                              # idempotent by external_id
+    changed = post(order | {"value_fen": 1})
+    assert (changed.status_code, changed.json()["code"]) == (409, "conversion_conflict")
+    for bad in (None, "0" * 64):
+        refused = post(order | {"external_id": "T-1002"}, key=bad)
+        assert (refused.status_code, refused.json()["code"]) == (401, "invalid_signature")
+    forged = post(order | {"click_id": click_id[:-2] + "AA", "external_id": "T-1003"})
+    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_click_id")
+    with rt.db.read() as s:
+        from zhongcao.ads.models import ConversionRow
+
+        assert s.scalar(select(func.count()).select_from(ConversionRow)) == 1

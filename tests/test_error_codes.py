@@ -41,6 +41,7 @@ class Ctx:
 
     def fingerprint(self) -> tuple[object, ...]:
         from zhongcao.accounts.models import Account, ApiKey, AuditEntry, Authorization, KosBinding, Member
+        from zhongcao.ads.models import AdClick, CampaignRow, ConversionRow, UnitRow
         from zhongcao.billing.models import CapUsage, Entry, Lease, Pool, PoolMember, Wallet
         from zhongcao.content.models import Note
         from zhongcao.events.models import OutboxBatch
@@ -48,7 +49,7 @@ class Ctx:
         with self.rt.db.read() as s:
             counts = tuple(s.scalar(select(func.count()).select_from(m)) for m in (
                 Account, ApiKey, AuditEntry, Authorization, KosBinding, Member, Entry, Lease, Pool, PoolMember, Note,
-                OutboxBatch))
+                OutboxBatch, CampaignRow, UnitRow, AdClick, ConversionRow))
             wallets = tuple(s.execute(select(Wallet.id, Wallet.balance_fen, Wallet.reserved_fen,
                                              Wallet.delegated_fen).order_by(Wallet.id)).all())
             caps = tuple(s.execute(select(CapUsage.scope, CapUsage.used_fen).order_by(CapUsage.scope)).all())
@@ -284,6 +285,9 @@ SCENARIOS: dict[str, tuple[int, S]] = {
         "note_ids": [_published(c), _note_by(c, c.k.stores[1])]})),
     "invalid_click_id": (422, lambda c: c.refused("POST", "/v1/ad-clicks", {"click_id": "AAAA.BBBB"})),
     "invalid_report": (422, lambda c: c.refused("GET", f"/v1/reports?account_id={c.k.stores[0]}&range=forever")),
+    "invalid_conversion": (422, lambda c: _postback(c, {"type": "refund"})),
+    "invalid_signature": (401, lambda c: _postback(c, {}, sign=False)),
+    "conversion_conflict": (409, lambda c: _postback(c, {"value_fen": 5}, first=True)),
     "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
 }
 
@@ -326,6 +330,33 @@ def _deleted_campaign(c: Ctx) -> int:
 def _unit_request(c: Ctx, **change: object) -> httpx.Response:
     return c.refused("POST", "/v1/units", {"campaign_id": _campaign(c), "name": "u", "bid_fen": 100,
                                            "note_ids": [_published(c)], **change})
+
+
+def _postback(c: Ctx, change: dict[str, object], sign: bool = True, first: bool = False) -> httpx.Response:
+    """A conversion postback for a signed click on a store's unit; ``first`` reports it once beforehand."""
+    import json
+
+    from zhongcao import ads
+    from zhongcao.ads.clicks import ClickToken, load_secret
+    from zhongcao.ads.clicks import sign as sign_click
+
+    unit, note = _unit(c)
+    view = ads.get_unit(c.rt, unit, actor=OP)
+    token = ClickToken(1, 5, view.campaign_id, unit, 1, note, 0, 30, int(c.rt.now().timestamp()), 1)
+    secret = ads.do_issue_conversion_secret(c.rt, c.k.stores[0], actor=OP).secret
+    payload = {"click_id": sign_click(token, load_secret(c.rt)), "type": "order", "value_fen": 100, "external_id": "o1"}
+
+    def send(extra: dict[str, object], signed: bool) -> httpx.Response:
+        body = json.dumps(payload | extra).encode()
+        headers = {"X-Zhongcao-Signature": ads.sign_body(body, secret)} if signed else {}
+        return c.client.post("/v1/conversions", content=body, headers=headers)
+
+    if first:
+        assert send({}, True).status_code == 201
+    before = c.fingerprint()
+    r = send(change, sign)
+    assert c.fingerprint() == before, "a refused postback changed state"
+    return r
 
 
 def _deleted(c: Ctx) -> int:

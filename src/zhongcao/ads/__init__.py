@@ -6,6 +6,13 @@ keywords, estimates, pacing, GSP) and the per-process ``AdEngine`` that places a
 pages and charges clicks through budget leases.
 """
 
+from zhongcao.ads.conversions import (
+    ConversionView,
+    IssuedSecret,
+    do_issue_conversion_secret,
+    record_conversion,
+    sign_body,
+)
 from zhongcao.ads.engine import (
     AdEngine,
     AdRef,
@@ -69,11 +76,13 @@ __all__ = [
     "CampaignView",
     "ClickResult",
     "Component",
+    "ConversionView",
     "CreativeSpec",
     "CreativeView",
     "DeliveryStatus",
     "FeedEntry",
     "FeedWithAds",
+    "IssuedSecret",
     "Keyword",
     "KeywordView",
     "Match",
@@ -96,6 +105,7 @@ __all__ = [
     "do_create_campaign",
     "do_create_creative",
     "do_create_unit",
+    "do_issue_conversion_secret",
     "do_set_status",
     "do_update_campaign",
     "do_update_keyword",
@@ -105,7 +115,9 @@ __all__ = [
     "list_campaigns",
     "list_creatives",
     "list_units",
+    "record_conversion",
     "refresh_reports",
     "report",
+    "sign_body",
     "to_csv",
 ]

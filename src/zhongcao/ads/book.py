@@ -54,6 +54,7 @@ class Book:
     creative_id: np.ndarray
     creative_unit: np.ndarray
     creative_note: np.ndarray
+    creative_url: list[str | None]  # a landing page's URL, for its tracked link
     targeting: TargetingIndex
     keywords: KeywordIndex
     version: tuple[object, ...]  # what State looked like: a change means a rebuild
@@ -137,6 +138,7 @@ def load_book(rt: Runtime) -> Book:
         creative_id=np.array([c.id for c in creatives], dtype=np.int64),
         creative_unit=creative_unit,
         creative_note=np.array([c.note_id for c in creatives], dtype=np.int64),
+        creative_url=[str(c.component["url"]) if c.component.get("url") else None for c in creatives],
         targeting=TargetingIndex([Targeting.parse(u.targeting) for u in units]),
         keywords=KeywordIndex(entries),
         version=version,

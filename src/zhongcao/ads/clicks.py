@@ -75,7 +75,7 @@ def _bad(detail: str) -> Invalid:
     return Invalid("invalid_click_id", detail, field="click_id", allowed="a click id from an ad item, within a day")
 
 
-def verify(click_id: str, key: bytes, now: float) -> ClickToken:
+def verify(click_id: str, key: bytes, now: float, ttl: timedelta = CLICK_TTL) -> ClickToken:
     try:
         body, mac = click_id.split(".")
         payload, tag = _unb64(body), _unb64(mac)
@@ -85,7 +85,7 @@ def verify(click_id: str, key: bytes, now: float) -> ClickToken:
                                                                 tag):
         raise _bad("the click id's signature does not match")
     token = ClickToken(*_LAYOUT.unpack(payload))
-    if not token.at - 60 <= now <= token.at + CLICK_TTL.total_seconds():
+    if not token.at - 60 <= now <= token.at + ttl.total_seconds():
         raise _bad("the click id has expired")
     return token
 

@@ -42,6 +42,7 @@ from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, make_
 from zhongcao.events import id_column as ids_of
 
 LOOKBACK_S = 5
+CONVERSIONS = [EventKind.ORDER, EventKind.LEAD]  # what pCVR and per-result bidding count as results
 _SYSTEM = Actor.system()
 
 
@@ -63,6 +64,7 @@ class AdRef:
     unit_id: int
     creative_id: int
     click_id: str
+    link: str | None = None  # a landing page's tracked link: the click id rides along to the shop
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ class AdEngine:
     def _learn(self, d: Delivery, batch: Tailed) -> None:
         ev = batch.events
         kind = ev.column("kind").to_numpy()
-        ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE])
+        ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE, *CONVERSIONS])
         if not ads.any():
             return
         creative = ids_of(ev, "creative_id")[ads]
@@ -220,6 +222,13 @@ class AdEngine:
             price = ids_of(ev, "price_fen")[ads][charge].astype(float)
             d.pacer.record(d.book.unit_campaign[unit], price)
             d.bidder.observe(unit, price, np.zeros(len(unit)))
+        converted = np.isin(k, CONVERSIONS) & known
+        if converted.any():  # postbacks: the conversion rate learns, and per-result bidders see results
+            d.estimates.record(idx[converted], np.zeros(int(converted.sum())), np.zeros(int(converted.sum())),
+                               np.ones(int(converted.sum())))
+            unit = d.book.creative_unit[idx[converted]]
+            unit = unit[d.book.per_result[unit]]
+            d.bidder.observe(unit, np.zeros(len(unit)), np.ones(len(unit)))
         clicked = d.book.creative_unit[idx[clk]]
         clicked = clicked[~d.book.per_result[clicked]]  # a click is the result; conversions report separately
         d.bidder.observe(clicked, np.zeros(len(clicked)), np.ones(len(clicked)))
@@ -269,7 +278,10 @@ class AdEngine:
             token = ClickToken(int(impression_ids[i]), consumer_id, int(b.campaign_id[b.unit_campaign[u]]),
                                int(b.unit_id[u]), int(b.creative_id[c]), int(b.creative_note[c]),
                                int(out.keyword_id[i]), int(out.price_click_fen[i]), now, surface.value)
-            refs.append(AdRef(token.unit_id, token.creative_id, sign(token, self.key)))
+            click_id = sign(token, self.key)
+            url = b.creative_url[c]
+            link = f"{url}{'&' if '?' in url else '?'}zc_click={click_id}" if url else None
+            refs.append(AdRef(token.unit_id, token.creative_id, click_id, link))
         if refs:
             with self.rt.db.transaction() as s:
                 enqueue(s, self.rt, make_batch({

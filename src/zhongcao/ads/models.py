@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhongcao.core import Base, BigId, UTCDateTime
@@ -150,3 +162,32 @@ class AdReportRow(Base):
     collects: Mapped[int] = mapped_column(BigInteger)
     follows: Mapped[int] = mapped_column(BigInteger)
     shares: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversionSecret(Base):
+    """An advertiser's key for signing conversion postbacks; the platform needs it whole to check an HMAC."""
+
+    __tablename__ = "ad_conversion_secret"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True, autoincrement=False)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversionRow(Base):
+    """A conversion an advertiser posted back, once per its external id."""
+
+    __tablename__ = "ad_conversion"
+    __table_args__ = (UniqueConstraint("account_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # what the first report said, to refuse a different one
+    type: Mapped[str] = mapped_column(String(16))
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    consumer_id: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    creative_id: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from zhongcao import ads
 from zhongcao.accounts import AuditView
@@ -120,3 +121,21 @@ def reports(rt: RT, who: Who, account_id: Annotated[int, Query(ge=1)],
         return Response(ads.to_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="report-{account_id}-{level}.csv"'})
     return {"account_id": account_id, "level": level, "range": range, "rows": rows}
+
+
+@router.post("/accounts/{account_id}/conversion-secret", status_code=201)
+def issue_conversion_secret(account_id: int, rt: RT, who: Who) -> ads.IssuedSecret:
+    """Create or rotate the advertiser's postback secret; it is shown once. Sign each postback's raw body
+    with it: ``X-Zhongcao-Signature: sha256=<hex HMAC-SHA256>``."""
+    return ads.do_issue_conversion_secret(rt, account_id, actor=who)
+
+
+@router.post("/conversions", status_code=201)
+async def conversion(request: Request, rt: RT,
+                     x_zhongcao_signature: Annotated[str | None, Header()] = None) -> ads.ConversionView:
+    """A conversion postback from the advertiser's server: ``{click_id, type, value_fen, external_id}``, where
+    type is order, lead, valid_lead, add_to_cart or shop_visit. Authenticated by the body's HMAC (no bearer
+    token); idempotent by ``external_id``."""
+    body = await request.body()
+    engine: ads.AdEngine = request.app.state.ads
+    return await run_in_threadpool(ads.record_conversion, rt, engine.ids, body, x_zhongcao_signature)

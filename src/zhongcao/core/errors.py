@@ -65,6 +65,8 @@ CODES: dict[str, str] = {
     "mixed_substituted_notes": "a unit mixes a sub-account's notes (代投) with other notes",
     "invalid_click_id": "the click id is malformed, forged or expired",
     "invalid_report": "not a report level, range or format",
+    "invalid_conversion": "a conversion postback's body is malformed or out of bounds",
+    "invalid_signature": "a postback's HMAC signature is missing or does not match the advertiser's secret",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
     "certification_already_decided": "the account's certification is already decided",
@@ -88,6 +90,7 @@ CODES: dict[str, str] = {
     "lease_expired": "the lease expired and its settle grace is over",
     "note_deleted": "the note is deleted; its status no longer changes",
     "plan_deleted": "the campaign, unit, creative or keyword is deleted; it no longer changes",
+    "conversion_conflict": "the external id was already reported with a different body",
 }
 
 
