@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -45,11 +46,16 @@ async def _get(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request:
     return status
 
 
-async def _load(port: int, path: str, headers: dict[str, str], rps: int, seconds: float) -> dict[str, Any]:
-    """Keep-alive connections on one event loop: the client costs a few microseconds a request."""
+async def _load(port: int, path: str | Callable[[int], str], headers: dict[str, str], rps: int,
+                seconds: float) -> dict[str, Any]:
+    """Keep-alive connections on one event loop: the client costs a few microseconds a request. ``path``
+    may vary by request number (a different consumer each time, say)."""
     n = int(rps * seconds)
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+    def request_for(i: int) -> bytes:
+        return f"GET {path if isinstance(path, str) else path(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
     idle = deque([await asyncio.open_connection("127.0.0.1", port) for _ in range(32)])  # FIFO keeps all warm
     latencies = np.full(n, np.nan)
     errors = 0
@@ -62,10 +68,10 @@ async def _load(port: int, path: str, headers: dict[str, str], rps: int, seconds
         await asyncio.sleep(max(0.0, due - loop.time()))
         conn = idle.popleft() if idle else await asyncio.open_connection("127.0.0.1", port)
         try:
-            status = await _get(conn, request)
+            status = await _get(conn, request_for(i))
         except (asyncio.IncompleteReadError, ConnectionError):  # the server closed an idle keep-alive
             conn = await asyncio.open_connection("127.0.0.1", port)
-            status = await _get(conn, request)
+            status = await _get(conn, request_for(i))
         if status != 200:
             errors += 1
         latencies[i] = loop.time() - due
@@ -81,7 +87,8 @@ async def _load(port: int, path: str, headers: dict[str, str], rps: int, seconds
             "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
 
 
-def load(port: int, path: str, headers: dict[str, str], rps: int, seconds: float) -> dict[str, Any]:
+def load(port: int, path: str | Callable[[int], str], headers: dict[str, str], rps: int,
+         seconds: float) -> dict[str, Any]:
     return asyncio.run(_load(port, path, headers, rps, seconds))
 
 

@@ -66,6 +66,7 @@ STATUS = {"published": PUBLISHED, "in_review": IN_REVIEW, "restricted": RESTRICT
 KIND = {"image": 1, "video": 2}
 CATEGORY_CODES = [code for code, _, _ in CATEGORIES]
 MAX_RESULTS = 1_000  # how deep search pages may go
+INDEX_TTL_S = 1.0  # a feed index serves this long (by the engine's clock) unless notes or pools change
 MAX_LOGGED_QUERY = 100  # characters of a query its search event keeps
 SEARCH_LOG_FLUSH = 1_000  # buffered search events that force a flush before the next sync
 
@@ -162,6 +163,7 @@ class ContentEngine:
         self._interests = np.ones((1024, N_CATEGORIES), dtype=np.float32)
         self._seen = SeenFilter(1024, self.pools)
         self._feed_index: FeedIndex | None = None
+        self._feed_index_at = 0.0
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._ids: EventIds | None = None  # leased on the first event this engine records
         self._heartbeat = time.monotonic()
@@ -212,6 +214,7 @@ class ContentEngine:
         return applied
 
     def _sync_events(self) -> int:
+        """Apply other processes' batches; returns how many notes changed pool (promoted or stopped)."""
         seen = 0
         for batch in tail(self.rt, self._events_mark - LOOKBACK):
             if batch.batch_id not in self._applied_batches:
@@ -219,9 +222,11 @@ class ContentEngine:
                 seen += 1
         horizon = self._events_mark - LOOKBACK
         self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
-        if seen:
-            update_pools(self.state, self.pools)
-        return seen
+        return self._judge() if seen else 0
+
+    def _judge(self) -> int:
+        changes = update_pools(self.state, self.pools)
+        return len(changes.promoted) + len(changes.stopped)
 
     def _apply_batch(self, batch: Tailed) -> None:
         self._applied_batches[batch.batch_id] = batch.created_at
@@ -254,10 +259,11 @@ class ContentEngine:
         """A consumer's next ``n`` notes; each impression is recorded as an event with its propensity."""
         with self._lock:
             now = self.rt.now().timestamp()
-            if self._feed_index is None:
-                self._feed_index = FeedIndex.build(self.state, now, self.pools)
+            if self._feed_index is None or now - self._feed_index_at >= INDEX_TTL_S:
+                self._feed_index, self._feed_index_at = FeedIndex.build(self.state, now, self.pools), now
             batch = serve_feed(self._feed_index, np.array([self._consumer(consumer_id)]), n, self._interests,
                                self._seen, now, self.rng, self.pools)
+            np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
             if len(batch.note_id):
                 self._record(len(batch.note_id), {
                     "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
@@ -357,13 +363,19 @@ class ContentEngine:
                                "surface": Surface.SEARCH.value, "position": list(pages)})
 
     def _record(self, n: int, columns: dict[str, object]) -> None:
-        """Record ``n`` events now (scalars broadcast): into the outbox, then into this engine's state."""
-        self._enqueue({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n, **columns})
-        self.sync()
+        """Record ``n`` events now (scalars broadcast): into the outbox, then straight into this engine's
+        state; the tail will skip the batch. A pool change makes the next feed rebuild its index."""
+        batch = self._enqueue({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n,
+                               **columns})
+        with self._lock:
+            if batch.batch_id not in self._applied_batches:
+                self._apply_batch(batch)
+                if self._judge():
+                    self._feed_index = None
 
-    def _enqueue(self, columns: dict[str, object]) -> None:
+    def _enqueue(self, columns: dict[str, object]) -> Tailed:
         with self.rt.db.transaction() as s:
-            enqueue(s, self.rt, make_batch(columns))
+            return enqueue(s, self.rt, make_batch(columns))
 
     def fold(self, session: Session, batch: pa.Table) -> None:
         """Fold an ingested chunk into the rollups, on this engine's pool rules (see ``rollup``)."""

@@ -36,16 +36,20 @@ def _decode(payload: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
 
 
-def enqueue(session: Session, rt: Runtime, batch: pa.Table) -> None:
-    """Record a batch inside the caller's transaction."""
-    session.add(OutboxBatch(created_at=rt.now(), rows=batch.num_rows, payload=_encode(batch)))
-
-
 @dataclass(frozen=True)
 class Tailed:
     batch_id: int
     created_at: datetime
     events: pa.Table
+
+
+def enqueue(session: Session, rt: Runtime, batch: pa.Table) -> Tailed:
+    """Record a batch inside the caller's transaction; returns it as engines tail it, so the engine that
+    wrote it can apply it at once and skip it in the tail."""
+    row = OutboxBatch(created_at=rt.now(), rows=batch.num_rows, payload=_encode(batch))
+    session.add(row)
+    session.flush()
+    return Tailed(row.id, row.created_at, batch)
 
 
 def tail(rt: Runtime, since: datetime, limit: int = 1_000) -> list[Tailed]:

@@ -1,0 +1,98 @@
+"""Feed-with-ads latency over HTTP at a fixed rate: a real `zhongcao serve` on loopback, 200 funded
+campaigns competing for the ad slots of every feed page, a different consumer on every request.
+
+Open loop, latency from the scheduled send time (see api_wallet.py). The baseline in the same run is
+`/v1/health` at the same rate.
+
+    uv run python benchmarks/api_feed.py [--rps 500] [--seconds 10] [--campaigns 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from api_wallet import TOKEN, free_port, load
+from zhongcao import accounts, ads, billing
+from zhongcao.accounts import Actor
+from zhongcao.content import CATEGORIES, do_create_note
+from zhongcao.core import Database, Runtime
+from zhongcao.core.config import Settings
+from zhongcao.migrations import upgrade
+
+OP = Actor.operator()
+
+
+def world(home: Path, campaigns: int) -> None:
+    """Stores with funded wallets, each running a campaign; organic notes across the categories."""
+    db = Database(f"sqlite:///{home / 'state.db'}")
+    upgrade(db)
+    rt = Runtime(db, settings=Settings(home=home))
+    brand = accounts.do_create_account(rt, "brand", "bench brand", actor=OP).id
+    billing.do_top_up(rt, brand, 10**9, idempotency_key="bench", actor=OP)
+    for i in range(campaigns):
+        store = accounts.do_create_account(rt, "store", f"store {i}", actor=OP).id
+        billing.do_top_up(rt, store, 10**7, idempotency_key=f"s{i}", actor=OP)
+        c = ads.do_create_campaign(rt, store, {"name": f"c{i}", "objective": "seeding", "placement": "feed",
+                                               "bidding": "manual", "optimize_for": "click"}, actor=OP).id
+        note = do_create_note(rt, store, title=f"门店新品 {i}", body="到店有礼",
+                              category=CATEGORIES[i % len(CATEGORIES)][0], actor=OP).id
+        u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": 100 + i, "note_ids": [note]}, actor=OP).id
+        ads.do_create_creative(rt, u, note, {"kind": "dm"}, actor=OP)
+    for i in range(1_000):
+        do_create_note(rt, brand, title=f"日常分享 {i}", body="随手记", category=CATEGORIES[i % len(CATEGORIES)][0],
+                       actor=OP)
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rps", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--campaigns", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp())
+    world(home, args.campaigns)
+    port = free_port()
+    env = {**os.environ, "ZHONGCAO_HOME": str(home), "ZHONGCAO_ADMIN_TOKEN": TOKEN}
+    env.pop("ZHONGCAO_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    op = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=op, timeout=30) as c:
+            for _ in range(600):
+                try:
+                    c.get("/v1/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            time.sleep(3)  # the ads engine's first sync takes its budget leases
+            sample = c.get("/v1/feed", params={"consumer_id": 10**8, "n": 10}).json()["items"]
+        feed = lambda i: f"/v1/feed?consumer_id={i + 1}&n=10"  # noqa: E731 (a path per request)
+        load(port, lambda i: feed(i + 10**7), op, args.rps, 3)  # warm up
+        baseline = load(port, "/v1/health", {}, args.rps, args.seconds)
+        result = load(port, feed, op, args.rps, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(json.dumps({
+        "target_rps": args.rps, "workers": args.workers, "campaigns": args.campaigns,
+        "ads_on_a_sample_page": sum(1 for i in sample if i["ad"]), "goal": {"feed_with_ads_p99_ms": 20},
+        "feed_with_ads": result, "baseline_health": baseline,
+        "p99_vs_baseline": round(result["p99_ms"] / baseline["p99_ms"], 2),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
