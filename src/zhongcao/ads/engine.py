@@ -148,16 +148,22 @@ class AdEngine:
 
     # -- keeping in step with State ------------------------------------------------------------------
     def sync(self) -> None:
+        """Reads and writes happen outside the engine's lock, so requests never queue behind the database;
+        only applying what was read takes the lock, briefly."""
+        current = self.delivery
+        book = load_book(self.rt) if current is None or plan_version(self.rt) != current.book.version else None
+        batches = tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S))
         with self._lock:
-            if self.delivery is None or plan_version(self.rt) != self.delivery.book.version:
-                self._rebuild(load_book(self.rt))
+            if book is not None:
+                self._rebuild(book)
             d = self.delivery
             assert d is not None
-            d.tune(quality=self.content.note_quality(d.book.creative_note[d._scores()[1]]) if d.book.units else None)
-            self._tail()
+            if d.book.units:
+                d.tune(quality=self.content.note_quality(d.book.creative_note[d._scores()[1]]))
+            self._tail(batches)
             d.steer()
             need = self._dearest_click(d)
-            self.purse.refill(d.book.campaign_id, d.book.campaign_account, d.book.budget_fen, need)
+        self.purse.refill(d.book.campaign_id, d.book.campaign_account, d.book.budget_fen, need)
 
     def _rebuild(self, book: Book) -> None:
         new = Delivery(book, self.spec)
@@ -189,11 +195,11 @@ class AdEngine:
         np.maximum.at(need, b.unit_campaign, per_click)
         return need.astype(np.int64)
 
-    def _tail(self) -> None:
+    def _tail(self, batches: list[Tailed]) -> None:
         """Learn from every process's ad events: impressions and clicks teach the rates, charges the pacer."""
         d = self.delivery
         assert d is not None
-        for batch in tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S)):
+        for batch in batches:
             if batch.batch_id in self._applied:
                 continue
             self._applied[batch.batch_id] = batch.created_at

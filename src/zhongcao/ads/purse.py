@@ -64,11 +64,13 @@ class Purse:
         self.lock = self._lock  # held by a charge's whole transaction (see AdEngine.click)
 
     def funded(self, campaign_ids: np.ndarray, need_fen: np.ndarray) -> np.ndarray:
-        """Which campaigns can pay their dearest click now, from leases this process holds."""
+        """Which campaigns can pay their dearest click now, from leases this process holds. Read without the
+        lock, which a renewal holds across a database write: a stale answer only lets a campaign into an
+        auction, and its click's charge checks the lease again under the lock."""
         now = self.rt.now()
-        with self._lock:
-            return np.array([(h := self.held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
-                             for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
+        held = dict(self.held)
+        return np.array([(h := held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
+                         for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
 
     def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
         """Take a fresh lease for every campaign short of money or near its lease's expiry."""

@@ -179,17 +179,20 @@ class ContentEngine:
 
     def sync(self) -> int:
         """Apply notes created or changed, and events recorded, since the last sync; returns how many
-        note versions were new."""
+        note versions were new. The database is read outside the engine's lock, so feed and search
+        requests never queue behind it; applying what was read takes the lock, briefly."""
         with self._lock:
             applied = 0 if self._started else self._start()
-            if self._ids is not None and time.monotonic() - self._heartbeat > 30:
-                heartbeat_node(self.rt, self._ids.node, self._holder)
-                self._heartbeat = time.monotonic()
-            self._flush_search_log()
-            applied += self._sync_notes()
-            if self._sync_events() or applied:
+        if self._ids is not None and time.monotonic() - self._heartbeat > 30:
+            self._heartbeat = time.monotonic()
+            heartbeat_node(self.rt, self._ids.node, self._holder)
+        self._flush_search_log()
+        applied += self._sync_notes()
+        batches = tail(self.rt, self._events_mark - LOOKBACK)
+        with self._lock:
+            if self._sync_events(batches) or applied:
                 self._feed_index = None  # rebuilt on the next feed request
-            return applied
+        return applied
 
     def _start(self) -> int:
         """Load the rollups and the batches they do not count yet, as one moment saw them; returns how many
@@ -213,10 +216,10 @@ class ContentEngine:
         self._events_mark = max([self._events_mark, *self._applied_batches.values()])
         return applied
 
-    def _sync_events(self) -> int:
+    def _sync_events(self, batches: list[Tailed]) -> int:
         """Apply other processes' batches; returns how many notes changed pool (promoted or stopped)."""
         seen = 0
-        for batch in tail(self.rt, self._events_mark - LOOKBACK):
+        for batch in batches:
             if batch.batch_id not in self._applied_batches:
                 self._apply_batch(batch)
                 seen += 1
@@ -277,9 +280,10 @@ class ContentEngine:
     def _sync_notes(self) -> int:
         applied = 0
         while True:
-            rows = notes_changed_since(self.rt, self._mark - LOOKBACK)
-            fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
-            self._apply(fresh)
+            rows = notes_changed_since(self.rt, self._mark - LOOKBACK)  # read outside the lock
+            with self._lock:
+                fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
+                self._apply(fresh)
             applied += len(fresh)
             if rows:
                 self._mark = max(self._mark, rows[-1].updated_at)
@@ -356,11 +360,11 @@ class ContentEngine:
     def _flush_search_log(self) -> None:
         with self._lock:
             log, self._search_log = self._search_log, []
-            if log:
-                at, consumers, queries, pages = zip(*log, strict=True)
-                self._enqueue({"event_id": self.ids.take(len(log)), "ts": list(at),
-                               "kind": EventKind.SEARCH.value, "consumer_id": list(consumers), "query": list(queries),
-                               "surface": Surface.SEARCH.value, "position": list(pages)})
+        if log:
+            at, consumers, queries, pages = zip(*log, strict=True)
+            self._enqueue({"event_id": self.ids.take(len(log)), "ts": list(at),
+                           "kind": EventKind.SEARCH.value, "consumer_id": list(consumers), "query": list(queries),
+                           "surface": Surface.SEARCH.value, "position": list(pages)})
 
     def _record(self, n: int, columns: dict[str, object]) -> None:
         """Record ``n`` events now (scalars broadcast): into the outbox, then straight into this engine's
