@@ -263,17 +263,22 @@ class AdEngine:
 
     def _decide(self, consumer_id: int, search: bool, query: str, slots: int, device: str | None,
                 city: str | None) -> tuple[Delivery, Decisions, np.ndarray]:
+        if self.delivery is None:
+            self.sync()
+        d = self.delivery
+        assert d is not None
+        audience = self._audience(consumer_id, device, city, d)  # the content engine's lock, not ours
         with self._lock:
-            if self.delivery is None:
-                self.sync()
             d = self.delivery
             assert d is not None
+            # city codes belong to the book: code the city against the one that decides
+            audience = Audience(audience.gender, audience.age, audience.device, d.book.targeting.city_code([city]),
+                                audience.interests)
             funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
-            req = AdRequests(np.array([consumer_id]), self._audience(consumer_id, device, city, d),
-                             np.array([search]), [query], np.array([slots]))
+            req = AdRequests(np.array([consumer_id]), audience, np.array([search]), [query], np.array([slots]))
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
             self.traffic.seen(req.audience, out.ecpm)
-            return d, out, self.ids.take(len(out.unit))
+        return d, out, self.ids.take(len(out.unit))
 
     def _refs(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, consumer_id: int,
               surface: Surface, query: str) -> list[AdRef]:

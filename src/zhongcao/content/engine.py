@@ -267,12 +267,12 @@ class ContentEngine:
             batch = serve_feed(self._feed_index, np.array([self._consumer(consumer_id)]), n, self._interests,
                                self._seen, now, self.rng, self.pools)
             np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
-            if len(batch.note_id):
-                self._record(len(batch.note_id), {
-                    "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
-                    "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
-                    "propensity": batch.propensity,
-                })
+        if len(batch.note_id):  # written outside the lock: other requests need not wait for the database
+            self._record(len(batch.note_id), {
+                "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
+                "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
+                "propensity": batch.propensity,
+            })
         return FeedPage(consumer_id, POLICY, [
             FeedItem(int(i), int(p), bool(x), round(float(q), 6))
             for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])

@@ -7,6 +7,7 @@ so a flow that crosses slices (revoke an authorization, then reclaim its budget)
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -63,6 +64,10 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._make_engine(echo)
         self._reader = self.engine.execution_options(zhongcao_read=True)
+        # SQLite has one writer. Threads of this process queue for it here, in order, rather than in
+        # SQLite's busy handler, which sleeps in growing steps and stalls a busy server; other processes
+        # still wait on busy_timeout.
+        self._writer = threading.Lock() if self.is_sqlite else None
         # SQLite's read transaction is already one snapshot; PostgreSQL's default gives each statement its own.
         self._snapshot = self._reader if self.is_sqlite else self._reader.execution_options(
             isolation_level="REPEATABLE READ")
@@ -108,6 +113,8 @@ class Database:
         if joined is not None:
             yield joined
             return
+        if self._writer is not None:
+            self._writer.acquire()
         session = Session(self.engine, expire_on_commit=False, autoflush=True)
         token = _active.set({**active, id(self): session})
         try:
@@ -119,6 +126,8 @@ class Database:
         finally:
             _active.reset(token)
             session.close()
+            if self._writer is not None:
+                self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
