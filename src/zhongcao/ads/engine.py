@@ -152,7 +152,7 @@ class AdEngine:
         only applying what was read takes the lock, briefly."""
         current = self.delivery
         book = load_book(self.rt) if current is None or plan_version(self.rt) != current.book.version else None
-        batches = tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S))
+        batches = tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S), skip=self._applied)
         with self._lock:
             if book is not None:
                 self._rebuild(book)

@@ -188,7 +188,7 @@ class ContentEngine:
             heartbeat_node(self.rt, self._ids.node, self._holder)
         self._flush_search_log()
         applied += self._sync_notes()
-        batches = tail(self.rt, self._events_mark - LOOKBACK)
+        batches = tail(self.rt, self._events_mark - LOOKBACK, skip=self._applied_batches)
         with self._lock:
             if self._sync_events(batches) or applied:
                 self._feed_index = None  # rebuilt on the next feed request
@@ -280,7 +280,7 @@ class ContentEngine:
     def _sync_notes(self) -> int:
         applied = 0
         while True:
-            rows = notes_changed_since(self.rt, self._mark - LOOKBACK)  # read outside the lock
+            rows = notes_changed_since(self.rt, self._since())  # read outside the lock
             with self._lock:
                 fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
                 self._apply(fresh)
@@ -289,6 +289,13 @@ class ContentEngine:
                 self._mark = max(self._mark, rows[-1].updated_at)
             if len(rows) < 5_000 or not fresh:
                 return applied
+
+    def _since(self) -> datetime:
+        """Where the note tail starts: a lookback behind the newest change applied, while commits could still
+        land out of order behind it; once the clock is well past it, nothing more can, and only changes
+        at or after it are read again."""
+        settled = self.rt.now() - self._mark > 2 * LOOKBACK
+        return self._mark if settled else self._mark - LOOKBACK
 
     def _apply(self, notes: list[NoteView]) -> None:
         if not notes:

@@ -9,7 +9,7 @@ writing and marking only repeats work. Engines ``tail`` the outbox to keep their
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,13 +52,16 @@ def enqueue(session: Session, rt: Runtime, batch: pa.Table) -> Tailed:
     return Tailed(row.id, row.created_at, batch)
 
 
-def tail(rt: Runtime, since: datetime, limit: int = 1_000) -> list[Tailed]:
-    """Batches recorded at or after ``since``, oldest first."""
+def tail(rt: Runtime, since: datetime, limit: int = 1_000, skip: Container[int] = ()) -> list[Tailed]:
+    """Batches recorded at or after ``since``, oldest first, less those in ``skip`` (already applied). Ids
+    are read first and payloads only for new batches: re-reading a lookback window costs ids, not data."""
     with rt.db.read() as s:
-        rows = s.execute(select(OutboxBatch.id, OutboxBatch.created_at, OutboxBatch.payload)
-                         .where(OutboxBatch.created_at >= since).order_by(OutboxBatch.created_at, OutboxBatch.id)
-                         .limit(limit)).all()
-    return [Tailed(i, at, _decode(p)) for i, at, p in rows]
+        heads = s.execute(select(OutboxBatch.id, OutboxBatch.created_at).where(OutboxBatch.created_at >= since)
+                          .order_by(OutboxBatch.created_at, OutboxBatch.id)).all()
+        new = [(i, at) for i, at in heads if i not in skip][:limit]
+        payloads = dict(s.execute(select(OutboxBatch.id, OutboxBatch.payload)
+                                  .where(OutboxBatch.id.in_([i for i, _ in new]))).all()) if new else {}
+    return [Tailed(i, at, _decode(payloads[i])) for i, at in new]
 
 
 def pending(session: Session) -> list[Tailed]:
