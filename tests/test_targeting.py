@@ -86,6 +86,5 @@ def test_pairs_answer_as_the_grid_does() -> None:
     people = audience([c for c, _ in CASES], index)
     grid = index.eligible(people)
     rows, units = np.divmod(np.arange(grid.size), grid.shape[1])
-    pair_people = Audience(people.gender[rows], people.age[rows], people.device[rows], people.city[rows],
-                           people.interests[rows])
+    pair_people = people.take(rows)
     assert (index.eligible_pairs(pair_people, units) == grid.ravel()).all()

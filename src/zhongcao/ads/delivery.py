@@ -193,9 +193,7 @@ class Delivery:
                 rng: np.random.Generator) -> np.ndarray:
         """(rows, units) bool: targeting, frequency cap and the pacer's draw all let the unit in."""
         b = self.book
-        audience = Audience(*(getattr(req.audience, f)[rows] for f in ("gender", "age", "device", "city",
-                                                                       "interests")))
-        ok = b.targeting.eligible_among(audience, units)
+        ok = b.targeting.eligible_among(req.audience.take(rows), units)
         consumers = np.repeat(req.consumer[rows], len(units))
         ok &= self.frequency.below(consumers, np.tile(b.unit_id[units], len(rows)),
                                    self.spec.frequency_cap).reshape(len(rows), len(units))
@@ -205,9 +203,7 @@ class Delivery:
                       rng: np.random.Generator) -> np.ndarray:
         """``_passes`` for (row, unit) pairs rather than a grid."""
         b = self.book
-        audience = Audience(*(getattr(req.audience, f)[rows] for f in ("gender", "age", "device", "city",
-                                                                       "interests")))
-        ok = b.targeting.eligible_pairs(audience, units)
+        ok = b.targeting.eligible_pairs(req.audience.take(rows), units)
         ok &= self.frequency.below(req.consumer[rows], b.unit_id[units], self.spec.frequency_cap)
         return ok & (rng.random(len(units)) < rates[b.unit_campaign[units]])
 

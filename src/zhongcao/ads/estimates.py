@@ -56,19 +56,21 @@ class Estimates:
     def _shrink(successes: np.ndarray, trials: np.ndarray, prior: np.ndarray | float, strength: float) -> np.ndarray:
         return (successes + strength * prior) / (trials + strength)
 
-    def ctr(self, creative: np.ndarray) -> np.ndarray:
+    def _rate(self, creative: np.ndarray, successes: int, trials: int, prior: float) -> np.ndarray:
+        """Shrink creative → unit → category → prior; ``successes`` and ``trials`` index the count rows
+        (0 impressions, 1 clicks, 2 conversions)."""
         s = self.spec
         unit = self.creative_unit[creative]
         category = self.unit_category[unit]
-        cat = self._shrink(self._category[1, category], self._category[0, category], s.prior_ctr, s.category_strength)
-        unit_rate = self._shrink(self._unit[1, unit], self._unit[0, unit], cat, s.unit_strength)
-        return self._shrink(self.clicks[creative], self.impressions[creative], unit_rate, s.creative_strength)
+        mine = (self.impressions, self.clicks, self.conversions)
+        cat = self._shrink(self._category[successes, category], self._category[trials, category], prior,
+                           s.category_strength)
+        unit_rate = self._shrink(self._unit[successes, unit], self._unit[trials, unit], cat, s.unit_strength)
+        return self._shrink(mine[successes][creative], mine[trials][creative], unit_rate, s.creative_strength)
+
+    def ctr(self, creative: np.ndarray) -> np.ndarray:
+        return self._rate(creative, 1, 0, self.spec.prior_ctr)
 
     def cvr(self, creative: np.ndarray) -> np.ndarray:
         """Conversions per click."""
-        s = self.spec
-        unit = self.creative_unit[creative]
-        category = self.unit_category[unit]
-        cat = self._shrink(self._category[2, category], self._category[1, category], s.prior_cvr, s.category_strength)
-        unit_rate = self._shrink(self._unit[2, unit], self._unit[1, unit], cat, s.unit_strength)
-        return self._shrink(self.conversions[creative], self.clicks[creative], unit_rate, s.creative_strength)
+        return self._rate(creative, 2, 1, self.spec.prior_cvr)

@@ -35,6 +35,10 @@ class Audience:
     city: np.ndarray       # (r,) index into the index's city dictionary (``TargetingIndex.city_code``)
     interests: np.ndarray  # (r, N_CATEGORIES) bool: the consumer's interest categories
 
+    def take(self, rows: np.ndarray) -> Audience:
+        """The consumers at ``rows`` (repeats allowed)."""
+        return Audience(self.gender[rows], self.age[rows], self.device[rows], self.city[rows], self.interests[rows])
+
     @classmethod
     def unknown(cls, r: int) -> Audience:
         none = np.full(r, UNKNOWN, dtype=np.int64)
