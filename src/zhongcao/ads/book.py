@@ -64,6 +64,15 @@ class Book:
         return len(self.unit_id)
 
 
+def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Where each of ``ids`` stands in ``sorted_ids`` (a book's ids are ascending), -1 where absent."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if not len(sorted_ids):
+        return np.full(len(ids), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return np.where(sorted_ids[at] == ids, at, -1)
+
+
 def plan_version(rt: Runtime) -> tuple[object, ...]:
     """Cheap fingerprint of the plans: the newest change and the row counts of each level."""
     with rt.db.read() as s:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from zhongcao.accounts import Actor
 from zhongcao.ads import plans
-from zhongcao.ads.book import Book, day_start, load_book, plan_version
+from zhongcao.ads.book import Book, day_start, load_book, plan_version, positions
 from zhongcao.ads.clicks import ClickToken, click_key, load_secret, sign, verify
 from zhongcao.ads.delivery import AdRequests, Decisions, Delivery, DeliverySpec, ad_positions
 from zhongcao.ads.diagnosis import Traffic, diagnose_units, reason, schedule_reasons
@@ -169,26 +169,23 @@ class AdEngine:
         new = Delivery(book, self.spec)
         old = self.delivery
         if old is not None:  # carry what was learned over to the new book, by id
-            pos = {int(c): i for i, c in enumerate(old.book.creative_id)}
-            src = np.array([pos.get(int(c), -1) for c in book.creative_id], dtype=np.int64)
+            src = positions(old.book.creative_id, book.creative_id)
             have = src >= 0
             if have.any():
                 new.estimates.record(np.flatnonzero(have), old.estimates.impressions[src[have]],
                                      old.estimates.clicks[src[have]], old.estimates.conversions[src[have]])
-            units = {int(u): i for i, u in enumerate(old.book.unit_id)}
-            carried = np.array([units.get(int(u), -1) for u in book.unit_id], dtype=np.int64)
-            new.multiplier = np.where(carried >= 0, old.multiplier[np.maximum(carried, 0)], 1.0) \
-                if len(carried) else new.multiplier
-            camp = {int(c): i for i, c in enumerate(old.book.campaign_id)}
-            for k, c in enumerate(book.campaign_id.tolist()):
-                if c in camp:
-                    new.pacer.spent[k] = old.pacer.spent[camp[c]]
+            unit = positions(old.book.unit_id, book.unit_id)
+            if (unit >= 0).any():
+                new.multiplier[unit >= 0] = old.multiplier[unit[unit >= 0]]
+            camp = positions(old.book.campaign_id, book.campaign_id)
+            new.pacer.spent[camp >= 0] = old.pacer.spent[camp[camp >= 0]]
             new.frequency = old.frequency
         self.delivery = new
 
     def _dearest_click(self, d: Delivery) -> np.ndarray:
-        """Per campaign, the most one click could cost: its units' highest bid per click, keyword bids
-        included (a lease must cover it)."""
+        """Per campaign, its units' highest bid per click, at the quick-cast coefficient: what a lease must
+        hold for the campaign to enter auctions. A keyword's own higher bid is paid when its click is
+        charged, which renews the lease first if it falls short."""
         b = d.book
         per_click = np.ceil(d._scores()[2] * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
         need = np.ones(len(b.campaign_id))
@@ -215,8 +212,7 @@ class AdEngine:
         if not ads.any():
             return
         creative = ids_of(ev, "creative_id")[ads]
-        pos = {int(c): i for i, c in enumerate(d.book.creative_id)}
-        idx = np.array([pos.get(int(c), -1) for c in creative], dtype=np.int64)
+        idx = positions(d.book.creative_id, creative)
         k = kind[ads]
         known = idx >= 0
         imp, clk = (k == EventKind.AD_IMPRESSION) & known, (k == EventKind.AD_CLICK) & known
