@@ -12,7 +12,7 @@ target is the campaign or anything under it (``campaign:7/unit:9/keyword:3``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from zhongcao.accounts import (
     require,
     require_owner,
 )
-from zhongcao.ads.enums import Status
+from zhongcao.ads.enums import Match, Status
 from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit, broken, parse_enum
 from zhongcao.content import notes_by_id
@@ -131,7 +131,7 @@ def _campaign_spec(r: CampaignRow) -> Campaign:
 def _unit_spec(r: UnitRow, keywords: Sequence[KeywordRow]) -> Unit:
     live = [k for k in keywords if k.status != Status.DELETED]
     return Unit(r.name, tuple(r.note_ids), r.bid_fen, r.target_cost_fen, Targeting.parse(r.targeting),
-                tuple(Keyword(k.keyword, k.match, k.bid_fen) for k in live if not k.negative),  # type: ignore[arg-type]
+                tuple(Keyword(k.keyword, Match(k.match), k.bid_fen) for k in live if not k.negative),
                 tuple(k.keyword for k in live if k.negative))
 
 
@@ -374,9 +374,7 @@ def do_add_keywords(rt: Runtime, unit_id: int, keywords: Sequence[object], *, ne
                                status=Status.ACTIVE.value, created_at=rt.now(), updated_at=rt.now()) for w in added]
         else:
             new = [Keyword.parse(k) for k in keywords]
-            spec = Unit.parse({}, base)
-            spec = Unit(spec.name, spec.note_ids, spec.bid_fen, spec.target_cost_fen, spec.targeting,
-                        (*spec.keywords, *new), spec.negative_keywords)
+            spec = replace(base, keywords=(*base.keywords, *new))
             rows = [KeywordRow(unit_id=unit_id, keyword=k.keyword, match=k.match.value, bid_fen=k.bid_fen,
                                negative=False, status=Status.ACTIVE.value, created_at=rt.now(), updated_at=rt.now())
                     for k in new]
@@ -409,8 +407,7 @@ def do_update_keyword(rt: Runtime, keyword_id: int, data: Mapping[str, Any], *, 
                              "bid_fen": data.get("bid_fen", kw.bid_fen)})
         others = [k for k in _keywords(s, [kw.unit_id])[kw.unit_id] if k.id != keyword_id]
         base = _unit_spec(row, others)
-        spec = Unit(base.name, base.note_ids, base.bid_fen, base.target_cost_fen, base.targeting,
-                    (*base.keywords, *(() if kw.negative else (new,))), base.negative_keywords)
+        spec = replace(base, keywords=(*base.keywords, *(() if kw.negative else (new,))))
         spec.check(_campaign_spec(campaign))
         before, after = _changes({"match": kw.match, "bid_fen": kw.bid_fen},
                                  {"match": new.match.value, "bid_fen": new.bid_fen})
