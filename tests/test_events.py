@@ -17,7 +17,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from zhongcao.core import Invalid, ManualClock
-from zhongcao.events import ARROW_SCHEMA, EventIds, EventKind, EventStore, Surface, id_time, make_batch
+from zhongcao.events import (
+    ARROW_SCHEMA,
+    EventIds,
+    EventKind,
+    EventStore,
+    Surface,
+    concat_columns,
+    id_time,
+    make_batch,
+)
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -158,3 +167,33 @@ def test_a_newer_schema_adds_columns_without_rewriting(tmp_path: Path) -> None:
         assert store.write(impressions(np.array([2, 3], dtype=np.uint64))).inserted == 2
         assert store.count() == 3
         assert list(store.events().columns) == ARROW_SCHEMA.names
+
+
+def test_many_small_column_sets_make_the_batch_their_separate_batches_would() -> None:
+    """The serving buffer's join: arrays, broadcast scalars, nulls as None, lists with None and Arrow arrays
+    with nulls, on every type the schema has."""
+    ts = np.datetime64("2026-03-02T01:00:00", "us")
+    records: list[tuple[int, dict[str, object]]] = [
+        (3, {"event_id": np.array([1, 2, 3], dtype=np.uint64), "ts": ts, "kind": EventKind.IMPRESSION.value,
+             "consumer_id": 7, "note_id": np.array([10, 11, 12]), "position": np.array([1, 2, 3]),
+             "policy": np.array(["explore", "exploit", "exploit"]), "propensity": np.array([0.5, 1.0, 1.0])}),
+        (2, {"event_id": np.array([4, 5], dtype=np.uint64), "ts": ts, "kind": EventKind.AD_IMPRESSION.value,
+             "consumer_id": 8, "note_id": np.array([13, 14]), "keyword_id": pa.array([0, 99], mask=[True, False]),
+             "query": "口红", "price_fen": np.array([120, 80]), "surface": Surface.SEARCH.value}),
+        (2, {"event_id": np.array([6, 7], dtype=np.uint64), "ts": ts, "kind": EventKind.SEARCH.value,
+             "consumer_id": [None, 9], "query": ["面霜", None], "lease_id": None}),
+    ]
+    assert {f.name for f in ARROW_SCHEMA} >= set().union(*(c.keys() for _, c in records))
+    joined = make_batch(concat_columns(records))
+    separate = pa.concat_tables([make_batch(c) for _, c in records])
+    assert joined.equals(separate)
+    assert joined.column("keyword_id").to_pylist() == [None] * 3 + [None, 99] + [None] * 2
+    assert joined.column("consumer_id").to_pylist() == [7, 7, 7, 8, 8, None, 9]
+    def one(t: pa.DataType) -> np.ndarray:
+        if pa.types.is_string(t):
+            return np.array(["x"], dtype=object)
+        return np.asarray(pa.array([ts if pa.types.is_timestamp(t) else 1]).cast(t).to_numpy())
+
+    every_type = make_batch(concat_columns([(1, {f.name: one(f.type) for f in ARROW_SCHEMA})] * 2))
+    assert every_type.num_rows == 2
+    assert every_type.column("event_id").to_pylist() == [1, 1]

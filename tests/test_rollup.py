@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.orm import Session
 
 from conftest import OP, Kob
 from zhongcao.content import (
@@ -18,7 +19,7 @@ from zhongcao.content import (
     refresh_hot_queries,
 )
 from zhongcao.core import ManualClock, Runtime
-from zhongcao.events import EventStore, ingest
+from zhongcao.events import EventStore, ingest, tail
 
 POOLS = PoolSpec(quotas=(20, 60, 200))
 
@@ -125,3 +126,56 @@ def test_hot_queries_count_first_page_searches_by_distinct_consumers(rt: Runtime
         rt.clock.advance(timedelta(hours=25))  # out of the 24-hour window
         assert refresh_hot_queries(rt, store) == []
     assert read_hot_queries(rt, 10).items == []
+
+
+def test_served_impressions_wait_in_the_buffer_and_reach_the_outbox_as_one_batch_counted_once(
+        rt: Runtime, kob: Kob) -> None:
+    engine = ContentEngine(rt, pools=POOLS, rng=np.random.default_rng(2))
+    note = do_create_note(rt, kob.creator, title="通勤穿搭", body="一周不重样", category="fashion", actor=OP).id
+    engine.sync()
+    for c in range(1, 11):
+        engine.feed(c, 2)
+    assert engine.stats(note).exposures == 10  # counted at once, in memory
+    assert tail(rt, rt.now() - timedelta(minutes=1)) == []  # nothing written yet: no write per request
+    assert len(engine.buffer) == 10
+    engine.sync()  # flushes, then tails: its own batch is not applied a second time
+    (batch,) = tail(rt, rt.now() - timedelta(minutes=1))
+    assert batch.events.num_rows == 10
+    assert len(engine.buffer) == 0
+    assert engine.stats(note).exposures == 10
+    other = ContentEngine(rt, pools=POOLS)
+    other.sync()  # another process sees them once they are written
+    assert other.stats(note).exposures == 10
+    engine.record_engagement(note, 1, "like")  # a consumer-visible count is written at once
+    assert len(engine.buffer) == 0
+    assert len(tail(rt, rt.now() - timedelta(minutes=1))) == 2
+
+
+def test_a_flush_that_fails_keeps_its_events_for_the_next_one_and_counts_them_once(
+        rt: Runtime, kob: Kob, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = ContentEngine(rt, pools=POOLS, rng=np.random.default_rng(3))
+    other = ContentEngine(rt, pools=POOLS)  # another process
+    note = do_create_note(rt, kob.creator, title="露营清单", body="轻量装备", category="travel", actor=OP).id
+    engine.sync()
+    other.sync()
+    for c in range(1, 6):
+        engine.feed(c, 1)
+
+    def lost(self: Session) -> None:
+        raise ConnectionError("the database went away")
+
+    with monkeypatch.context() as m:
+        m.setattr(Session, "commit", lost)  # the batch had its id; its commit fails
+        with pytest.raises(ConnectionError):
+            engine.flush()
+    assert tail(rt, rt.now() - timedelta(minutes=1)) == []
+    assert len(engine.buffer) == 5
+    other.record_engagement(note, 9, "like")  # may take the id the failed batch had (SQLite reuses it)
+    engine.feed(6, 1)
+    engine.sync()
+    assert engine.stats(note).likes == 1  # the other process's batch is applied, not taken for ours
+    assert sum(b.events.num_rows for b in tail(rt, rt.now() - timedelta(minutes=1))) == 7
+    assert engine.stats(note).exposures == 6
+    fresh = ContentEngine(rt, pools=POOLS)
+    fresh.sync()
+    assert (fresh.stats(note).exposures, fresh.stats(note).likes) == (6, 1)

@@ -59,6 +59,13 @@ class AdSlots:
             raise ValueError(f"AdSlots: feed_first and feed_every must be >= 1, not {self}")
 
 
+def _nulls_for_zero(keyword_id: np.ndarray) -> np.ndarray | pa.Array | None:
+    """The keyword column as events keep it: null where no keyword triggered the ad (all of the feed)."""
+    if not keyword_id.any():
+        return None
+    return keyword_id if keyword_id.all() else pa.array(keyword_id, mask=keyword_id == 0)
+
+
 @dataclass(frozen=True)
 class AdRef:
     unit_id: int
@@ -145,11 +152,13 @@ class AdEngine:
         self._key: bytes | None = None
         self._events_mark = self.rt.now()
         self._applied: dict[int, datetime] = {}
+        self._need: tuple[object, np.ndarray] | None = None
 
     # -- keeping in step with State ------------------------------------------------------------------
     def sync(self) -> None:
         """Reads and writes happen outside the engine's lock, so requests never queue behind the database;
         only applying what was read takes the lock, briefly."""
+        self.content.flush()  # this process's own ad events reach the tail below with everyone's
         current = self.delivery
         book = load_book(self.rt) if current is None or plan_version(self.rt) != current.book.version else None
         batches = tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S), skip=self._applied)
@@ -185,12 +194,17 @@ class AdEngine:
     def _dearest_click(self, d: Delivery) -> np.ndarray:
         """Per campaign, its units' highest bid per click, at the quick-cast coefficient: what a lease must
         hold for the campaign to enter auctions. A keyword's own higher bid is paid when its click is
-        charged, which renews the lease first if it falls short."""
+        charged, which renews the lease first if it falls short. Kept while the scores it comes from are
+        the same object, so the purse can keep its answer too."""
+        scores = d._scores()
+        if self._need is not None and self._need[0] is scores:
+            return self._need[1]
         b = d.book
-        per_click = np.ceil(d._scores()[2] * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
+        per_click = np.ceil(scores[2] * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
         need = np.ones(len(b.campaign_id))
         np.maximum.at(need, b.unit_campaign, per_click)
-        return need.astype(np.int64)
+        self._need = (scores, need.astype(np.int64))
+        return self._need[1]
 
     def _tail(self, batches: list[Tailed]) -> None:
         """Learn from every process's ad events: impressions and clicks teach the rates, charges the pacer."""
@@ -290,15 +304,13 @@ class AdEngine:
             link = f"{url}{'&' if '?' in url else '?'}zc_click={click_id}" if url else None
             refs.append(AdRef(token.unit_id, token.creative_id, click_id, link))
         if refs:
-            with self.rt.db.transaction() as s:
-                enqueue(s, self.rt, make_batch({
-                    "event_id": impression_ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(refs),
-                    "kind": EventKind.AD_IMPRESSION.value, "consumer_id": consumer_id,
-                    "campaign_id": b.campaign_id[b.unit_campaign[out.unit]], "unit_id": b.unit_id[out.unit],
-                    "creative_id": b.creative_id[out.creative], "note_id": b.creative_note[out.creative],
-                    "surface": surface.value, "position": out.rank + 1, "query": query or None,
-                    "keyword_id": pa.array(out.keyword_id, mask=out.keyword_id == 0),  # null in feed
-                    "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity}))
+            self.content.record(len(refs), {
+                "event_id": impression_ids, "kind": EventKind.AD_IMPRESSION.value, "consumer_id": consumer_id,
+                "campaign_id": b.campaign_id[b.unit_campaign[out.unit]], "unit_id": b.unit_id[out.unit],
+                "creative_id": b.creative_id[out.creative], "note_id": b.creative_note[out.creative],
+                "surface": surface.value, "position": out.rank + 1, "query": query or None,
+                "keyword_id": _nulls_for_zero(out.keyword_id),
+                "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity})
         return refs
 
     def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None) -> FeedWithAds:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -51,6 +51,20 @@ class Refusal:
     until: datetime  # when to ask again
 
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Funded:
+    """``funded``'s last answer: good for the same arrays and leases until the first lease expires."""
+
+    campaign_ids: np.ndarray
+    need_fen: np.ndarray
+    version: int
+    until: datetime
+    funded: np.ndarray
+
+
 @dataclass
 class Purse:
     rt: Runtime
@@ -62,15 +76,24 @@ class Purse:
         self.refused: dict[int, Refusal] = {}   # campaign id → why it has no money now
         self._lock = threading.RLock()
         self.lock = self._lock  # held by a charge's whole transaction (see AdEngine.click)
+        self._version = 0  # bumped whenever a lease is taken, spent from or dropped
+        self._funded: _Funded | None = None
 
     def funded(self, campaign_ids: np.ndarray, need_fen: np.ndarray) -> np.ndarray:
         """Which campaigns can pay their dearest click now, from leases this process holds. Read without the
         lock, which a renewal holds across a database write: a stale answer only lets a campaign into an
         auction, and its click's charge checks the lease again under the lock."""
         now = self.rt.now()
-        held = dict(self.held)
-        return np.array([(h := held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
-                         for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
+        last = self._funded  # one answer serves every request until a lease changes or expires
+        if (last is not None and last.campaign_ids is campaign_ids and last.need_fen is need_fen
+                and last.version == self._version and now < last.until):
+            return last.funded
+        version, held = self._version, dict(self.held)
+        funded = np.array([(h := held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
+                           for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
+        until = min((held[c].expires_at for c in campaign_ids[funded].tolist()), default=_NEVER)
+        self._funded = _Funded(campaign_ids, need_fen, version, until, funded)
+        return funded
 
     def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
         """Take a fresh lease for every campaign short of money or near its lease's expiry."""
@@ -102,11 +125,13 @@ class Purse:
                 self.refused[campaign_id] = Refusal(exc.code, retry)
                 return
             self.held[campaign_id] = Held(lease.id, lease.amount_fen, 0, lease.expires_at)
+            self._version += 1
             self.refused.pop(campaign_id, None)
             return
 
     def _give_back(self, campaign_id: int) -> None:
         held = self.held.pop(campaign_id, None)
+        self._version += 1
         if held is not None:
             with contextlib.suppress(ZhongcaoError):  # already settled by the sweeper: its committed spend stands
                 do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
@@ -124,6 +149,7 @@ class Purse:
                     return 0, None
             do_commit(self.rt, [LeaseCommit(held.lease_id, held.spent_fen + price_fen)], actor=_SYSTEM)
             held.spent_fen += price_fen
+            self._version += 1
             return price_fen, held.lease_id
 
     def forget(self, campaign_id: int) -> None:
@@ -131,6 +157,7 @@ class Purse:
         spend, which is what the lease settles at when it expires; the next charge takes a fresh one."""
         with self._lock:
             self.held.pop(campaign_id, None)
+            self._version += 1
 
     def close(self) -> None:
         with self._lock:

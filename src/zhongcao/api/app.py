@@ -65,6 +65,7 @@ class _Ingester:
                 self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
             except duckdb.IOException:
                 return  # another process holds the file and ingests; try again next tick
+        self.engine.flush()  # what this process served so far goes in with the rest
         with self._lock:  # the ingest thread and a caller (a test, a CLI) take turns
             while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
                 pass
@@ -96,7 +97,8 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
         gc.collect()
         gc.freeze()
         stop = threading.Event()
-        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync")]
+        threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync"),
+                   _every(rt.settings.events_flush_seconds, engine.flush, stop, "event-flush")]
         threads.append(_every(rt.settings.events_ingest_seconds, ingester, stop, "event-ingest"))
         if money_jobs:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
@@ -105,6 +107,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        engine.flush()
         ad_engine.close()  # hand the leases back: their unspent money is available again at once
         ingester.close()
 

@@ -72,15 +72,20 @@ City = Annotated[str | None, Query(max_length=20, description="the request's cit
 
 
 @router.get("/search")
-def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)],
-           n: Annotated[int, Query(ge=1, le=50)] = 10, page: Annotated[int, Query(ge=1, le=100)] = 1,
-           kind: Annotated[list[str] | None, Query(description="image | video; repeat for both")] = None,
-           since: datetime | None = None, until: datetime | None = None,
-           consumer_id: int | None = None, device: Device = None, city: City = None,
-           offset: Annotated[int | None, Query(ge=0, le=1_000, description="the previous page's next_offset")] = None,
-           ) -> ads.SearchWithAds:
+async def search(request: Request, who: Who, q: Annotated[str, Query(max_length=5_000)],
+                 n: Annotated[int, Query(ge=1, le=50)] = 10, page: Annotated[int, Query(ge=1, le=100)] = 1,
+                 kind: Annotated[list[str] | None, Query(description="image | video; repeat for both")] = None,
+                 since: datetime | None = None, until: datetime | None = None,
+                 consumer_id: int | None = None, device: Device = None, city: City = None,
+                 offset: Annotated[int | None, Query(ge=0, le=1_000,
+                                                     description="the previous page's next_offset")] = None,
+                 ) -> ads.SearchWithAds:
     """Organic results, with the ads sold at ``ad_positions`` (3, then every 10th) placed among them;
-    organic items carry ``ad: null``."""
+    organic items carry ``ad: null``.
+
+    Served on the event loop, like the feed: the engines work in memory for a millisecond or two and hold
+    the GIL while they do, so a thread per request would only add a hop and queue on the engines' locks;
+    requests served in turn keep arrival order, which is what keeps the tail latency low."""
     for k in kind or ():
         if k not in content.NOTE_KINDS:
             raise content.invalid_kind(k)
@@ -103,11 +108,11 @@ def suggestions(request: Request, who: Who, q: Annotated[str, Query(max_length=1
 
 
 @router.get("/feed")
-def feed(request: Request, who: Who, consumer_id: Annotated[int, Query(ge=1)],
-         n: Annotated[int, Query(ge=1, le=50)] = 10, device: Device = None, city: City = None) -> ads.FeedWithAds:
+async def feed(request: Request, who: Who, consumer_id: Annotated[int, Query(ge=1)],
+               n: Annotated[int, Query(ge=1, le=50)] = 10, device: Device = None, city: City = None) -> ads.FeedWithAds:
     """The consumer's next notes, ranked by interest × predicted engagement × freshness, with trial notes
     in the exploration slots and ads at positions 4, 14, …; every impression is logged with its policy
-    and propensity."""
+    and propensity. Served on the event loop (see ``search``)."""
     return ad_engine(request).feed(consumer_id, n, device=device, city=city)
 
 

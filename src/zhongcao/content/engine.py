@@ -37,6 +37,7 @@ from zhongcao.content.distribution import (
     PoolSpec,
     SeenFilter,
     record_events,
+    record_impressions,
     serve_feed,
     update_pools,
 )
@@ -48,12 +49,12 @@ from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize
 from zhongcao.core import Invalid, NotFound, Runtime
 from zhongcao.events import (
+    Buffer,
     EventIds,
     EventKind,
     Surface,
     Tailed,
     claim_node,
-    enqueue,
     heartbeat_node,
     ingested_ids,
     make_batch,
@@ -67,8 +68,8 @@ KIND = {"image": 1, "video": 2}
 CATEGORY_CODES = [code for code, _, _ in CATEGORIES]
 MAX_RESULTS = 1_000  # how deep search pages may go
 INDEX_TTL_S = 1.0  # a feed index serves this long (by the engine's clock) unless notes or pools change
+COUNTED = frozenset({EventKind.IMPRESSION, *ENGAGEMENTS.values()})  # the kinds this engine's state counts
 MAX_LOGGED_QUERY = 100  # characters of a query its search event keeps
-SEARCH_LOG_FLUSH = 1_000  # buffered search events that force a flush before the next sync
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,9 @@ class ContentEngine:
         self._started = False
         self._events_mark = rt.now() - LOOKBACK
         self._applied_batches: dict[int, datetime] = {}
-        self._search_log: list[tuple[datetime, int | None, str, int]] = []  # (ts, consumer, query, page)
+        self.buffer = Buffer(rt)  # this process's serving events, on their way to the outbox
         self._lock = threading.RLock()
+        self._ids_lock = threading.Lock()
         # Consumers met through the API: a row each in the interest matrix and the seen filter.
         self._consumers: dict[int, int] = {}
         self._interests = np.ones((1024, N_CATEGORIES), dtype=np.float32)
@@ -171,11 +173,12 @@ class ContentEngine:
     @property
     def ids(self) -> EventIds:
         """This process's event-id generator, on a node leased from State the first time it is needed."""
-        with self._lock:
-            if self._ids is None:
-                self._ids = EventIds(self.rt.clock, claim_node(self.rt, self._holder))
-                self._heartbeat = time.monotonic()
-            return self._ids
+        if self._ids is None:
+            with self._ids_lock:  # not the engine's lock: claiming writes to State
+                if self._ids is None:
+                    self._heartbeat = time.monotonic()
+                    self._ids = EventIds(self.rt.clock, claim_node(self.rt, self._holder))
+        return self._ids
 
     def sync(self) -> int:
         """Apply notes created or changed, and events recorded, since the last sync; returns how many
@@ -186,7 +189,7 @@ class ContentEngine:
         if self._ids is not None and time.monotonic() - self._heartbeat > 30:
             self._heartbeat = time.monotonic()
             heartbeat_node(self.rt, self._ids.node, self._holder)
-        self._flush_search_log()
+        self.flush()
         applied += self._sync_notes()
         batches = tail(self.rt, self._events_mark - LOOKBACK, skip=self._applied_batches)
         with self._lock:
@@ -234,7 +237,10 @@ class ContentEngine:
     def _apply_batch(self, batch: Tailed) -> None:
         self._applied_batches[batch.batch_id] = batch.created_at
         self._events_mark = max(self._events_mark, batch.created_at)
-        ev = rollup.NoteEvents.of(batch.events)
+        self._apply_events(batch.events)
+
+    def _apply_events(self, events: pa.Table) -> None:
+        ev = rollup.NoteEvents.of(events)
         idx = self.state.indices(ev.note_id)
         act = record_events(self.state, idx, ev.kind, ev.at, self.pools)
         self._learn(ev.consumer_id[act], idx[act])
@@ -267,28 +273,31 @@ class ContentEngine:
             batch = serve_feed(self._feed_index, np.array([self._consumer(consumer_id)]), n, self._interests,
                                self._seen, now, self.rng, self.pools)
             np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
-        if len(batch.note_id):  # written outside the lock: other requests need not wait for the database
-            self._record(len(batch.note_id), {
+            record_impressions(self.state, batch.note_idx)
+            if self._judge():
+                self._feed_index = None
+        if shown := len(batch.note_id):
+            self._hold(shown, self._stamp(shown, {
                 "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
                 "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
-                "propensity": batch.propensity,
-            })
+                "propensity": batch.propensity}))
         return FeedPage(consumer_id, POLICY, [
             FeedItem(int(i), int(p), bool(x), round(float(q), 6))
             for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])
 
     def _sync_notes(self) -> int:
-        applied = 0
+        applied, since = 0, self._since()
         while True:
-            rows = notes_changed_since(self.rt, self._since())  # read outside the lock
+            changes = notes_changed_since(self.rt, since, self._applied)  # read outside the lock
             with self._lock:
-                fresh = [n for n in rows if self._applied.get(n.id, 0) < n.version]
+                fresh = [n for n in changes.notes if self._applied.get(n.id, 0) < n.version]
                 self._apply(fresh)
             applied += len(fresh)
-            if rows:
-                self._mark = max(self._mark, rows[-1].updated_at)
-            if len(rows) < 5_000 or not fresh:
+            if changes.mark is not None:
+                self._mark = max(self._mark, changes.mark)
+            if changes.mark is None or not changes.more or changes.mark == since:
                 return applied
+            since = changes.mark  # a full page: read on from its newest change
 
     def _since(self) -> datetime:
         """Where the note tail starts: a lookback behind the newest change applied, while commits could still
@@ -351,42 +360,50 @@ class ContentEngine:
         note = get_note(self.rt, note_id, actor=_PUBLIC)
         if note.status != "published":
             raise NotFound("note", note_id)
-        self._record(1, {"kind": ENGAGEMENTS[kind].value, "consumer_id": consumer_id, "note_id": note_id,
-                         "creator_id": note.author_id, "surface": Surface.FEED.value})
+        self.record(1, {"kind": ENGAGEMENTS[kind].value, "consumer_id": consumer_id, "note_id": note_id,
+                         "creator_id": note.author_id, "surface": Surface.FEED.value}, durable=True)
         return self.stats(note_id)
 
     def _log_search(self, at: datetime, consumer_id: int | None, query: str, page: int) -> None:
-        """Searches change no state, so their events are buffered and written with the next sync: a search
-        costs no write transaction, and a crash loses at most one sync interval of search logs."""
-        with self._lock:
-            self._search_log.append((at.replace(tzinfo=None), consumer_id, normalize(query)[:MAX_LOGGED_QUERY], page))
-            full = len(self._search_log) >= SEARCH_LOG_FLUSH
-        if full:
-            self._flush_search_log()
+        self.record(1, {"kind": EventKind.SEARCH.value, "consumer_id": consumer_id,
+                         "query": normalize(query)[:MAX_LOGGED_QUERY], "surface": Surface.SEARCH.value,
+                         "position": page}, at=at)
 
-    def _flush_search_log(self) -> None:
-        with self._lock:
-            log, self._search_log = self._search_log, []
-        if log:
-            at, consumers, queries, pages = zip(*log, strict=True)
-            self._enqueue({"event_id": self.ids.take(len(log)), "ts": list(at),
-                           "kind": EventKind.SEARCH.value, "consumer_id": list(consumers), "query": list(queries),
-                           "surface": Surface.SEARCH.value, "position": list(pages)})
-
-    def _record(self, n: int, columns: dict[str, object]) -> None:
-        """Record ``n`` events now (scalars broadcast): into the outbox, then straight into this engine's
-        state; the tail will skip the batch. A pool change makes the next feed rebuild its index."""
-        batch = self._enqueue({"event_id": self.ids.take(n), "ts": [self.rt.now().replace(tzinfo=None)] * n,
-                               **columns})
-        with self._lock:
-            if batch.batch_id not in self._applied_batches:
-                self._apply_batch(batch)
+    def record(self, n: int, columns: dict[str, object], *, at: datetime | None = None, durable: bool = False) -> None:
+        """Record ``n`` events (scalars broadcast) at once into this engine's state, and into the buffer that
+        the next ``flush`` writes to the outbox; ``durable`` flushes now. A pool change makes the next feed
+        rebuild its index. The ads engine records its impressions here too, with the ids its click tokens
+        carry: one buffer per process."""
+        events = self._stamp(n, columns, at)
+        kind = columns["kind"]
+        if not np.isscalar(kind) or kind in COUNTED:
+            with self._lock:
+                self._apply_events(make_batch(events))
                 if self._judge():
                     self._feed_index = None
+        self._hold(n, events, durable)
 
-    def _enqueue(self, columns: dict[str, object]) -> Tailed:
-        with self.rt.db.transaction() as s:
-            return enqueue(s, self.rt, make_batch(columns))
+    def _stamp(self, n: int, columns: dict[str, object], at: datetime | None = None) -> dict[str, object]:
+        ids = columns["event_id"] if "event_id" in columns else self.ids.take(n)
+        return {**columns, "event_id": ids, "ts": np.datetime64((at or self.rt.now()).replace(tzinfo=None), "us")}
+
+    def _hold(self, n: int, events: dict[str, object], durable: bool = False) -> None:
+        if self.buffer.add(n, events) or durable:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered events as one outbox batch, marked as applied before it commits, so this
+        engine's tail never applies its own events a second time."""
+        def written(batch: Tailed) -> None:
+            with self._lock:
+                self._applied_batches[batch.batch_id] = batch.created_at
+                self._events_mark = max(self._events_mark, batch.created_at)
+
+        def unwritten(batch: Tailed) -> None:
+            with self._lock:
+                self._applied_batches.pop(batch.batch_id, None)
+
+        self.buffer.flush(written, unwritten)
 
     def fold(self, session: Session, batch: pa.Table) -> None:
         """Fold an ingested chunk into the rollups, on this engine's pool rules (see ``rollup``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -155,12 +155,23 @@ def do_set_note_status(rt: Runtime, note_id: int, status: str, *, reason: str = 
         return NoteView.of(note)
 
 
-def notes_changed_since(rt: Runtime, since: datetime, limit: int = 5_000) -> list[NoteView]:
-    """Notes created or changed at or after ``since``, oldest change first: what engines tail."""
+@dataclass(frozen=True)
+class Changes:
+    notes: list[NoteView]  # the versions the caller has not applied, oldest change first
+    mark: datetime | None  # the newest change read, applied or not
+    more: bool             # a full page: read on from ``mark``
+
+
+def notes_changed_since(rt: Runtime, since: datetime, applied: Mapping[int, int], limit: int = 5_000) -> Changes:
+    """Notes created or changed at or after ``since`` that are newer than the version in ``applied``: what
+    engines tail. Ids and versions are read first and whole notes only where new, so re-reading the
+    lookback window after a burst of writes costs a few columns, not every note again."""
     with rt.db.read() as s:
-        rows = s.scalars(select(Note).where(Note.updated_at >= since).order_by(Note.updated_at, Note.id)
-                         .limit(limit))
-        return [NoteView.of(n) for n in rows]
+        heads = s.execute(select(Note.id, Note.version, Note.updated_at).where(Note.updated_at >= since)
+                          .order_by(Note.updated_at, Note.id).limit(limit)).all()
+        new = [i for i, version, _ in heads if applied.get(i, 0) < version]
+        rows = {n.id: NoteView.of(n) for n in s.scalars(select(Note).where(Note.id.in_(new)))} if new else {}
+    return Changes([rows[i] for i in new if i in rows], heads[-1][2] if heads else None, len(heads) == limit)
 
 
 LOOKBACK = timedelta(seconds=5)  # commits land out of timestamp order across processes; re-read a margin

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     content_sync_seconds: float = Field(
         default=0.25, gt=0, description="How often a server applies notes written by other processes."
     )
+    events_flush_seconds: float = Field(
+        default=0.05, gt=0, description="How often a server writes the events its requests recorded (feed and "
+        "search impressions) to the outbox, as one batch; a crash loses at most this interval's events."
+    )
     ads_sync_seconds: float = Field(
         default=1.0, gt=0, description="How often a server reloads changed ad plans, learns from ad events and "
         "renews its budget leases."

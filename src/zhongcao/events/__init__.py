@@ -1,8 +1,8 @@
 """Events: the one event schema and the append-only store (DuckDB, Arrow batches, Ibis reads)."""
 
-from zhongcao.events.batch import id_column, make_batch
+from zhongcao.events.batch import concat_columns, id_column, make_batch
 from zhongcao.events.ids import EventIds, claim_node, heartbeat_node, id_time
-from zhongcao.events.outbox import Fold, Tailed, enqueue, ingest, ingested_ids, pending, tail
+from zhongcao.events.outbox import Buffer, Fold, Tailed, enqueue, ingest, ingested_ids, pending, tail
 from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
 from zhongcao.events.store import EventStore, WriteResult
 
@@ -10,6 +10,7 @@ __all__ = [
     "ARROW_SCHEMA",
     "COLUMNS",
     "NAMES",
+    "Buffer",
     "EventIds",
     "EventKind",
     "EventStore",
@@ -18,6 +19,7 @@ __all__ = [
     "Tailed",
     "WriteResult",
     "claim_node",
+    "concat_columns",
     "enqueue",
     "heartbeat_node",
     "id_column",

@@ -9,15 +9,18 @@ writing and marking only repeats work. Engines ``tail`` the outbox to keep their
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+import threading
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhongcao.core import Runtime
+from zhongcao.events.batch import concat_columns, make_batch
 from zhongcao.events.models import OutboxBatch
 from zhongcao.events.schema import ARROW_SCHEMA
 from zhongcao.events.store import EventStore
@@ -46,10 +49,69 @@ class Tailed:
 def enqueue(session: Session, rt: Runtime, batch: pa.Table) -> Tailed:
     """Record a batch inside the caller's transaction; returns it as engines tail it, so the engine that
     wrote it can apply it at once and skip it in the tail."""
-    row = OutboxBatch(created_at=rt.now(), rows=batch.num_rows, payload=_encode(batch))
-    session.add(row)
-    session.flush()
-    return Tailed(row.id, row.created_at, batch)
+    now = rt.now()
+    batch_id = session.execute(insert(OutboxBatch).values(created_at=now, rows=batch.num_rows, payload=_encode(batch))
+                               .returning(OutboxBatch.id)).scalar_one()
+    return Tailed(batch_id, now, batch)
+
+
+class Buffer:
+    """Serving requests leave their events here, and ``flush`` moves them to the outbox as one batch.
+
+    One write transaction per feed page queues every request on the database's write lock (SQLite has
+    one per file) and caps a server near a few hundred pages a second; one per flush costs a few
+    milliseconds per interval. Events are held as plain columns and become one Arrow batch at the flush,
+    which costs a fraction of a batch per request. The price is durability: a crash loses at most the
+    events of one interval, and the engine that recorded them loses them alike (it counted them in
+    memory only), so what a restart counts is exactly what was written. Events that must not wait, an
+    engagement a consumer sees counted, flush at once.
+
+    Only the engines record here, with columns they build themselves: ``make_batch`` checks them at the
+    flush, and a batch it refuses would be a bug in an engine."""
+
+    def __init__(self, rt: Runtime, max_events: int = 20_000) -> None:
+        self.rt = rt
+        self.max_events = max_events
+        self._records: list[tuple[int, Mapping[str, Any]]] = []
+        self._events = 0
+        self._lock = threading.Lock()        # guards the list: held for an append or a swap
+        self._flushing = threading.Lock()    # one flush at a time, so batches keep their order
+
+    def add(self, n: int, columns: Mapping[str, Any]) -> bool:
+        """Hold ``n`` events (scalars broadcast) for the next flush; True once the buffer is full and the
+        caller should flush."""
+        with self._lock:
+            self._records.append((n, columns))
+            self._events += n
+            return self._events >= self.max_events
+
+    def __len__(self) -> int:
+        return self._events
+
+    def flush(self, written: Callable[[Tailed], None] = lambda _: None,
+              unwritten: Callable[[Tailed], None] = lambda _: None) -> Tailed | None:
+        """Write what is held as one outbox batch. ``written`` sees the batch once it has its id and before
+        it commits, so an engine can mark it as its own before any tail can read it; ``unwritten`` undoes
+        that when the commit fails, and the events go back to wait for the next flush."""
+        with self._flushing:
+            with self._lock:
+                records, self._records, self._events = self._records, [], 0
+            if not records:
+                return None
+            tailed: Tailed | None = None
+            try:
+                batch = make_batch(concat_columns(records))
+                with self.rt.db.transaction() as s:
+                    tailed = enqueue(s, self.rt, batch)
+                    written(tailed)
+            except BaseException:
+                if tailed is not None:
+                    unwritten(tailed)
+                with self._lock:
+                    self._records[:0] = records
+                    self._events += sum(n for n, _ in records)
+                raise
+            return tailed
 
 
 def tail(rt: Runtime, since: datetime, limit: int = 1_000, skip: Container[int] = ()) -> list[Tailed]:
@@ -84,20 +146,25 @@ Fold = Callable[[Session, pa.Table], None]
 def ingest(rt: Runtime, store: EventStore, limit: int = 500, fold: Fold | None = None) -> int:
     """Move pending batches into the store; returns the events newly stored.
 
-    ``fold`` runs in the transaction that marks the batches ingested, so rollups in State count each
-    batch exactly once: a failure rolls both back and the next call repeats both (the store skips the
-    events it already has)."""
-    with rt.db.transaction() as s:
-        pending = s.execute(rt.db.for_update(
-            select(OutboxBatch.id, OutboxBatch.payload).where(OutboxBatch.ingested_at.is_(None))
-            .order_by(OutboxBatch.id).limit(limit), skip_locked=True)).all()
-        if not pending:
+    The store is written before State's transaction opens, so serving requests never wait on the write
+    lock while DuckDB works; the store skips events it already has, so a crash after that write only
+    repeats it. ``fold`` runs in the transaction that marks the batches ingested, so rollups in State
+    count each batch exactly once: a failure rolls both back and the next call repeats both."""
+    with rt.db.read() as s:
+        found = s.execute(select(OutboxBatch.id, OutboxBatch.payload).where(OutboxBatch.ingested_at.is_(None))
+                          .order_by(OutboxBatch.id).limit(limit)).all()
+    if not found:
+        with rt.db.transaction() as s:
             s.execute(delete(OutboxBatch).where(OutboxBatch.ingested_at < rt.now() - RETENTION))
-            return 0
-        chunk = pa.concat_tables([_decode(p) for _, p in pending]).combine_chunks()
-        stored = store.write(chunk).inserted
-        if fold is not None:
-            fold(s, chunk)
-        s.execute(update(OutboxBatch).where(OutboxBatch.id.in_([i for i, _ in pending]))
-                  .values(ingested_at=rt.now()))
-        return stored
+        return 0
+    batches = {i: _decode(p) for i, p in found}
+    stored = store.write(pa.concat_tables(batches.values()).combine_chunks()).inserted
+    with rt.db.transaction() as s:
+        # Another ingester may have taken some meanwhile (PostgreSQL); fold only what is still pending.
+        mine = s.scalars(rt.db.for_update(select(OutboxBatch.id).where(
+            OutboxBatch.id.in_(list(batches)), OutboxBatch.ingested_at.is_(None)), skip_locked=True)).all()
+        if mine:
+            if fold is not None:
+                fold(s, pa.concat_tables([batches[i] for i in sorted(mine)]).combine_chunks())
+            s.execute(update(OutboxBatch).where(OutboxBatch.id.in_(mine)).values(ingested_at=rt.now()))
+    return stored
