@@ -203,7 +203,7 @@ def _click(rt: Runtime, k: Kob) -> dict[str, object]:
 
     ids = _unit(rt, k)
     unit = ads.get_unit(rt, ids["unit"], actor=OP)
-    token = ClickToken(1, 77, unit.campaign_id, unit.id, 1, ids["note"], 0, 50, int(rt.now().timestamp()), 1)
+    token = ClickToken(1, 77, unit.campaign_id, unit.id, 1, ids["note"], 0, 50, int(rt.now().timestamp()), 1, 1)
     return ids | {"click_id": sign(token, load_secret(rt))}
 
 

@@ -342,7 +342,7 @@ def _postback(c: Ctx, change: dict[str, object], sign: bool = True, first: bool 
 
     unit, note = _unit(c)
     view = ads.get_unit(c.rt, unit, actor=OP)
-    token = ClickToken(1, 5, view.campaign_id, unit, 1, note, 0, 30, int(c.rt.now().timestamp()), 1)
+    token = ClickToken(1, 5, view.campaign_id, unit, 1, note, 0, 30, int(c.rt.now().timestamp()), 1, 1)
     secret = ads.do_issue_conversion_secret(c.rt, c.k.stores[0], actor=OP).secret
     payload = {"click_id": sign_click(token, load_secret(c.rt)), "type": "order", "value_fen": 100, "external_id": "o1"}
 

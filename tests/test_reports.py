@@ -89,3 +89,75 @@ def test_a_brand_sees_its_stores_side_by_side_and_a_stranger_never(rt: Runtime, 
     assert [(r.account_id, r.fee_fen) for r in rows] == [(kob.brand, 500), (kob.stores[0], 300)]
     alone = report(rt, kob.brand, level="account", range_="2026-03-02..2026-03-02", actor=kob.actor(kob.brand))
     assert [(r.account_id, r.fee_fen) for r in alone] == [(kob.brand, 500)]
+
+
+def conv(kind: EventKind, at: datetime, value: int | None = None, consumer: int = 1, note: int = 500) -> dict[str, Any]:
+    return {"ts": at, "kind": kind.value, "consumer_id": consumer, "note_id": note, "value_fen": value}
+
+
+@pytest.mark.parametrize(("kind", "window", "count"), [
+    (EventKind.LIVE_VIEW, timedelta(hours=24), "live_entries"),
+    (EventKind.DM, timedelta(hours=24), "dms"),
+    (EventKind.SHOP_VISIT, timedelta(days=7), "shop_visits"),
+    (EventKind.ADD_TO_CART, timedelta(days=7), "add_to_carts"),
+    (EventKind.LEAD, timedelta(days=7), "leads"),
+    (EventKind.VALID_LEAD, timedelta(days=7), "valid_leads"),
+])
+def test_each_result_counts_up_to_the_end_of_its_window_after_the_click(
+        rt: Runtime, kob: Kob, campaigns: dict[str, int], kind: EventKind, window: timedelta, count: str) -> None:
+    c = campaigns["store"]
+    click = DAY + timedelta(hours=1)
+    load(rt, [ad(EventKind.AD_CLICK, click, c),
+              conv(kind, click),                                         # at the click: in
+              conv(kind, click + window),                                # the window's last instant: in
+              conv(kind, click + window + timedelta(microseconds=1)),    # just past it: out
+              conv(kind, click - timedelta(seconds=1)),                  # before the click: out
+              conv(kind, click + timedelta(minutes=5), consumer=2),      # someone who did not click: out
+              conv(kind, click + timedelta(minutes=5), note=999)])       # another note: out
+    (row,) = report(rt, kob.stores[0], level="campaign", range_="2026-03-02..2026-03-02", actor=OP)
+    assert getattr(row, count) == 2
+
+
+def test_shop_orders_count_seven_days_and_offsite_orders_seven_fifteen_and_thirty(
+        rt: Runtime, kob: Kob, campaigns: dict[str, int]) -> None:
+    c = campaigns["store"]
+    click = DAY + timedelta(hours=1)
+    load(rt, [ad(EventKind.AD_CLICK, click, c), ad(EventKind.AD_CHARGE, click, c, price=1_000),
+              conv(EventKind.ORDER, click + timedelta(days=6), 5_000),
+              conv(EventKind.ORDER, click + timedelta(days=8), 7_000),           # past the shop's 7 days
+              conv(EventKind.OFFSITE_ORDER, click + timedelta(days=3), 10_000),  # in all three
+              conv(EventKind.OFFSITE_ORDER, click + timedelta(days=10), 20_000),  # in 15 and 30
+              conv(EventKind.OFFSITE_ORDER, click + timedelta(days=20), 40_000),  # in 30
+              conv(EventKind.OFFSITE_ORDER, click + timedelta(days=31), 80_000)])  # in none
+    (row,) = report(rt, kob.stores[0], level="campaign", range_="2026-03-02..2026-03-02", actor=OP)
+    assert (row.orders, row.gmv_fen, row.roi) == (1, 5_000, 5.0)
+    assert (row.offsite_orders_7d, row.offsite_gmv_7d, row.offsite_roi_7d) == (1, 10_000, 10.0)
+    assert (row.offsite_orders_15d, row.offsite_gmv_15d, row.offsite_roi_15d) == (2, 30_000, 30.0)
+    assert (row.offsite_orders_30d, row.offsite_gmv_30d, row.offsite_roi_30d) == (3, 70_000, 70.0)
+
+
+def test_a_result_goes_to_the_latest_click_before_it_even_across_campaigns(
+        rt: Runtime, kob: Kob, campaigns: dict[str, int]) -> None:
+    first, second = campaigns["store"], campaigns["brand"]
+    click = DAY + timedelta(hours=1)
+    load(rt, [ad(EventKind.AD_CLICK, click, first), ad(EventKind.AD_CLICK, click + timedelta(hours=2), second),
+              conv(EventKind.LEAD, click + timedelta(hours=1)),   # before the second click: the first's
+              conv(EventKind.LEAD, click + timedelta(hours=3))])  # the second's
+    rows = report(rt, kob.brand, level="campaign", range_="2026-03-02..2026-03-02", include_sub_accounts=True,
+                  actor=OP)
+    assert sorted((r.campaign_id, r.leads) for r in rows) == sorted([(first, 1), (second, 1)])
+
+
+def test_keyword_reports_give_the_average_position_and_top_shares(rt: Runtime, kob: Kob,
+                                                                  campaigns: dict[str, int]) -> None:
+    c = campaigns["store"]
+    at = DAY + timedelta(hours=1)
+
+    def shown(position: int, kind: EventKind = EventKind.AD_IMPRESSION) -> dict[str, Any]:
+        return ad(kind, at, c, keyword=77) | {"position": position}
+
+    load(rt, [shown(1), shown(1), shown(2), shown(4), shown(1, EventKind.AD_CLICK), shown(4, EventKind.AD_CLICK)])
+    (row,) = report(rt, kob.stores[0], level="keyword", range_="2026-03-02..2026-03-02", actor=OP)
+    assert row.keyword_id == 77
+    assert (row.avg_position, row.top1_impression_share, row.top3_impression_share) == (2.0, 0.5, 0.75)
+    assert (row.top1_click_share, row.top3_click_share) == (0.5, 0.5)

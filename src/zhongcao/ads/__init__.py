@@ -60,7 +60,7 @@ from zhongcao.ads.plans import (
     list_creatives,
     list_units,
 )
-from zhongcao.ads.reports import ReportRow, report, to_csv
+from zhongcao.ads.reports import SETTLE_DAYS, ReportRow, report, to_csv
 from zhongcao.ads.reports import refresh as refresh_reports
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
 
@@ -68,6 +68,7 @@ __all__ = [
     "GOALS",
     "LEVELS",
     "OFFICIAL",
+    "SETTLE_DAYS",
     "AdEngine",
     "AdRef",
     "AdSlots",

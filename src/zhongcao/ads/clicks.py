@@ -23,8 +23,8 @@ from zhongcao.ads.models import AdSecret
 from zhongcao.core import Invalid, Runtime
 
 CLICK_TTL = timedelta(days=1)  # a click counts within a day of its impression [U]
-# impression, consumer, campaign, unit, creative, note, keyword, price, at, surface
-_LAYOUT = struct.Struct(">QQqqqqqqqB")
+# impression, consumer, campaign, unit, creative, note, keyword, price, at, surface, position
+_LAYOUT = struct.Struct(">QQqqqqqqqBH")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class ClickToken:
     price_fen: int
     at: int  # unix seconds of the impression
     surface: int
+    position: int  # the ad's rank among the page's ads, 1 first: keyword reports count top-1 and top-3
 
 
 def _b64(raw: bytes) -> str:
@@ -67,7 +68,7 @@ def load_secret(rt: Runtime) -> bytes:
 def sign(token: ClickToken, key: bytes) -> str:
     payload = _LAYOUT.pack(token.impression_id, token.consumer_id, token.campaign_id, token.unit_id,
                            token.creative_id, token.note_id, token.keyword_id, token.price_fen, token.at,
-                           token.surface)
+                           token.surface, token.position)
     return f"{_b64(payload)}.{_b64(hmac.new(key, payload, hashlib.sha256).digest()[:16])}"
 
 

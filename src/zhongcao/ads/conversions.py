@@ -29,7 +29,7 @@ from zhongcao.core import Conflict, Invalid, Runtime, Unauthenticated
 from zhongcao.events import EventIds, EventKind, Surface, enqueue, make_batch
 
 CONVERSION_WINDOW = timedelta(days=30)  # the longest off-site window reports use (FIELD_FACTS §2)
-TYPES = {"order": EventKind.ORDER, "lead": EventKind.LEAD, "valid_lead": EventKind.LEAD,
+TYPES = {"order": EventKind.OFFSITE_ORDER, "lead": EventKind.LEAD, "valid_lead": EventKind.VALID_LEAD,
          "add_to_cart": EventKind.ADD_TO_CART, "shop_visit": EventKind.SHOP_VISIT}
 SIGNATURE_HEADER = "X-Zhongcao-Signature"
 

@@ -298,7 +298,8 @@ class AdEngine:
             u, c = int(out.unit[i]), int(out.creative[i])
             token = ClickToken(int(impression_ids[i]), consumer_id, int(b.campaign_id[b.unit_campaign[u]]),
                                int(b.unit_id[u]), int(b.creative_id[c]), int(b.creative_note[c]),
-                               int(out.keyword_id[i]), int(out.price_click_fen[i]), now, surface.value)
+                               int(out.keyword_id[i]), int(out.price_click_fen[i]), now, surface.value,
+                               int(out.rank[i]) + 1)
             click_id = sign(token, self.key)
             url = b.creative_url[c]
             link = f"{url}{'&' if '?' in url else '?'}zc_click={click_id}" if url else None
@@ -463,7 +464,7 @@ class AdEngine:
                         "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,
                         "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
                         "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
-                        "surface": token.surface, "position": None, "price_fen": [charged] * len(ids),
+                        "surface": token.surface, "position": token.position, "price_fen": [charged] * len(ids),
                         "lease_id": [lease] * len(ids), "keyword_id": token.keyword_id or None}))
             except BaseException:
                 if charged:

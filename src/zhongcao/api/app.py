@@ -57,6 +57,7 @@ class _Ingester:
         self.store: EventStore | None = None
         self._hot_at: float | None = None
         self._reports_at: float | None = None
+        self._settled_at: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> None:
@@ -73,7 +74,10 @@ class _Ingester:
         if self._hot_at is None or now - self._hot_at >= self.rt.settings.hot_queries_seconds:
             content.refresh_hot_queries(self.rt, self.store)
             self._hot_at = now
-        if self._reports_at is None or now - self._reports_at >= self.rt.settings.reports_seconds:
+        if self._settled_at is None or now - self._settled_at >= self.rt.settings.reports_settle_seconds:
+            ads.refresh_reports(self.rt, self.store, days=ads.SETTLE_DAYS)
+            self._settled_at = self._reports_at = now
+        elif self._reports_at is None or now - self._reports_at >= self.rt.settings.reports_seconds:
             ads.refresh_reports(self.rt, self.store)
             self._reports_at = now
 

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     reports_seconds: float = Field(
         default=60.0, gt=0, description="How often the process holding the event store refreshes today's ad reports."
     )
+    reports_settle_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the process holding the event store recomputes the last "
+        "31 days of ad reports, as results within their attribution windows (up to 30 days) arrive."
+    )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
 
     def resolved_events_path(self) -> Path:

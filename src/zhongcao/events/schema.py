@@ -29,6 +29,8 @@ class EventKind(enum.IntEnum):
     AD_CLICK = 15
     AD_CHARGE = 16
     LIVE_VIEW = 17
+    VALID_LEAD = 18      # a lead the advertiser confirmed, posted back
+    OFFSITE_ORDER = 19   # an order in an off-platform shop, posted back through a tracked link
 
 
 class Surface(enum.IntEnum):
