@@ -122,6 +122,33 @@ def test_a_daily_budget_is_never_exceeded(client: TestClient, rt: Runtime, kob: 
     assert_books(rt)
 
 
+@pytest.mark.parametrize(("uplift", "holiday", "budget"), [(True, True, 12_000), (True, False, 10_000),
+                                                            (False, True, 10_000)])
+def test_holiday_uplift_raises_the_budget_on_holidays_only(client: TestClient, rt: Runtime, kob: Kob, uplift: bool,
+                                                           holiday: bool, budget: int) -> None:
+    rt.settings.holidays = [rt.today()] if holiday else []
+    rt.settings.holiday_uplift_pct = 20
+    store, rival = kob.stores[0], kob.stores[1]
+    fund(rt, kob, store, 1_000_000)
+    fund(rt, kob, rival, 1_000_000)
+    advertise(rt, store, 1_000, daily_budget_fen=10_000, holiday_uplift=uplift, pacing="accelerated")
+    advertise(rt, rival, 990, title="口红试色")  # its bid sets the price: about 1,000 a click
+    organic(rt, kob.creator)
+    settle(client)
+    for consumer in range(1, 100):
+        top = feed_ads(client, consumer)
+        if top:
+            click(client, top[0]["ad"]["click_id"])
+        settle(client)
+    with rt.db.read() as db:
+        spent = db.scalar(select(func.sum(AdClick.charged_fen)).where(AdClick.campaign_id == 1))
+    assert spent is not None
+    assert budget - 1_000 < spent <= budget  # a click costs at most the 1,000 bid
+    reasons = {r["code"]: r for r in client.get("/v1/campaigns/1/delivery", headers=OPERATOR).json()["reasons"]}
+    assert reasons["budget_exhausted"]["daily_budget_fen"] == budget
+    assert_books(rt)
+
+
 def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:
     store = kob.stores[0]
     fund(rt, kob, store, 100_000)
@@ -159,7 +186,7 @@ def test_delivery_status_explains_why_a_campaign_does_not_spend(client: TestClie
     ads.do_update_unit(rt, narrow, {"targeting": {"type": "advanced", "cities": ["拉萨"]}}, actor=OP)
     cheap, _ = advertise(rt, store, 40, title="低价")
     settle(client)
-    for consumer in range(1, 40):
+    for consumer in range(1, 100):
         feed_ads(client, consumer)
     healthy = status(client, campaign)
     assert (healthy["serving"], healthy["reasons"], healthy["units"][0]["reasons"]) == (True, [], [])

@@ -22,7 +22,7 @@ from zhongcao.ads.pacing import schedule_mask
 from zhongcao.ads.spec import Campaign, Targeting
 from zhongcao.ads.targeting import TargetingIndex
 from zhongcao.content import CODE, notes_by_id
-from zhongcao.core import Runtime
+from zhongcao.core import Runtime, Settings
 
 CLICK_GOALS = (OptimizeFor.CLICK.value, OptimizeFor.ENGAGEMENT.value)  # priced per click; others per result
 
@@ -74,10 +74,21 @@ def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def plan_version(rt: Runtime) -> tuple[object, ...]:
-    """Cheap fingerprint of the plans: the newest change and the row counts of each level."""
+    """Cheap fingerprint of the plans: the budget day (a holiday changes budgets), the newest change and the
+    row counts of each level."""
     with rt.db.read() as s:
-        return tuple(s.execute(select(func.max(m.updated_at), func.count()).select_from(m)).one()
-                     for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow))
+        return (rt.today(), *(s.execute(select(func.max(m.updated_at), func.count()).select_from(m)).one()
+                              for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow)))
+
+
+def day_budget(daily_budget_fen: int | None, holiday_uplift: bool, day: date, settings: Settings) -> float:
+    """A campaign's budget for one budget day, inf when unlimited: on a holiday, a campaign that switched
+    holiday uplift on gets the platform's uplift on top (FIELD_FACTS §1)."""
+    if daily_budget_fen is None:
+        return np.inf
+    if holiday_uplift and day in settings.holidays:
+        return float(daily_budget_fen * (100 + settings.holiday_uplift_pct) // 100)
+    return float(daily_budget_fen)
 
 
 def day_start(day: date, utc_offset_hours: int) -> float:
@@ -92,6 +103,8 @@ def _group(owner: np.ndarray, n: int) -> list[np.ndarray]:
 
 def load_book(rt: Runtime) -> Book:
     version = plan_version(rt)
+    day = version[0]
+    assert isinstance(day, date)
     active = Status.ACTIVE.value
     with rt.db.read() as s:
         campaigns = s.scalars(select(CampaignRow).where(CampaignRow.status == active).order_by(CampaignRow.id)).all()
@@ -126,7 +139,8 @@ def load_book(rt: Runtime) -> Book:
     return Book(
         campaign_id=np.array([c.id for c in campaigns], dtype=np.int64),
         campaign_account=np.array([c.account_id for c in campaigns], dtype=np.int64),
-        budget_fen=np.array([c.daily_budget_fen if c.daily_budget_fen else np.inf for c in campaigns], dtype=float),
+        budget_fen=np.array([day_budget(c.daily_budget_fen, c.holiday_uplift, day, rt.settings) for c in campaigns],
+                            dtype=float),
         even=np.array([c.pacing == Pacing.EVEN.value for c in campaigns], dtype=bool),
         schedule=np.array([schedule_mask(c.dayparts) for c in campaigns], dtype=bool).reshape(-1, 7, 24),
         serves_feed=np.array([s.serves_feed for s in specs], dtype=bool),

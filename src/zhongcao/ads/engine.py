@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from zhongcao.accounts import Actor
 from zhongcao.ads import plans
-from zhongcao.ads.book import Book, day_start, load_book, plan_version, positions
+from zhongcao.ads.book import Book, day_budget, day_start, load_book, plan_version, positions
 from zhongcao.ads.clicks import ClickToken, click_key, load_secret, sign, verify
 from zhongcao.ads.delivery import AdRequests, Decisions, Delivery, DeliverySpec, ad_positions
 from zhongcao.ads.diagnosis import Traffic, diagnose_units, reason, schedule_reasons
@@ -389,12 +389,12 @@ class AdEngine:
             if wallet.available_fen < dearest and campaign_id not in self.purse.held:
                 reasons.append(reason("insufficient_balance", available_fen=wallet.available_fen,
                                       needed_fen=dearest))
-            if campaign.daily_budget_fen is not None:
+            budget = day_budget(campaign.daily_budget_fen, campaign.holiday_uplift, self.rt.today(), self.rt.settings)
+            if np.isfinite(budget):
                 used = cap_used_today(self.rt, f"campaign:{campaign_id}")
                 held = self.purse.held.get(campaign_id)
-                if campaign.daily_budget_fen - used + (held.remaining_fen if held else 0) < dearest:
-                    reasons.append(reason("budget_exhausted", daily_budget_fen=campaign.daily_budget_fen,
-                                          used_fen=used))
+                if budget - used + (held.remaining_fen if held else 0) < dearest:
+                    reasons.append(reason("budget_exhausted", daily_budget_fen=int(budget), used_fen=used))
             found = diagnose_units(d, self.traffic, mine, per_click, value, self.spec.reserve_ecpm_fen)
         unit_status = []
         for u in units:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _days(first: str, n: int) -> list[date]:
+    return [date.fromisoformat(first) + timedelta(days=i) for i in range(n)]
+
+
+# China's statutory holidays in 2026, as the State Council announced them [C]; later years go in by config.
+HOLIDAYS_2026 = [*_days("2026-01-01", 3), *_days("2026-02-15", 9), *_days("2026-04-04", 3), *_days("2026-05-01", 5),
+                 *_days("2026-06-19", 3), *_days("2026-09-25", 3), *_days("2026-10-01", 7)]
 
 
 class Settings(BaseSettings):
@@ -35,6 +45,14 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Feed pool policy overrides as JSON, e.g. {"quotas": [100, 500, 2000], "read_gate": 0.1}; '
         "keys are PoolSpec's (content/distribution.py).",
+    )
+    holidays: list[date] = Field(
+        default_factory=lambda: list(HOLIDAYS_2026),
+        description="Budget days that count as holidays, as a JSON list of dates: campaigns with holiday uplift "
+        "spend more on them.",
+    )
+    holiday_uplift_pct: int = Field(
+        default=20, ge=0, le=500, description="How far holiday uplift raises a daily budget on a holiday, in % [U]."
     )
     feed_first_ad: int = Field(default=4, ge=1, description="Position of the first ad in a feed page.")
     feed_ad_every: int = Field(default=10, ge=1, description="Feed ads stand every this many positions after.")
