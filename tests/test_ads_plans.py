@@ -157,6 +157,8 @@ CAMPAIGN_RULES = [
     ({"quick_cast": True, "quick_cast_coefficient": 2.5}, "invalid_campaign", "quick_cast_coefficient"),
     ({"quick_cast_coefficient": 1.5}, "invalid_campaign", "quick_cast_coefficient"),
     ({"daily_budget_fen": "50000"}, "invalid_request", "daily_budget_fen"),
+    ({"billing_event": "impression", "bidding": "cost_control"}, "invalid_campaign", "billing_event"),
+    ({"billing_event": "view"}, "invalid_campaign", "billing_event"),
 ]
 
 

@@ -4,6 +4,7 @@ ledger, the click records and the advertiser's budget agree to the fen."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from zhongcao.ads.models import AdClick
 from zhongcao.api import create_app
 from zhongcao.content import do_create_note
 from zhongcao.core import Runtime
+from zhongcao.events import EventKind, tail
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SEEDING = {"objective": "seeding", "placement": "feed", "bidding": "manual", "optimize_for": "click"}
@@ -146,6 +148,28 @@ def test_holiday_uplift_raises_the_budget_on_holidays_only(client: TestClient, r
     assert budget - 1_000 < spent <= budget  # a click costs at most the 1,000 bid
     reasons = {r["code"]: r for r in client.get("/v1/campaigns/1/delivery", headers=OPERATOR).json()["reasons"]}
     assert reasons["budget_exhausted"]["daily_budget_fen"] == budget
+    assert_books(rt)
+
+
+def test_cpm_impressions_are_charged_through_the_lease_and_their_clicks_are_free(client: TestClient, rt: Runtime,
+                                                                                kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    advertise(rt, store, 5_000, billing_event="impression")  # ¥50 per thousand impressions
+    organic(rt, kob.creator)
+    settle(client)
+    shown = [ad for consumer in range(1, 31) for ad in feed_ads(client, consumer)]
+    assert len(shown) == 30
+    assert click(client, shown[0]["ad"]["click_id"]) == {"click_id": shown[0]["ad"]["click_id"], "charged_fen": 0,
+                                                          "outcome": "cpm"}
+    settle(client)  # charges what the impressions owe, in whole fen
+    prices = [p for b in tail(rt, rt.now() - timedelta(hours=1)) for k, p in zip(
+        b.events.column("kind").to_pylist(), b.events.column("price_fen").to_pylist(), strict=True)
+        if k == EventKind.AD_IMPRESSION]
+    assert len(prices) == 30
+    spent = 100_000 - billing.get_wallet(rt, store, actor=OP).balance_fen
+    assert spent == sum(prices) // 1000 > 0  # each price is per thousand: a millifen per impression
+    assert revenue(rt) == 0  # no click was charged
     assert_books(rt)
 
 

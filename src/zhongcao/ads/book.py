@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from zhongcao.accounts import ancestors
-from zhongcao.ads.enums import Bidding, OptimizeFor, Pacing, Status
+from zhongcao.ads.enums import Bidding, BillingEvent, OptimizeFor, Pacing, Status
 from zhongcao.ads.keywords import KeywordEntry, KeywordIndex
 from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
 from zhongcao.ads.pacing import schedule_mask
@@ -48,6 +48,7 @@ class Book:
     auto: np.ndarray             # the bidder sets this unit's bid
     cap: np.ndarray              # the target cost is a hard cap (cost cap bidding)
     per_result: np.ndarray       # the bid is per conversion (oCPC), not per click
+    per_mille: np.ndarray        # CPM: the bid is per thousand impressions, and impressions are charged
     unit_category: np.ndarray
     unit_creatives: list[np.ndarray]  # creative indices of each unit
     # creatives, indexed c
@@ -129,6 +130,7 @@ def load_book(rt: Runtime) -> Book:
     offset = rt.settings.budget_day_utc_offset_hours
     unit_campaign = np.array([by_campaign[u.campaign_id] for u in units], dtype=np.int64)
     bidding = [campaigns[k].bidding for k in unit_campaign]
+    cpm = np.array([c.billing_event == BillingEvent.IMPRESSION.value for c in campaigns], dtype=bool)
     creative_unit = np.array([by_unit[c.unit_id] for c in creatives], dtype=np.int64)
     entries = []
     for kw in keywords:
@@ -155,7 +157,9 @@ def load_book(rt: Runtime) -> Book:
         target_cost_fen=np.array([u.target_cost_fen or 0 for u in units], dtype=np.int64),
         auto=np.array([b != Bidding.MANUAL.value for b in bidding], dtype=bool),
         cap=np.array([b == Bidding.COST_CAP.value for b in bidding], dtype=bool),
-        per_result=np.array([campaigns[k].optimize_for not in CLICK_GOALS for k in unit_campaign], dtype=bool),
+        per_result=np.array([campaigns[k].optimize_for not in CLICK_GOALS and not cpm[k] for k in unit_campaign],
+                            dtype=bool),
+        per_mille=cpm[unit_campaign],
         unit_category=np.array([CODE[notes[u.note_ids[0]].category] for u in units], dtype=np.int64),
         unit_creatives=_group(creative_unit, len(units)),
         creative_id=np.array([c.id for c in creatives], dtype=np.int64),

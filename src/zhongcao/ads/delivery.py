@@ -142,7 +142,8 @@ class Delivery:
     def _scores(self) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
         """Request-independent parts of the score, recomputed only when the estimates have learned
         something or the tuning changed: each unit's creative (its best predicted click-through, the
-        older on a tie), its bid per click, and the eCPM one fen of that bid buys."""
+        older on a tie), its bid per click, and the eCPM one fen of that bid buys. A CPM unit bids per thousand
+        impressions already: one fen of it buys one fen of eCPM, times the note's quality."""
         est = self.estimates
         key = (float(est.impressions.sum() + est.clicks.sum() + est.conversions.sum()), self._tuning)
         if self._best is None or self._best[0] != key:
@@ -152,7 +153,8 @@ class Delivery:
             starts = np.r_[0, np.flatnonzero(np.diff(b.creative_unit[by_unit])) + 1] if len(by_unit) else by_unit
             first = by_unit[starts]
             per_click = self.bids() * np.where(b.per_result, est.cvr(first), 1.0)
-            self._best = (key, first, per_click, ctr[first] * 1_000 * self.quality)
+            value = np.where(b.per_mille, 1.0, ctr[first] * 1_000) * self.quality
+            self._best = (key, first, per_click, value)
         return self._best  # type: ignore[return-value]
 
     def decide(self, req: AdRequests, now: float, funded: np.ndarray, rng: np.random.Generator) -> Decisions:

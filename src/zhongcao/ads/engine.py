@@ -11,6 +11,7 @@ feed and search pages with ads placed into them.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -44,6 +45,8 @@ from zhongcao.events import id_column as ids_of
 LOOKBACK_S = 5
 CONVERSIONS = [EventKind.ORDER, EventKind.LEAD]  # what pCVR and per-result bidding count as results
 _SYSTEM = Actor.system()
+
+log = logging.getLogger("zhongcao.ads")
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ class DeliveryStatus:
 class ClickResult:
     click_id: str
     charged_fen: int
-    outcome: str  # charged; repeat (this consumer paid for this creative today); unfunded (no lease could pay)
+    # charged; repeat (this consumer paid for this creative today); unfunded (no lease could pay);
+    # cpm (the campaign pays for impressions, so clicks are free)
+    outcome: str
 
 
 @dataclass
@@ -153,6 +158,10 @@ class AdEngine:
         self._events_mark = self.rt.now()
         self._applied: dict[int, datetime] = {}
         self._need: tuple[object, np.ndarray] | None = None
+        # CPM impressions served and not yet charged, in millifen (a fen per thousand impressions is a
+        # millifen each), by (campaign, unit, creative, keyword): charged in whole fen at each sync.
+        self._owed: dict[tuple[int, int, int, int], int] = {}
+        self._owed_lock = threading.Lock()
 
     # -- keeping in step with State ------------------------------------------------------------------
     def sync(self) -> None:
@@ -172,6 +181,7 @@ class AdEngine:
             self._tail(batches)
             d.steer()
             need = self._dearest_click(d)
+        self._charge_impressions(d.book)
         self.purse.refill(d.book.campaign_id, d.book.campaign_account, d.book.budget_fen, need)
 
     def _rebuild(self, book: Book) -> None:
@@ -294,12 +304,15 @@ class AdEngine:
               surface: Surface, query: str) -> list[AdRef]:
         b, now = d.book, int(self.rt.now().timestamp())
         refs = []
+        cpm = b.per_mille[out.unit]
+        if cpm.any():
+            self._owe(b, out, cpm)
         for i in range(len(out.unit)):
             u, c = int(out.unit[i]), int(out.creative[i])
             token = ClickToken(int(impression_ids[i]), consumer_id, int(b.campaign_id[b.unit_campaign[u]]),
                                int(b.unit_id[u]), int(b.creative_id[c]), int(b.creative_note[c]),
-                               int(out.keyword_id[i]), int(out.price_click_fen[i]), now, surface.value,
-                               int(out.rank[i]) + 1)
+                               int(out.keyword_id[i]), 0 if cpm[i] else int(out.price_click_fen[i]), now,
+                               surface.value, int(out.rank[i]) + 1)
             click_id = sign(token, self.key)
             url = b.creative_url[c]
             link = f"{url}{'&' if '?' in url else '?'}zc_click={click_id}" if url else None
@@ -413,6 +426,63 @@ class AdEngine:
             unit_status.append(UnitStatus(u.id, not why and not reasons, why))
         return DeliveryStatus(campaign_id, not reasons and any(u.serving for u in unit_status), reasons, unit_status)
 
+    # -- impressions (CPM) ----------------------------------------------------------------------------
+    def _owe(self, b: Book, out: Decisions, cpm: np.ndarray) -> None:
+        """CPM winners owe their price per thousand impressions: that many millifen for this one."""
+        campaigns = b.campaign_id[b.unit_campaign[out.unit[cpm]]].tolist()
+        with self._owed_lock:
+            for camp, unit, creative, keyword, price in zip(
+                    campaigns, b.unit_id[out.unit[cpm]].tolist(), b.creative_id[out.creative[cpm]].tolist(),
+                    out.keyword_id[cpm].tolist(), out.price_click_fen[cpm].tolist(), strict=True):
+                key = (camp, unit, creative, keyword)
+                self._owed[key] = self._owed.get(key, 0) + price
+                self.purse.owe(camp, price)
+
+    def _charge_impressions(self, b: Book) -> None:
+        """Charge what CPM impressions owe, in whole fen, through each campaign's lease as a click is, with
+        an ``ad_charge`` event per creative and keyword; fractions of a fen wait for the next sync. A
+        campaign whose lease cannot pay is not charged: its impressions were free, never an overspend."""
+        with self._owed_lock:
+            owed, self._owed = self._owed, {}
+            for key, millifen in owed.items():
+                if millifen % 1000:
+                    self._owed[key] = self._owed.get(key, 0) + millifen % 1000
+        due: dict[int, list[tuple[tuple[int, int, int, int], int]]] = {}
+        for key, millifen in owed.items():
+            if millifen >= 1000:
+                due.setdefault(key[0], []).append((key, millifen // 1000))
+        for campaign, items in due.items():
+            k = int(positions(b.campaign_id, np.array([campaign]))[0])
+            total = sum(fen for _, fen in items)
+            try:
+                if k >= 0:
+                    self._charge_owed(campaign, int(b.campaign_account[k]), float(b.budget_fen[k]), items, total)
+            except Exception:
+                log.exception("charging campaign %s's CPM impressions failed; they go free", campaign)
+            finally:
+                self.purse.settled(campaign, total * 1000)
+
+    def _charge_owed(self, campaign: int, account: int, budget: float,
+                     items: list[tuple[tuple[int, int, int, int], int]], total: int) -> None:
+        ids = self.ids.take(len(items))
+        charged = 0
+        with self.purse.lock:
+            try:
+                with self.rt.db.transaction() as s:
+                    charged, lease = self.purse.charge(campaign, account, budget, total)
+                    if charged:
+                        keys = [key for key, _ in items]
+                        enqueue(s, self.rt, make_batch({
+                            "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(items),
+                            "kind": EventKind.AD_CHARGE.value, "campaign_id": campaign,
+                            "unit_id": [u for _, u, _, _ in keys], "creative_id": [c for _, _, c, _ in keys],
+                            "keyword_id": [kw or None for _, _, _, kw in keys],
+                            "price_fen": [fen for _, fen in items], "lease_id": lease, "policy": "cpm"}))
+            except BaseException:
+                if charged:
+                    self.purse.forget(campaign)
+                raise
+
     # -- clicks ---------------------------------------------------------------------------------------
     def click(self, click_id: str) -> ClickResult:
         """Charge a click once: a replayed click id gets its first answer, a consumer's repeat click on a
@@ -450,9 +520,10 @@ class AdEngine:
         with self.purse.lock:
             try:
                 with self.rt.db.transaction() as s:
-                    if not repeat and account is not None:
+                    if not repeat and account is not None and token.price_fen:
                         charged, lease = self.purse.charge(token.campaign_id, account, budget, token.price_fen)
-                    outcome = "repeat" if repeat else "charged" if charged else "unfunded"
+                    outcome = ("cpm" if not token.price_fen else "repeat" if repeat else "charged" if charged
+                               else "unfunded")
                     s.add(AdClick(click_key=key, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
                                   unit_id=token.unit_id, creative_id=token.creative_id, day=self.rt.today(),
                                   price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,

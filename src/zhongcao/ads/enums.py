@@ -47,6 +47,13 @@ class OptimizeFor(StrEnum):
     LIVE_ORDER = "live_order"
 
 
+class BillingEvent(StrEnum):
+    """What the advertiser pays for: a click (CPC, bids per click) or impressions (CPM, bids per thousand)."""
+
+    CLICK = "click"
+    IMPRESSION = "impression"
+
+
 class Pacing(StrEnum):
     EVEN = "even"                  # 匀速
     ACCELERATED = "accelerated"

@@ -44,6 +44,7 @@ class CampaignRow(Base):
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     dayparts: Mapped[list[str]] = mapped_column(JSON)
     holiday_uplift: Mapped[bool] = mapped_column(Boolean)
+    billing_event: Mapped[str] = mapped_column(String(16), server_default="click")
     quick_cast: Mapped[bool] = mapped_column(Boolean)
     quick_cast_coefficient: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16))
@@ -127,7 +128,7 @@ class AdClick(Base):
     day: Mapped[date] = mapped_column(Date)
     price_fen: Mapped[int] = mapped_column(BigInteger)    # the auction's price for a click
     charged_fen: Mapped[int] = mapped_column(BigInteger)  # what was charged: 0 for a repeat or when no money
-    outcome: Mapped[str] = mapped_column(String(16))      # charged | repeat | unfunded
+    outcome: Mapped[str] = mapped_column(String(16))      # charged | repeat | unfunded | cpm
     lease_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 

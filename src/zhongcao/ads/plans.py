@@ -55,6 +55,7 @@ class CampaignView:
     end_date: date | None
     dayparts: list[str]
     holiday_uplift: bool
+    billing_event: str
     quick_cast: bool
     quick_cast_coefficient: float
     status: str
@@ -64,8 +65,8 @@ class CampaignView:
     @classmethod
     def of(cls, r: CampaignRow) -> CampaignView:
         return cls(r.id, r.account_id, r.name, r.objective, r.placement, r.bidding, r.optimize_for, r.daily_budget_fen,
-                   r.pacing, r.start_date, r.end_date, list(r.dayparts), r.holiday_uplift, r.quick_cast,
-                   r.quick_cast_coefficient, r.status, r.created_at, r.updated_at)
+                   r.pacing, r.start_date, r.end_date, list(r.dayparts), r.holiday_uplift, r.billing_event,
+                   r.quick_cast, r.quick_cast_coefficient, r.status, r.created_at, r.updated_at)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def _campaign_spec(r: CampaignRow) -> Campaign:
     return Campaign.parse({"name": r.name, "objective": r.objective, "placement": r.placement, "bidding": r.bidding,
                            "optimize_for": r.optimize_for, "daily_budget_fen": r.daily_budget_fen,
                            "pacing": r.pacing, "start_date": r.start_date, "end_date": r.end_date,
-                           "dayparts": r.dayparts, "holiday_uplift": r.holiday_uplift, "quick_cast": r.quick_cast,
+                           "dayparts": r.dayparts, "holiday_uplift": r.holiday_uplift,
+                           "billing_event": r.billing_event, "quick_cast": r.quick_cast,
                            "quick_cast_coefficient": r.quick_cast_coefficient})
 
 
@@ -200,7 +202,8 @@ def _campaign_fields(spec: Campaign) -> dict[str, Any]:
     return {"name": spec.name.strip(), "objective": spec.objective.value, "placement": spec.placement.value,
             "bidding": spec.bidding.value, "optimize_for": spec.optimize_for.value,
             "daily_budget_fen": spec.daily_budget_fen, "pacing": spec.pacing.value, "end_date": spec.end_date,
-            "dayparts": list(spec.dayparts), "holiday_uplift": spec.holiday_uplift, "quick_cast": spec.quick_cast,
+            "dayparts": list(spec.dayparts), "holiday_uplift": spec.holiday_uplift,
+            "billing_event": spec.billing_event.value, "quick_cast": spec.quick_cast,
             "quick_cast_coefficient": spec.quick_cast_coefficient}
 
 

@@ -76,7 +76,9 @@ class Purse:
         self.refused: dict[int, Refusal] = {}   # campaign id → why it has no money now
         self._lock = threading.RLock()
         self.lock = self._lock  # held by a charge's whole transaction (see AdEngine.click)
-        self._version = 0  # bumped whenever a lease is taken, spent from or dropped
+        self._version = 0  # bumped whenever a lease is taken, spent from or dropped, or money is owed
+        self.owed: dict[int, int] = {}  # campaign id → millifen of CPM impressions served, not yet charged
+        self._owing = threading.Lock()  # not the lease lock, which a charge holds across a database write
         self._funded: _Funded | None = None
 
     def funded(self, campaign_ids: np.ndarray, need_fen: np.ndarray) -> np.ndarray:
@@ -89,7 +91,9 @@ class Purse:
                 and last.version == self._version and now < last.until):
             return last.funded
         version, held = self._version, dict(self.held)
-        funded = np.array([(h := held.get(int(c))) is not None and h.remaining_fen >= n and h.expires_at > now
+        owed = {c: -(-m // 1000) for c, m in self.owed.items()}  # whole fen, rounded up
+        funded = np.array([(h := held.get(c)) is not None and h.remaining_fen - owed.get(c, 0) >= n
+                           and h.expires_at > now
                            for c, n in zip(campaign_ids.tolist(), need_fen.tolist(), strict=True)], dtype=bool)
         until = min((held[c].expires_at for c in campaign_ids[funded].tolist()), default=_NEVER)
         self._funded = _Funded(campaign_ids, need_fen, version, until, funded)
@@ -151,6 +155,23 @@ class Purse:
             held.spent_fen += price_fen
             self._version += 1
             return price_fen, held.lease_id
+
+    def owe(self, campaign_id: int, millifen: int) -> None:
+        """CPM impressions were served: their price counts against the lease until it is charged, so a
+        campaign stops entering auctions before its lease could not pay."""
+        with self._owing:
+            self.owed[campaign_id] = self.owed.get(campaign_id, 0) + millifen
+            self._version += 1
+
+    def settled(self, campaign_id: int, millifen: int) -> None:
+        """Owed money was charged (or, with no lease to pay it, let go)."""
+        with self._owing:
+            left = self.owed.get(campaign_id, 0) - millifen
+            if left > 0:
+                self.owed[campaign_id] = left
+            else:
+                self.owed.pop(campaign_id, None)
+            self._version += 1
 
     def forget(self, campaign_id: int) -> None:
         """Drop a campaign's lease after a charge's transaction failed: the database kept its committed

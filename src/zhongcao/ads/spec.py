@@ -24,6 +24,7 @@ from zhongcao.ads.enums import (
     KEYWORD_ACTIONS,
     KEYWORD_DAYS,
     Bidding,
+    BillingEvent,
     Component,
     Match,
     Objective,
@@ -102,6 +103,7 @@ class Campaign:
     end_date: date | None = None
     dayparts: tuple[str, ...] = (ALL_HOURS,) * 7  # Monday first; hour h of the budget day is char h
     holiday_uplift: bool = False
+    billing_event: BillingEvent = BillingEvent.CLICK
     quick_cast: bool = False                       # a feed campaign also serving in search
     quick_cast_coefficient: float = 1.0
 
@@ -129,6 +131,9 @@ class Campaign:
                          "7 × 24 characters of 0 and 1")
         if "1" not in "".join(self.dayparts):
             raise broken("invalid_schedule", "dayparts", "a schedule needs at least one hour on", "one 1")
+        if self.billing_event == BillingEvent.IMPRESSION and self.bidding != Bidding.MANUAL:
+            raise broken("invalid_campaign", "billing_event", "CPM (billing by impression) takes manual bids per "
+                         "thousand impressions", ["click"])
         if self.quick_cast and self.placement != Placement.FEED:
             raise broken("invalid_campaign", "quick_cast", "search quick-cast extends feed campaigns only",
                          "false unless placement is feed")
@@ -151,7 +156,7 @@ class Campaign:
         code = "invalid_campaign"
         values: dict[str, Any] = {}
         for name, kind in (("objective", Objective), ("placement", Placement), ("bidding", Bidding),
-                           ("optimize_for", OptimizeFor), ("pacing", Pacing)):
+                           ("optimize_for", OptimizeFor), ("pacing", Pacing), ("billing_event", BillingEvent)):
             if name in data:
                 values[name] = parse_enum(kind, data[name], name, code)
         for name in ("name", "daily_budget_fen", "holiday_uplift", "quick_cast", "quick_cast_coefficient"):

@@ -144,6 +144,8 @@ class CampaignFields(Body):
     dayparts: list[str] | None = Field(default=None, description="7 strings (Monday first) of 24 characters 0/1, "
                                        "hours of the budget day (UTC+8)")
     holiday_uplift: bool | None = None
+    billing_event: str | None = Field(default=None, description="click (CPC, the default) | impression (CPM: "
+                                      "manual bids in fen per thousand impressions)")
     quick_cast: bool | None = Field(default=None, description="a feed campaign also serves in search")
     quick_cast_coefficient: float | None = Field(default=None, description="1.0..2.0")
 
