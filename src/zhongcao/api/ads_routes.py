@@ -111,8 +111,10 @@ def reports(rt: RT, who: Who, account_id: Annotated[int, Query(ge=1)],
             include_sub_accounts: bool = False, by_day: bool = False,
             format: Annotated[str, Query(description="json | csv")] = "json") -> dict[str, Any] | Response:
     """Delivery and results by level (FIELD_FACTS §2: fee, impressions, clicks, ctr, acp, cpm; engagement
-    within an hour of the click, cpi). ``include_sub_accounts`` puts a brand's stores beside it, each row
-    naming its account. Today is realtime (refreshed every minute); earlier days are offline."""
+    within an hour of the click, cpi; live and DMs within 24 h; shop, leads and valid leads within 7 days;
+    off-site orders, GMV and ROI at 7, 15 and 30 days; keywords' average position and top-1/top-3 shares).
+    ``include_sub_accounts`` puts a brand's stores beside it, each row naming its account. Today is realtime
+    (refreshed every minute); earlier days are offline, and settle hourly as late results arrive."""
     if format not in ("json", "csv"):
         raise Invalid("invalid_report", f"{format!r} is not a report format", field="format", allowed=["json", "csv"])
     rows = ads.report(rt, account_id, level=level, range_=range, include_sub_accounts=include_sub_accounts,
