@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from conftest import ADMIN_TOKEN, OP, Kob, assert_books
 from zhongcao import ads, billing
+from zhongcao.ads.delivery import DeliverySpec
 from zhongcao.ads.models import AdClick
 from zhongcao.api import create_app
-from zhongcao.content import do_create_note
+from zhongcao.content import ContentEngine, do_create_note
 from zhongcao.core import Runtime
 from zhongcao.events import EventKind, tail
 
@@ -171,6 +172,58 @@ def test_cpm_impressions_are_charged_through_the_lease_and_their_clicks_are_free
     assert spent == sum(prices) // 1000 > 0  # each price is per thousand: a millifen per impression
     assert revenue(rt) == 0  # no click was charged
     assert_books(rt)
+
+
+def test_gender_and_age_on_the_request_reach_targeted_units_only(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    unit, _ = advertise(rt, store, 200)
+    ads.do_update_unit(rt, unit, {"targeting": {"type": "advanced", "genders": ["female"], "ages": ["23-27"]}},
+                       actor=OP)
+    organic(rt, kob.creator)
+    settle(client)
+
+    def sees(consumer: int, **viewer: object) -> bool:
+        r = client.get("/v1/feed", params={"consumer_id": consumer, "n": 10, **viewer}, headers=OPERATOR)
+        assert r.status_code == 200, r.text
+        return any(i["ad"] for i in r.json()["items"])
+
+    assert sees(1, gender="female", age=25)
+    assert not sees(2, gender="male", age=25)
+    assert not sees(3, gender="female", age=35)
+    assert not sees(4)  # unknown: a targeted unit does not serve them
+    bad = client.get("/v1/feed", params={"consumer_id": 5, "gender": "other"}, headers=OPERATOR)
+    assert (bad.status_code, bad.json()["field"]) == (422, "gender")
+
+
+@pytest.mark.parametrize(("age", "bucket"), [(None, -1), (17, -1), (18, 0), (22, 0), (23, 1), (27, 1), (28, 2),
+                                             (32, 2), (33, 3), (90, 3)])
+def test_ages_fall_in_the_platforms_buckets(age: int | None, bucket: int) -> None:
+    assert ads.age_bucket(age) == bucket
+
+
+def test_a_frequency_cap_holds_across_server_processes(rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    advertise(rt, store, 200)
+    organic(rt, kob.creator)
+    a, b = (ads.AdEngine(rt, ContentEngine(rt), spec=DeliverySpec(frequency_cap=2)) for _ in range(2))
+    for engine in (a, b):
+        engine.content.sync()
+        engine.sync()
+
+    def shown(engine: ads.AdEngine, consumer: int = 1) -> int:
+        return sum(1 for i in engine.feed(consumer, 10).items if i.ad)
+
+    assert shown(a) + shown(a) + shown(a) == 2  # capped in the process that served them
+    b.sync()  # a's impressions reach b's tail once a flushes them (a's sync does)
+    assert shown(b) == 1
+    a.sync()
+    b.sync()
+    assert shown(b) == 0
+    assert shown(b, consumer=2) == 1
+    a.close()
+    b.close()
 
 
 def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:

@@ -24,6 +24,8 @@ from zhongcao.ads.engine import (
     SearchEntry,
     SearchWithAds,
     UnitStatus,
+    Viewer,
+    age_bucket,
 )
 from zhongcao.ads.enums import (
     GOALS,
@@ -101,6 +103,8 @@ __all__ = [
     "Unit",
     "UnitStatus",
     "UnitView",
+    "Viewer",
+    "age_bucket",
     "campaign_history",
     "do_add_keywords",
     "do_create_campaign",

@@ -31,7 +31,7 @@ from zhongcao.ads.book import Book, day_budget, day_start, load_book, plan_versi
 from zhongcao.ads.clicks import ClickToken, click_key, load_secret, sign, verify
 from zhongcao.ads.delivery import AdRequests, Decisions, Delivery, DeliverySpec, ad_positions
 from zhongcao.ads.diagnosis import Traffic, diagnose_units, reason, schedule_reasons
-from zhongcao.ads.enums import Status
+from zhongcao.ads.enums import AGE_BUCKETS, DEVICES, GENDERS, Status
 from zhongcao.ads.models import AdClick
 from zhongcao.ads.pacing import schedule_mask
 from zhongcao.ads.purse import Purse, PurseSpec
@@ -39,7 +39,7 @@ from zhongcao.ads.targeting import UNKNOWN, Audience
 from zhongcao.billing import cap_used_today, get_wallet
 from zhongcao.content import CODE, N_CATEGORIES, ContentEngine
 from zhongcao.core import Runtime
-from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, make_batch, tail
+from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, id_node, make_batch, tail
 from zhongcao.events import id_column as ids_of
 
 LOOKBACK_S = 5
@@ -67,6 +67,24 @@ def _nulls_for_zero(keyword_id: np.ndarray) -> np.ndarray | pa.Array | None:
     if not keyword_id.any():
         return None
     return keyword_id if keyword_id.all() else pa.array(keyword_id, mask=keyword_id == 0)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a request says about the person it serves, for targeting; anything unsaid is unknown, and a
+    unit that restricts that dimension does not serve them."""
+
+    device: str | None = None  # ios | android
+    city: str | None = None
+    gender: str | None = None  # male | female
+    age: int | None = None     # years
+
+
+def age_bucket(age: int | None) -> int:
+    """The platform's age bucket (18–22, 23–27, 28–32, 32+) of an age in years; under 18 is unknown."""
+    if age is None or age < 18:
+        return UNKNOWN
+    return min((age - 18) // 5, len(AGE_BUCKETS) - 1)
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,11 @@ class AdEngine:
         k = kind[ads]
         known = idx >= 0
         imp, clk = (k == EventKind.AD_IMPRESSION) & known, (k == EventKind.AD_CLICK) & known
+        # Frequency caps count every process's impressions: this one's when it served them, others' here.
+        elsewhere = imp & (id_node(ids_of(ev, "event_id")[ads]) != self.ids.node)
+        if elsewhere.any():
+            unit = d.book.creative_unit[idx[elsewhere]]
+            d.frequency.add(ids_of(ev, "consumer_id")[ads][elsewhere], d.book.unit_id[unit])
         d.estimates.record(idx[imp | clk], imp[imp | clk].astype(float), clk[imp | clk].astype(float),
                            np.zeros(int((imp | clk).sum())))
         charge = (k == EventKind.AD_CHARGE) & known
@@ -271,29 +294,29 @@ class AdEngine:
         return self._key
 
     # -- serving --------------------------------------------------------------------------------------
-    def _audience(self, consumer_id: int, device: str | None, city: str | None, d: Delivery) -> Audience:
+    def _audience(self, consumer_id: int, viewer: Viewer, d: Delivery) -> Audience:
         learned = self.content.interests(consumer_id)
         interests = np.zeros((1, N_CATEGORIES), dtype=bool)
         for code, _ in sorted(learned.items(), key=lambda kv: -kv[1])[:3]:
             interests[0, CODE[code]] = True
-        devices = ("ios", "android")
-        return Audience(np.array([UNKNOWN]), np.array([UNKNOWN]),
-                        np.array([devices.index(device) if device in devices else UNKNOWN]),
-                        d.book.targeting.city_code([city]), interests)
+        return Audience(np.array([GENDERS.index(viewer.gender) if viewer.gender in GENDERS else UNKNOWN]),
+                        np.array([age_bucket(viewer.age)]),
+                        np.array([DEVICES.index(viewer.device) if viewer.device in DEVICES else UNKNOWN]),
+                        d.book.targeting.city_code([viewer.city]), interests)
 
-    def _decide(self, consumer_id: int, search: bool, query: str, slots: int, device: str | None,
-                city: str | None) -> tuple[Delivery, Decisions, np.ndarray]:
+    def _decide(self, consumer_id: int, search: bool, query: str, slots: int,
+                viewer: Viewer) -> tuple[Delivery, Decisions, np.ndarray]:
         if self.delivery is None:
             self.sync()
         d = self.delivery
         assert d is not None
-        audience = self._audience(consumer_id, device, city, d)  # the content engine's lock, not ours
+        audience = self._audience(consumer_id, viewer, d)  # the content engine's lock, not ours
         with self._lock:
             d = self.delivery
             assert d is not None
             # city codes belong to the book: code the city against the one that decides
-            audience = Audience(audience.gender, audience.age, audience.device, d.book.targeting.city_code([city]),
-                                audience.interests)
+            audience = Audience(audience.gender, audience.age, audience.device,
+                                d.book.targeting.city_code([viewer.city]), audience.interests)
             funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
             req = AdRequests(np.array([consumer_id]), audience, np.array([search]), [query], np.array([slots]))
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
@@ -327,10 +350,12 @@ class AdEngine:
                 "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity})
         return refs
 
-    def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None) -> FeedWithAds:
+    def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None,
+             gender: str | None = None, age: int | None = None) -> FeedWithAds:
         assert self.slots is not None
         positions = ad_positions(n, self.slots.feed_first, self.slots.feed_every)
-        d, out, ids = self._decide(consumer_id, False, "", len(positions), device, city)
+        viewer = Viewer(device, city, gender, age)
+        d, out, ids = self._decide(consumer_id, False, "", len(positions), viewer)
         refs = self._refs(d, out, ids, consumer_id, Surface.FEED, "")
         ad_notes = {int(d.book.creative_note[c]) for c in out.creative}
         page = self.content.feed(consumer_id, n)
@@ -349,8 +374,8 @@ class AdEngine:
 
     def search(self, query: str, *, n: int = 10, page: int = 1, offset: int | None = None,
                consumer_id: int | None = None, device: str | None = None, city: str | None = None,
-               kinds: tuple[str, ...] = (), since: datetime | None = None,
-               until: datetime | None = None) -> SearchWithAds:
+               gender: str | None = None, age: int | None = None, kinds: tuple[str, ...] = (),
+               since: datetime | None = None, until: datetime | None = None) -> SearchWithAds:
         """A page of ``n`` results at absolute positions: the ads sold at this page's ad positions stand
         there, organic results fill the rest. ``offset`` (the previous page's ``next_offset``) continues
         the organic results exactly; without it a page starts at organic rank ``(page - 1) * n``, so an
@@ -360,7 +385,8 @@ class AdEngine:
         organic = self.content.search(query, n=n, page=page, consumer_id=consumer_id, offset=start, kinds=kinds,
                                       since=since, until=until)
         positions = organic.ad_positions  # the organic ranking reserves them (RankSpec)
-        d, out, ids = self._decide(consumer_id or 0, True, query, len(positions), device, city)
+        viewer = Viewer(device, city, gender, age)
+        d, out, ids = self._decide(consumer_id or 0, True, query, len(positions), viewer)
         refs = self._refs(d, out, ids, consumer_id or 0, Surface.SEARCH, query)
         ad_at = {p: (ref, int(d.book.creative_note[c])) for p, ref, c in zip(positions, refs, out.creative.tolist(),
                                                                               strict=False)}

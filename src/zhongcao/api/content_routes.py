@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -69,6 +69,8 @@ def ad_engine(request: Request) -> ads.AdEngine:
 
 Device = Annotated[str | None, Query(description="ios | android: the request's device, for ad targeting")]
 City = Annotated[str | None, Query(max_length=20, description="the request's city (e.g. 上海), for ad targeting")]
+Gender = Annotated[Literal["male", "female"] | None, Query(description="the consumer's gender, for ad targeting")]
+Age = Annotated[int | None, Query(ge=1, le=120, description="the consumer's age in years, for ad targeting")]
 
 
 @router.get("/search")
@@ -77,6 +79,7 @@ async def search(request: Request, who: Who, q: Annotated[str, Query(max_length=
                  kind: Annotated[list[str] | None, Query(description="image | video; repeat for both")] = None,
                  since: datetime | None = None, until: datetime | None = None,
                  consumer_id: int | None = None, device: Device = None, city: City = None,
+                 gender: Gender = None, age: Age = None,
                  offset: Annotated[int | None, Query(ge=0, le=1_000,
                                                      description="the previous page's next_offset")] = None,
                  ) -> ads.SearchWithAds:
@@ -90,7 +93,8 @@ async def search(request: Request, who: Who, q: Annotated[str, Query(max_length=
         if k not in content.NOTE_KINDS:
             raise content.invalid_kind(k)
     return ad_engine(request).search(q, n=n, page=page, offset=offset, consumer_id=consumer_id, device=device,
-                                     city=city, kinds=tuple(kind or ()), since=since, until=until)
+                                     city=city, gender=gender, age=age, kinds=tuple(kind or ()), since=since,
+                                     until=until)
 
 
 @router.get("/search/hot")
@@ -109,11 +113,12 @@ def suggestions(request: Request, who: Who, q: Annotated[str, Query(max_length=1
 
 @router.get("/feed")
 async def feed(request: Request, who: Who, consumer_id: Annotated[int, Query(ge=1)],
-               n: Annotated[int, Query(ge=1, le=50)] = 10, device: Device = None, city: City = None) -> ads.FeedWithAds:
+               n: Annotated[int, Query(ge=1, le=50)] = 10, device: Device = None, city: City = None,
+               gender: Gender = None, age: Age = None) -> ads.FeedWithAds:
     """The consumer's next notes, ranked by interest × predicted engagement × freshness, with trial notes
     in the exploration slots and ads at positions 4, 14, …; every impression is logged with its policy
     and propensity. Served on the event loop (see ``search``)."""
-    return ad_engine(request).feed(consumer_id, n, device=device, city=city)
+    return ad_engine(request).feed(consumer_id, n, device=device, city=city, gender=gender, age=age)
 
 
 @router.post("/ad-clicks")

@@ -52,6 +52,11 @@ def id_time(event_id: int) -> datetime:
     return datetime.fromtimestamp(EPOCH.timestamp() + ms / 1000, tz=UTC)
 
 
+def id_node(event_ids: np.ndarray) -> np.ndarray:
+    """The node each id was minted on: which process recorded the event."""
+    return (np.asarray(event_ids, dtype=np.uint64) >> np.uint64(SEQ_BITS)) & np.uint64(MAX_NODE)
+
+
 NODE_TTL = timedelta(minutes=2)  # a node whose holder stopped heartbeating is free again after this
 
 
