@@ -226,6 +226,24 @@ def test_a_frequency_cap_holds_across_server_processes(rt: Runtime, kob: Kob) ->
     b.close()
 
 
+def test_a_keyword_behaviour_unit_reaches_those_who_searched_the_keyword(client: TestClient, rt: Runtime,
+                                                                         kob: Kob) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    unit, _ = advertise(rt, store, 200)
+    ads.do_update_unit(rt, unit, {"targeting": {"type": "advanced", "keyword_behaviour": {
+        "keywords": ["口红"], "actions": ["searched"], "days": 7}}}, actor=OP)
+    organic(rt, kob.creator)
+    settle(client)
+    assert feed_ads(client, 1) == []  # no audience computed yet: the unit reaches no one
+    r = client.get("/v1/search", params={"q": "口红 色号", "consumer_id": 1}, headers=OPERATOR)
+    assert r.status_code == 200
+    client.app.state.ingester(everything=True)  # type: ignore[attr-defined]  # stores the search, computes the audience
+    settle(client)
+    assert [i["ad"]["unit_id"] for i in feed_ads(client, 1)] == [unit]
+    assert feed_ads(client, 2) == []  # never searched it
+
+
 def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:
     store = kob.stores[0]
     fund(rt, kob, store, 100_000)
@@ -326,9 +344,7 @@ def test_report_fees_equal_the_ledger_to_the_fen(client: TestClient, rt: Runtime
     for consumer in range(1, 25):
         for item in feed_ads(client, consumer):
             click(client, item["ad"]["click_id"])
-    ingester = client.app.state.ingester  # type: ignore[attr-defined]
-    ingester()  # what the ingest thread does each second: the outbox into the event store
-    ads.refresh_reports(rt, ingester.store)
+    client.app.state.ingester(everything=True)  # type: ignore[attr-defined]  # the outbox in, reports out
     body = client.get("/v1/reports", params={"account_id": store, "level": "unit", "range": "today"},
                       headers=OPERATOR).json()
     (row,) = [r for r in body["rows"] if r["unit_id"] == unit]

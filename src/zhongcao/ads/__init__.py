@@ -6,6 +6,7 @@ keywords, estimates, pacing, GSP) and the per-process ``AdEngine`` that places a
 pages and charges clicks through budget leases.
 """
 
+from zhongcao.ads.audiences import refresh as refresh_audiences
 from zhongcao.ads.conversions import (
     ConversionView,
     IssuedSecret,
@@ -121,6 +122,7 @@ __all__ = [
     "list_creatives",
     "list_units",
     "record_conversion",
+    "refresh_audiences",
     "refresh_reports",
     "report",
     "sign_body",

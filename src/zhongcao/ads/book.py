@@ -15,9 +15,10 @@ import numpy as np
 from sqlalchemy import func, select
 
 from zhongcao.accounts import ancestors
+from zhongcao.ads import audiences
 from zhongcao.ads.enums import Bidding, BillingEvent, OptimizeFor, Pacing, Status
 from zhongcao.ads.keywords import KeywordEntry, KeywordIndex
-from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
+from zhongcao.ads.models import AudienceRow, CampaignRow, CreativeRow, KeywordRow, UnitRow
 from zhongcao.ads.pacing import schedule_mask
 from zhongcao.ads.spec import Campaign, Targeting
 from zhongcao.ads.targeting import TargetingIndex
@@ -76,10 +77,11 @@ def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 def plan_version(rt: Runtime) -> tuple[object, ...]:
     """Cheap fingerprint of the plans: the budget day (a holiday changes budgets), the newest change and the
-    row counts of each level."""
+    row counts of each level, and of the computed audiences."""
     with rt.db.read() as s:
         return (rt.today(), *(s.execute(select(func.max(m.updated_at), func.count()).select_from(m)).one()
-                              for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow)))
+                              for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow)),
+                s.execute(select(func.max(AudienceRow.computed_at), func.count()).select_from(AudienceRow)).one())
 
 
 def day_budget(daily_budget_fen: int | None, holiday_uplift: bool, day: date, settings: Settings) -> float:
@@ -122,6 +124,7 @@ def load_book(rt: Runtime) -> Book:
     with_creative = {c.unit_id for c in creatives if c.note_id in published}
     units = [u for u in units if u.id in authorized and u.id in with_creative]
     by_unit = {u.id: i for i, u in enumerate(units)}
+    targets = [Targeting.parse(u.targeting) for u in units]
     creatives = [c for c in creatives if c.unit_id in by_unit and c.note_id in published]
     specs = [Campaign.parse({"name": c.name, "objective": c.objective, "placement": c.placement,
                              "bidding": c.bidding, "optimize_for": c.optimize_for, "pacing": c.pacing,
@@ -166,7 +169,7 @@ def load_book(rt: Runtime) -> Book:
         creative_unit=creative_unit,
         creative_note=np.array([c.note_id for c in creatives], dtype=np.int64),
         creative_url=[str(c.component["url"]) if c.component.get("url") else None for c in creatives],
-        targeting=TargetingIndex([Targeting.parse(u.targeting) for u in units]),
+        targeting=TargetingIndex(targets, audiences.load(rt, list(zip([u.id for u in units], targets, strict=True)))),
         keywords=KeywordIndex(entries),
         version=version,
     )

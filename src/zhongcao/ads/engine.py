@@ -302,7 +302,7 @@ class AdEngine:
         return Audience(np.array([GENDERS.index(viewer.gender) if viewer.gender in GENDERS else UNKNOWN]),
                         np.array([age_bucket(viewer.age)]),
                         np.array([DEVICES.index(viewer.device) if viewer.device in DEVICES else UNKNOWN]),
-                        d.book.targeting.city_code([viewer.city]), interests)
+                        d.book.targeting.city_code([viewer.city]), interests, np.array([consumer_id]))
 
     def _decide(self, consumer_id: int, search: bool, query: str, slots: int,
                 viewer: Viewer) -> tuple[Delivery, Decisions, np.ndarray]:
@@ -316,7 +316,7 @@ class AdEngine:
             assert d is not None
             # city codes belong to the book: code the city against the one that decides
             audience = Audience(audience.gender, audience.age, audience.device,
-                                d.book.targeting.city_code([viewer.city]), audience.interests)
+                                d.book.targeting.city_code([viewer.city]), audience.interests, audience.consumer)
             funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
             req = AdRequests(np.array([consumer_id]), audience, np.array([search]), [query], np.array([slots]))
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)

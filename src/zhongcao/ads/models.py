@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -131,6 +132,19 @@ class AdClick(Base):
     outcome: Mapped[str] = mapped_column(String(16))      # charged | repeat | unfunded | cpm
     lease_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AudienceRow(Base):
+    """The consumers a unit's behaviour rules (keyword behaviour, creator fans) admit, as one sorted array:
+    computed from the event store by the process that holds it, read whole by every serving process."""
+
+    __tablename__ = "ad_audience"
+
+    unit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    rules: Mapped[str] = mapped_column(String(64))          # a hash of the rules the members answer
+    size: Mapped[int] = mapped_column(BigInteger)
+    consumers: Mapped[bytes] = mapped_column(LargeBinary)   # sorted uint64, little-endian
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AdSecret(Base):

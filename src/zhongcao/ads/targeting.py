@@ -5,10 +5,11 @@ Sets are packed bitsets over unit indices (one bit per unit), so a batch of requ
 every value of it, unknown included; a unit that restricts it accepts only consumers known to match:
 a consumer of unknown gender never sees an ad targeted at women.
 
-Interests match when the consumer's interests and the unit's overlap. Audience-based targeting
-(keyword behaviour, creator fans, audience packages) needs audience membership from the measurement
-slice; until it is supplied, a unit with such rules matches no one (``audience_ready`` is false):
-delivering to people outside the audience the advertiser chose would be worse than not delivering.
+Interests match when the consumer's interests and the unit's overlap. Behaviour rules (keyword
+behaviour, creator fans) admit the consumers in the unit's computed audience (``audiences``), so the
+request must name its consumer. Audience packages come from the measurement slice; until one is
+supplied, a unit naming it matches no one: delivering to people outside the audience the advertiser
+chose would be worse than not delivering.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ class Audience:
     device: np.ndarray     # (r,) index into DEVICES
     city: np.ndarray       # (r,) index into the index's city dictionary (``TargetingIndex.city_code``)
     interests: np.ndarray  # (r, N_CATEGORIES) bool: the consumer's interest categories
+    consumer: np.ndarray | None = None  # (r,) ids, for behaviour audiences; None admits to none of them
 
     def take(self, rows: np.ndarray) -> Audience:
         """The consumers at ``rows`` (repeats allowed)."""
-        return Audience(self.gender[rows], self.age[rows], self.device[rows], self.city[rows], self.interests[rows])
+        return Audience(self.gender[rows], self.age[rows], self.device[rows], self.city[rows], self.interests[rows],
+                        None if self.consumer is None else self.consumer[rows])
 
     @classmethod
     def unknown(cls, r: int) -> Audience:
@@ -48,8 +51,11 @@ class Audience:
 class TargetingIndex:
     """Built once per plan change for units 0..n-1; ``eligible`` is the hot path."""
 
-    def __init__(self, targeting: Sequence[Targeting]) -> None:
+    def __init__(self, targeting: Sequence[Targeting], members: Sequence[np.ndarray | None] | None = None) -> None:
+        """``members``: per unit, the sorted consumer ids its behaviour rules admit, None without such rules."""
         self.n = len(targeting)
+        self.members = list(members) if members is not None else [None] * self.n
+        self.ruled = np.array([m is not None for m in self.members], dtype=bool)
         self._tables: list[np.ndarray] = []  # unpacked: gender, age, device, city, for column subsets
         self.cities: dict[str, int] = {}
         for t in targeting:
@@ -68,8 +74,8 @@ class TargetingIndex:
             wants[[CODE[c] for c in t.interests], u] = True
         self._wants, self._open = wants.astype(np.float32), open_interest
         self._interest = np.packbits(wants, axis=1)  # (categories, bytes)
-        self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not (
-            t.keyword_behaviour or t.creator_fans or t.audience_packages) for t in targeting], dtype=bool)
+        self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not t.audience_packages
+                                        for t in targeting], dtype=bool)
         self._ready = np.packbits(self.audience_ready)
 
     def _table(self, targeting: Sequence[Targeting], values: int, accepted: object) -> np.ndarray:
@@ -82,6 +88,31 @@ class TargetingIndex:
                 table[:, u] = True
         self._tables.append(table)
         return np.packbits(table, axis=1)
+
+    def _admitted(self, consumer: np.ndarray | None, unit: int) -> np.ndarray:
+        """Which of ``consumer`` are in ``unit``'s behaviour audience."""
+        m = self.members[unit]
+        if consumer is None or m is None or not len(m):
+            return np.zeros(0 if consumer is None else len(consumer), dtype=bool)
+        c = consumer.astype(np.uint64)
+        at = np.minimum(np.searchsorted(m, c), len(m) - 1)
+        return np.asarray(m[at] == c)
+
+    def _members_grid(self, audience: Audience, units: np.ndarray) -> np.ndarray:
+        """(requests, len(units)) bool: behaviour audiences admit each request's consumer (true where none
+        is needed)."""
+        ok = np.ones((len(audience.gender), len(units)), dtype=bool)
+        for j in np.flatnonzero(self.ruled[units]):
+            ok[:, j] = self._admitted(audience.consumer, int(units[j])) if audience.consumer is not None else False
+        return ok
+
+    def _members_pairs(self, audience: Audience, units: np.ndarray) -> np.ndarray:
+        ok = ~self.ruled[units]
+        for u in np.unique(units[~ok]):
+            at = np.flatnonzero(units == u)
+            if audience.consumer is not None:
+                ok[at] = self._admitted(audience.consumer[at], int(u))
+        return ok
 
     def city_code(self, names: Sequence[str | None]) -> np.ndarray:
         return np.array([self.cities.get(c, UNKNOWN) if c else UNKNOWN for c in names], dtype=np.int64)
@@ -97,7 +128,7 @@ class TargetingIndex:
         for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
                                 strict=True):
             ok &= table[np.ix_(codes + 1, units)]
-        return ok
+        return ok & self._members_grid(audience, units) if self.ruled[units].any() else ok
 
     def eligible_pairs(self, audience: Audience, units: np.ndarray) -> np.ndarray:
         """(pairs,) bool: whether ``units[i]`` may show to consumer i of ``audience``."""
@@ -106,7 +137,8 @@ class TargetingIndex:
                                 strict=True):
             ok &= table[codes + 1, units]
         shared = (audience.interests & (self._wants[:, units].T > 0)).any(axis=1)
-        return ok & (shared | self._open[units])
+        ok &= shared | self._open[units]
+        return ok & self._members_pairs(audience, units) if self.ruled[units].any() else ok
 
     def eligible(self, audience: Audience) -> np.ndarray:
         """(requests, units) bool: which units may show to each consumer."""
@@ -118,4 +150,5 @@ class TargetingIndex:
             has = audience.interests[:, category]
             overlap[has] |= self._interest[category]
         bits &= (overlap | self._open_interest) & self._ready
-        return np.unpackbits(bits, axis=1, count=self.n).astype(bool)
+        ok = np.unpackbits(bits, axis=1, count=self.n).astype(bool)
+        return ok & self._members_grid(audience, np.arange(self.n)) if self.ruled.any() else ok

@@ -49,7 +49,8 @@ def app_from_environment() -> FastAPI:
 
 class _Ingester:
     """Moves the event outbox into the event store, folding it into the content rollups, in whichever
-    process holds the store's file; that process also publishes the hot queries and the ad reports."""
+    process holds the store's file; that process also publishes the hot queries, the ad reports and the
+    behaviour audiences of ad targeting."""
 
     def __init__(self, rt: Runtime, engine: content.ContentEngine) -> None:
         self.rt = rt
@@ -58,28 +59,38 @@ class _Ingester:
         self._hot_at: float | None = None
         self._reports_at: float | None = None
         self._settled_at: float | None = None
+        self._audiences_at: float | None = None
         self._lock = threading.Lock()
 
-    def __call__(self) -> None:
+    def __call__(self, *, everything: bool = False) -> None:
+        """One tick: ingest the outbox, then recompute what is due. ``everything`` recomputes the hot queries,
+        the audiences and today's reports now, whatever is due (a test, a CLI)."""
         if self.store is None:
             try:
                 self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
             except duckdb.IOException:
                 return  # another process holds the file and ingests; try again next tick
         self.engine.flush()  # what this process served so far goes in with the rest
-        with self._lock:  # the ingest thread and a caller (a test, a CLI) take turns
+        with self._lock:  # the ingest thread and a caller take turns: one DuckDB connection serves both
             while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
                 pass
-        now = time.monotonic()
-        if self._hot_at is None or now - self._hot_at >= self.rt.settings.hot_queries_seconds:
-            content.refresh_hot_queries(self.rt, self.store)
-            self._hot_at = now
-        if self._settled_at is None or now - self._settled_at >= self.rt.settings.reports_settle_seconds:
-            ads.refresh_reports(self.rt, self.store, days=ads.SETTLE_DAYS)
-            self._settled_at = self._reports_at = now
-        elif self._reports_at is None or now - self._reports_at >= self.rt.settings.reports_seconds:
-            ads.refresh_reports(self.rt, self.store)
-            self._reports_at = now
+            now, due = time.monotonic(), self._due
+            if everything or due(self._hot_at, self.rt.settings.hot_queries_seconds, now):
+                content.refresh_hot_queries(self.rt, self.store)
+                self._hot_at = now
+            if everything or due(self._audiences_at, self.rt.settings.audiences_seconds, now):
+                ads.refresh_audiences(self.rt, self.store, self.engine.notes_about)
+                self._audiences_at = now
+            if due(self._settled_at, self.rt.settings.reports_settle_seconds, now):
+                ads.refresh_reports(self.rt, self.store, days=ads.SETTLE_DAYS)
+                self._settled_at = self._reports_at = now
+            elif everything or due(self._reports_at, self.rt.settings.reports_seconds, now):
+                ads.refresh_reports(self.rt, self.store)
+                self._reports_at = now
+
+    @staticmethod
+    def _due(last: float | None, every: float, now: float) -> bool:
+        return last is None or now - last >= every
 
     def close(self) -> None:
         if self.store is not None:

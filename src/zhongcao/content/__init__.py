@@ -35,6 +35,7 @@ from zhongcao.content.hot import refresh as refresh_hot_queries
 from zhongcao.content.models import NOTE_KINDS
 from zhongcao.content.notes import (
     NoteView,
+    authored_notes,
     do_create_note,
     do_set_note_status,
     get_note,
@@ -75,6 +76,7 @@ __all__ = [
     "SearchItem",
     "SearchPage",
     "SeenFilter",
+    "authored_notes",
     "do_create_note",
     "do_set_note_status",
     "get_note",

@@ -450,6 +450,10 @@ class ContentEngine:
             return CreatorStats(creator_id, self._followers.get(creator_id, 0), len(idx), exposures, reads, engaged,
                                 round(engaged / exposures, 6) if exposures else None)
 
+    def notes_about(self, keyword: str) -> np.ndarray:
+        """Published notes holding every word of ``keyword``: what reading or engaging "on a keyword" means."""
+        return self.index.containing(keyword)
+
     def stats(self, note_id: int) -> NoteStats:
         i = int(self.state.indices(np.array([note_id]))[0])
         if i < 0:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import select
 
 from zhongcao.accounts import AccountKind, Actor, Capability, record_audit, require, require_platform
@@ -109,6 +110,12 @@ def notes_by_id(rt: Runtime, note_ids: Sequence[int]) -> list[NoteView]:
     """The notes that exist among ``note_ids``, whatever their status: for slices that check notes they use."""
     with rt.db.read() as s:
         return [NoteView.of(n) for n in s.scalars(select(Note).where(Note.id.in_(list(note_ids))))]
+
+
+def authored_notes(rt: Runtime, author_ids: Sequence[int]) -> np.ndarray:
+    """Ids of every note the authors wrote, whatever its status: audiences of a creator's readers."""
+    with rt.db.read() as s:
+        return np.array(s.scalars(select(Note.id).where(Note.author_id.in_(list(author_ids)))).all(), dtype=np.int64)
 
 
 def is_author_side(rt: Runtime, note: NoteView, *, actor: Actor) -> bool:

@@ -171,6 +171,17 @@ class SearchIndex:
         scores = np.fromiter((score for score, _ in result.hits), dtype=np.float32, count=len(result.hits))
         return Matches(ids, scores, _count(result))
 
+    def containing(self, query: str, k: int = 100_000) -> np.ndarray:
+        """Ids of the notes that hold every word of ``query`` (never relaxed to any word): who is "about" a
+        keyword, for audiences built on it."""
+        strict = self.build_query(query, strict=True)
+        if strict is None:
+            return np.empty(0, np.int64)
+        searcher = self._searcher
+        result = searcher.search(strict, limit=k)
+        return np.fromiter((searcher.doc(addr)["note_id"][0] for _, addr in result.hits), dtype=np.int64,
+                           count=len(result.hits))
+
     @property
     def num_docs(self) -> int:
         return int(self._searcher.num_docs)

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     reports_seconds: float = Field(
         default=60.0, gt=0, description="How often the process holding the event store refreshes today's ad reports."
     )
+    audiences_seconds: float = Field(
+        default=300.0, gt=0, description="How often the process holding the event store recomputes the audiences "
+        "of keyword-behaviour and creator-fan targeting."
+    )
     reports_settle_seconds: float = Field(
         default=3600.0, gt=0, description="How often the process holding the event store recomputes the last "
         "31 days of ad reports, as results within their attribution windows (up to 30 days) arrive."
