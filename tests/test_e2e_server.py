@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from conftest import OP, PG_URL, Kob, assert_books, make_db
-from zhongcao.core import Runtime
+from zhongcao.core import Database, Runtime
+from zhongcao.events.models import OutboxBatch
 
 TOKEN = "e2e-operator-token"
 
@@ -124,6 +126,23 @@ def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
         proc.wait(timeout=15)
 
 
+def ingested(home: Path, within: float = 30) -> bool:
+    """Whether the outbox drains into the event store: engagements are written at once, so batches wait."""
+    db = Database(f"sqlite:///{home / 'state.db'}")
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            with db.read() as s:
+                waiting = s.scalar(select(func.count()).select_from(OutboxBatch)
+                                   .where(OutboxBatch.ingested_at.is_(None)))
+            if waiting == 0:
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        db.dispose()
+
+
 def test_counters_survive_a_restart(tmp_path: Path) -> None:
     """Engagement recorded by one server process is shown, exactly, by the next one: some of it folded into
     the rollups by the ingester, the rest still in the outbox when the first process stops."""
@@ -141,6 +160,7 @@ def test_counters_survive_a_restart(tmp_path: Path) -> None:
                 assert r.status_code == 201, r.text
         before = client.get(f"/v1/notes/{note['id']}").json()
         creator_before = client.get(f"/v1/creators/{creator}/stats").json()
+        assert ingested(tmp_path)  # by `zhongcao ingest`, the process `serve` runs beside its workers
     finally:
         client.close()
         proc.terminate()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from typing import Annotated
 
@@ -45,12 +47,32 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
     rt = _runtime()
     content.PoolSpec.from_config(rt.settings.pools)  # a bad policy stops here, not in every worker
     out.print(f"zhongcao API on http://{host}:{port} with {workers} worker(s)  (docs: /docs, OpenAPI: /openapi.json)")
-    if workers == 1:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=access_log)
-    else:
-        rt.db.dispose()
-        uvicorn.run("zhongcao.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=access_log)
+    # The event store's ingester runs beside the workers, so its analytics never hold a request's GIL.
+    ingester = subprocess.Popen([sys.executable, "-m", "zhongcao", "ingest"])
+    os.environ["ZHONGCAO_INGEST_IN_SERVER"] = "false"
+    rt.settings.ingest_in_server = False
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=access_log)
+        else:
+            rt.db.dispose()
+            uvicorn.run("zhongcao.api.app:app_from_environment", factory=True, host=host, port=port,
+                        workers=workers, log_level="info", access_log=access_log)
+    finally:
+        ingester.terminate()
+        try:
+            ingester.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            ingester.kill()
+
+
+@app.command()
+def ingest() -> None:
+    """Move the event outbox into the event store and keep rollups, hot queries, ad reports and audiences
+    fresh; ``serve`` runs one beside its workers. Stops on SIGTERM, or when its parent server is gone."""
+    from zhongcao.api.ingest import run
+
+    run(_runtime())
 
 
 @db_app.command("upgrade")

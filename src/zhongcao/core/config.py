@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="How often a server reloads changed ad plans, learns from ad events and "
         "renews its budget leases."
     )
+    ingest_in_server: bool = Field(
+        default=True, description="Whether a server process also ingests the event outbox on a thread; "
+        "`zhongcao serve` runs `zhongcao ingest` as a process of its own and turns this off in its workers."
+    )
     events_ingest_seconds: float = Field(
         default=1.0, gt=0, description="How often the process holding the event store ingests the outbox."
     )
