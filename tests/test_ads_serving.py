@@ -244,6 +244,22 @@ def test_a_keyword_behaviour_unit_reaches_those_who_searched_the_keyword(client:
     assert feed_ads(client, 2) == []  # never searched it
 
 
+@pytest.mark.parametrize(("keyword_bid", "served"), [(150, True), (5_000, False)])
+def test_a_lease_must_cover_a_keywords_own_bid(client: TestClient, rt: Runtime, kob: Kob, keyword_bid: int,
+                                               served: bool) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 3_000)  # enough for a lease behind a 150 fen click, not behind a 5,000 fen one
+    c = ads.do_create_campaign(rt, store, SEEDING | {"name": "口红", "placement": "search"}, actor=OP).id
+    note = do_create_note(rt, store, title="口红试色", body="显白", category="beauty", actor=OP).id
+    u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": 100, "note_ids": [note],
+                                   "keywords": [{"keyword": "口红", "bid_fen": keyword_bid}]}, actor=OP).id
+    ads.do_create_creative(rt, u, note, {"kind": "dm"}, actor=OP)
+    organic(rt, kob.creator)
+    settle(client)
+    r = client.get("/v1/search", params={"q": "口红", "consumer_id": 1}, headers=OPERATOR)
+    assert any(i["ad"] for i in r.json()["items"]) is served
+
+
 def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:
     store = kob.stores[0]
     fund(rt, kob, store, 100_000)

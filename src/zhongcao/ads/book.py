@@ -50,6 +50,7 @@ class Book:
     cap: np.ndarray              # the target cost is a hard cap (cost cap bidding)
     per_result: np.ndarray       # the bid is per conversion (oCPC), not per click
     per_mille: np.ndarray        # CPM: the bid is per thousand impressions, and impressions are charged
+    keyword_bid_fen: np.ndarray  # the highest own bid among the unit's keywords, 0 when none
     unit_category: np.ndarray
     unit_creatives: list[np.ndarray]  # creative indices of each unit
     # creatives, indexed c
@@ -136,11 +137,14 @@ def load_book(rt: Runtime) -> Book:
     cpm = np.array([c.billing_event == BillingEvent.IMPRESSION.value for c in campaigns], dtype=bool)
     creative_unit = np.array([by_unit[c.unit_id] for c in creatives], dtype=np.int64)
     entries = []
+    keyword_bid = np.zeros(len(units), dtype=np.int64)
     for kw in keywords:
         u = by_unit.get(kw.unit_id)
         if u is not None:
             bid = kw.bid_fen if kw.bid_fen is not None else (units[u].bid_fen or 0)
             entries.append((KeywordEntry(u, kw.id, kw.match, bid, kw.negative), kw.keyword))
+            if not kw.negative:
+                keyword_bid[u] = max(keyword_bid[u], bid)
     return Book(
         campaign_id=np.array([c.id for c in campaigns], dtype=np.int64),
         campaign_account=np.array([c.account_id for c in campaigns], dtype=np.int64),
@@ -163,6 +167,7 @@ def load_book(rt: Runtime) -> Book:
         per_result=np.array([campaigns[k].optimize_for not in CLICK_GOALS and not cpm[k] for k in unit_campaign],
                             dtype=bool),
         per_mille=cpm[unit_campaign],
+        keyword_bid_fen=keyword_bid,
         unit_category=np.array([CODE[notes[u.note_ids[0]].category] for u in units], dtype=np.int64),
         unit_creatives=_group(creative_unit, len(units)),
         creative_id=np.array([c.id for c in creatives], dtype=np.int64),

@@ -220,15 +220,17 @@ class AdEngine:
         self.delivery = new
 
     def _dearest_click(self, d: Delivery) -> np.ndarray:
-        """Per campaign, its units' highest bid per click, at the quick-cast coefficient: what a lease must
-        hold for the campaign to enter auctions. A keyword's own higher bid is paid when its click is
-        charged, which renews the lease first if it falls short. Kept while the scores it comes from are
-        the same object, so the purse can keep its answer too."""
+        """Per campaign, its units' highest bid per click, a keyword's own bid included, at the quick-cast
+        coefficient: what a lease must hold for the campaign to enter auctions. Kept while the scores it
+        comes from are the same object, so the purse can keep its answer too."""
         scores = d._scores()
         if self._need is not None and self._need[0] is scores:
             return self._need[1]
         b = d.book
-        per_click = np.ceil(scores[2] * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
+        # A manual unit's keyword bids stand in for its own bid, scaled as search scales them (delivery._search).
+        keyword = np.where(b.auto, 0.0, b.keyword_bid_fen * np.where(b.per_result, scores[2] / np.maximum(
+            b.bid_fen, 1), 1.0))
+        per_click = np.ceil(np.maximum(scores[2], keyword) * np.maximum(b.search_coefficient[b.unit_campaign], 1.0))
         need = np.ones(len(b.campaign_id))
         np.maximum.at(need, b.unit_campaign, per_click)
         self._need = (scores, need.astype(np.int64))
