@@ -177,6 +177,46 @@ def test_counters_survive_a_restart(tmp_path: Path) -> None:
         proc.wait(timeout=15)
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc (Linux)")
+def test_a_killed_servers_ingester_stops_too(tmp_path: Path) -> None:
+    """A server killed outright must not leave its ingester running against its database, even when it dies
+    while the ingester is still starting."""
+    env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path), "ZHONGCAO_ADMIN_TOKEN": TOKEN,
+           "ZHONGCAO_EVENTS_INGEST_SECONDS": "0.2"}
+    env.pop("ZHONGCAO_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "zhongcao", "serve", "--port", str(free_port())], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (kids := children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(kids) == 1
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while running(kids[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(kids[0])
+
+
 def test_two_server_processes_never_overspend_a_campaign(rt: Runtime, kob: Kob, backend: str,
                                                          request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Ads served and clicked through two worker processes sharing one database: the campaign's daily

@@ -73,17 +73,19 @@ class Ingester:
             self.store.close()
 
 
-def run(rt: Runtime) -> None:
-    """Tick until stopped (SIGTERM or SIGINT), or until the process that started this one is gone."""
-    engine = content.ContentEngine(rt)
-    ingester = Ingester(rt, engine)
+def run(rt: Runtime, parent: int | None = None) -> None:
+    """Tick until stopped (SIGTERM or SIGINT), or, given the ``parent`` process that started this one, until
+    it is gone: a server killed outright must not leave its ingester behind, holding the store and the
+    outbox of whatever database it pointed at. The parent is named by the caller, because it may die before
+    this process has started."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    parent = os.getppid()
+    engine = content.ContentEngine(rt)
+    ingester = Ingester(rt, engine)
     try:
         while not stop.wait(rt.settings.events_ingest_seconds):
-            if os.getppid() != parent:
+            if parent is not None and os.getppid() != parent:
                 break  # the server died without stopping us: let the next one's ingester take the store
             try:
                 engine.sync()  # notes, for the audiences' keyword matches

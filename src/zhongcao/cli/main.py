@@ -48,7 +48,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
     content.PoolSpec.from_config(rt.settings.pools)  # a bad policy stops here, not in every worker
     out.print(f"zhongcao API on http://{host}:{port} with {workers} worker(s)  (docs: /docs, OpenAPI: /openapi.json)")
     # The event store's ingester runs beside the workers, so its analytics never hold a request's GIL.
-    ingester = subprocess.Popen([sys.executable, "-m", "zhongcao", "ingest"])
+    ingester = subprocess.Popen([sys.executable, "-m", "zhongcao", "ingest", "--parent", str(os.getpid())])
     os.environ["ZHONGCAO_INGEST_IN_SERVER"] = "false"
     rt.settings.ingest_in_server = False
     try:
@@ -67,12 +67,15 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
 
 
 @app.command()
-def ingest() -> None:
+def ingest(parent: Annotated[int | None, typer.Option(help="Stop when this process (the server that started this "
+                                                          "one) is gone.")] = None) -> None:
     """Move the event outbox into the event store and keep rollups, hot queries, ad reports and audiences
     fresh; ``serve`` runs one beside its workers. Stops on SIGTERM, or when its parent server is gone."""
     from zhongcao.api.ingest import run
 
-    run(_runtime())
+    if parent is not None and os.getppid() != parent:
+        return  # the server is already gone
+    run(_runtime(), parent)
 
 
 @db_app.command("upgrade")
