@@ -258,6 +258,10 @@ def test_a_lease_must_cover_a_keywords_own_bid(client: TestClient, rt: Runtime, 
     settle(client)
     r = client.get("/v1/search", params={"q": "口红", "consumer_id": 1}, headers=OPERATOR)
     assert any(i["ad"] for i in r.json()["items"]) is served
+    short = {r["code"]: r for r in status(client, c)["reasons"]}.get("insufficient_balance")
+    assert (short is None) is served
+    if short:
+        assert short["needed_fen"] == keyword_bid  # the status names what the lease needs
 
 
 def test_a_search_ad_stands_at_position_three(client: TestClient, rt: Runtime, kob: Kob) -> None:

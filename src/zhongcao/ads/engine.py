@@ -425,7 +425,8 @@ class AdEngine:
             _, _, per_click, value = d._scores()
             in_book = {int(u): i for i, u in enumerate(b.unit_id)}
             mine = np.array([in_book[u.id] for u in units if u.id in in_book], dtype=np.int64)
-            dearest = int(np.ceil(per_click[mine].max())) if len(mine) else 1
+            k = int(positions(b.campaign_id, np.array([campaign_id]))[0])
+            dearest = int(self._dearest_click(d)[k]) if k >= 0 else 1  # what a lease must hold, keywords included
             wallet = get_wallet(self.rt, campaign.account_id, actor=_SYSTEM)
             if wallet.available_fen < dearest and campaign_id not in self.purse.held:
                 reasons.append(reason("insufficient_balance", available_fen=wallet.available_fen,
