@@ -92,6 +92,30 @@ def test_an_ad_in_the_feed_is_charged_once_per_consumer_and_click(client: TestCl
     assert_books(rt)
 
 
+def test_a_charge_whose_transaction_fails_charges_nothing_and_drops_its_lease(
+        client: TestClient, rt: Runtime, kob: Kob, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    advertise(rt, store, 200)
+    organic(rt, kob.creator)
+    settle(client)
+    engine = client.app.state.ads  # type: ignore[attr-defined]
+    shown = feed_ads(client, 1)
+
+    def lost(*_: object) -> None:
+        raise ConnectionError("the database went away")
+
+    with monkeypatch.context() as m:
+        m.setattr("zhongcao.ads.engine.enqueue", lost)  # after the lease commit, inside the same transaction
+        with pytest.raises(ConnectionError):
+            engine.click(shown[0]["ad"]["click_id"])
+    assert revenue(rt) == 0
+    assert 1 not in engine.purse.held  # its in-memory spend no longer matches the database: dropped
+    assert click(client, shown[0]["ad"]["click_id"])["outcome"] == "charged"  # on a fresh lease
+    assert billing.get_wallet(rt, store, actor=OP).balance_fen == 100_000 - revenue(rt)
+    assert_books(rt)
+
+
 def test_no_money_no_ad_and_a_forged_click_changes_nothing(client: TestClient, rt: Runtime, kob: Kob) -> None:
     advertise(rt, kob.stores[1], 200)  # a store with an empty wallet
     organic(rt, kob.creator)

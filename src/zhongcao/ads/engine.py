@@ -494,23 +494,16 @@ class AdEngine:
     def _charge_owed(self, campaign: int, account: int, budget: float,
                      items: list[tuple[tuple[int, int, int, int], int]], total: int) -> None:
         ids = self.ids.take(len(items))
-        charged = 0
-        with self.purse.lock:
-            try:
-                with self.rt.db.transaction() as s:
-                    charged, lease = self.purse.charge(campaign, account, budget, total)
-                    if charged:
-                        keys = [key for key, _ in items]
-                        enqueue(s, self.rt, make_batch({
-                            "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(items),
-                            "kind": EventKind.AD_CHARGE.value, "campaign_id": campaign,
-                            "unit_id": [u for _, u, _, _ in keys], "creative_id": [c for _, _, c, _ in keys],
-                            "keyword_id": [kw or None for _, _, _, kw in keys],
-                            "price_fen": [fen for _, fen in items], "lease_id": lease, "policy": "cpm"}))
-            except BaseException:
-                if charged:
-                    self.purse.forget(campaign)
-                raise
+        with self.purse.charging() as s:
+            charged, lease = self.purse.charge(campaign, account, budget, total)
+            if charged:
+                keys = [key for key, _ in items]
+                enqueue(s, self.rt, make_batch({
+                    "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(items),
+                    "kind": EventKind.AD_CHARGE.value, "campaign_id": campaign,
+                    "unit_id": [u for _, u, _, _ in keys], "creative_id": [c for _, _, c, _ in keys],
+                    "keyword_id": [kw or None for _, _, _, kw in keys],
+                    "price_fen": [fen for _, fen in items], "lease_id": lease, "policy": "cpm"}))
 
     # -- clicks ---------------------------------------------------------------------------------------
     def click(self, click_id: str) -> ClickResult:
@@ -545,31 +538,23 @@ class AdEngine:
         charged, lease = 0, None
         # Ids first: no lock is taken while the transaction holds the database's write lock.
         ids = self.ids.take(2)
-        # One click at a time per process: a lease's cumulative spend must commit in the order it grew.
-        with self.purse.lock:
-            try:
-                with self.rt.db.transaction() as s:
-                    if not repeat and account is not None and token.price_fen:
-                        charged, lease = self.purse.charge(token.campaign_id, account, budget, token.price_fen)
-                    outcome = ("cpm" if not token.price_fen else "repeat" if repeat else "charged" if charged
-                               else "unfunded")
-                    s.add(AdClick(click_key=key, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
-                                  unit_id=token.unit_id, creative_id=token.creative_id, day=self.rt.today(),
-                                  price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,
-                                  at=self.rt.now()))
-                    s.flush()
-                    ids = ids[: 2 if charged else 1]
-                    kinds = [EventKind.AD_CLICK.value] + ([EventKind.AD_CHARGE.value] if charged else [])
-                    enqueue(s, self.rt, make_batch({
-                        "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,
-                        "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
-                        "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
-                        "surface": token.surface, "position": token.position, "price_fen": [charged] * len(ids),
-                        "lease_id": [lease] * len(ids), "keyword_id": token.keyword_id or None}))
-            except BaseException:
-                if charged:
-                    self.purse.forget(token.campaign_id)
-                raise
+        with self.purse.charging() as s:
+            if not repeat and account is not None and token.price_fen:
+                charged, lease = self.purse.charge(token.campaign_id, account, budget, token.price_fen)
+            outcome = "cpm" if not token.price_fen else "repeat" if repeat else "charged" if charged else "unfunded"
+            s.add(AdClick(click_key=key, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
+                          unit_id=token.unit_id, creative_id=token.creative_id, day=self.rt.today(),
+                          price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,
+                          at=self.rt.now()))
+            s.flush()
+            ids = ids[: 2 if charged else 1]
+            kinds = [EventKind.AD_CLICK.value] + ([EventKind.AD_CHARGE.value] if charged else [])
+            enqueue(s, self.rt, make_batch({
+                "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,
+                "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
+                "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
+                "surface": token.surface, "position": token.position, "price_fen": [charged] * len(ids),
+                "lease_id": [lease] * len(ids), "keyword_id": token.keyword_id or None}))
         return ClickResult(click_id, charged, outcome)
 
     def close(self) -> None:

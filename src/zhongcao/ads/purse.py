@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor
 from zhongcao.billing import BudgetCap, LeaseCommit, do_commit, do_release, do_reserve
@@ -75,7 +77,7 @@ class Purse:
         self.held: dict[int, Held] = {}         # campaign id → its lease
         self.refused: dict[int, Refusal] = {}   # campaign id → why it has no money now
         self._lock = threading.RLock()
-        self.lock = self._lock  # held by a charge's whole transaction (see AdEngine.click)
+        self._charged: set[int] = set()  # campaigns charged in the open ``charging`` transaction
         self._version = 0  # bumped whenever a lease is taken, spent from or dropped, or money is owed
         self.owed: dict[int, int] = {}  # campaign id → millifen of CPM impressions served, not yet charged
         self._owing = threading.Lock()  # not the lease lock, which a charge holds across a database write
@@ -140,9 +142,26 @@ class Purse:
             with contextlib.suppress(ZhongcaoError):  # already settled by the sweeper: its committed spend stands
                 do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
 
+    @contextlib.contextmanager
+    def charging(self) -> Iterator[Session]:
+        """The transaction a charge runs in, with whatever it records beside it. One at a time per process:
+        a lease's cumulative spend must commit in the order it grew. If it fails, each lease charged in it
+        is dropped: the database kept the lease's committed spend, which is what it settles at when it
+        expires, and the next charge takes a fresh one."""
+        with self._lock:
+            self._charged = set()
+            try:
+                with self.rt.db.transaction() as s:
+                    yield s
+            except BaseException:
+                for campaign_id in self._charged:
+                    self.held.pop(campaign_id, None)
+                self._version += 1
+                raise
+
     def charge(self, campaign_id: int, account_id: int, budget: float, price_fen: int) -> tuple[int, int | None]:
-        """Charge ``price_fen`` to the campaign inside the caller's transaction; returns (charged, lease).
-        With no lease able to pay, nothing is charged: a free click, never an overspend."""
+        """Charge ``price_fen`` to the campaign inside ``charging``; returns (charged, lease). With no lease
+        able to pay, nothing is charged: a free click, never an overspend."""
         with self._lock:
             held = self.held.get(campaign_id)
             if held is None or held.remaining_fen < price_fen or held.expires_at <= self.rt.now():
@@ -153,6 +172,7 @@ class Purse:
                     return 0, None
             do_commit(self.rt, [LeaseCommit(held.lease_id, held.spent_fen + price_fen)], actor=_SYSTEM)
             held.spent_fen += price_fen
+            self._charged.add(campaign_id)
             self._version += 1
             return price_fen, held.lease_id
 
@@ -171,13 +191,6 @@ class Purse:
                 self.owed[campaign_id] = left
             else:
                 self.owed.pop(campaign_id, None)
-            self._version += 1
-
-    def forget(self, campaign_id: int) -> None:
-        """Drop a campaign's lease after a charge's transaction failed: the database kept its committed
-        spend, which is what the lease settles at when it expires; the next charge takes a fresh one."""
-        with self._lock:
-            self.held.pop(campaign_id, None)
             self._version += 1
 
     def close(self) -> None:
