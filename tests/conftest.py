@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from zhongcao import accounts, billing
 from zhongcao.accounts import Actor
+from zhongcao.api import create_app
 from zhongcao.core import Database, ManualClock, Runtime, Settings
 from zhongcao.migrations import metadata, upgrade
 
@@ -145,3 +148,27 @@ def assert_books(rt: Runtime) -> None:
             "WHERE w.reserved_fen <> COALESCE(l.held, 0) OR (NOT w.external AND w.balance_fen < 0)"
         )).all()
     assert bad == [], f"wallets whose reservations do not match open leases, or negative: {bad}"
+
+
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """The app on the test's runtime, with its background jobs off: tests drive them."""
+    with TestClient(create_app(rt, money_jobs=False)) as c:
+        yield c
+
+
+def key(rt: Runtime, account_id: int) -> dict[str, str]:
+    """Headers carrying a fresh API key of the account."""
+    return {"Authorization": f"Bearer {accounts.do_create_api_key(rt, account_id, actor=OP).key}"}
+
+
+def call(client: TestClient, method: str, path: str, json: object = None, headers: dict[str, str] = OPERATOR,
+         status: int = 200) -> dict[str, Any]:
+    """One request that must answer ``status``; its JSON."""
+    r = client.request(method, path, json=json, headers=headers)
+    assert r.status_code == status, r.text
+    body: dict[str, Any] = r.json()
+    return body

@@ -220,6 +220,90 @@ def _key(rt: Runtime, k: Kob) -> dict[str, int]:
     return {"key_id": accounts.do_create_api_key(rt, k.stores[0], actor=OP).view.id}
 
 
+def _shop(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import commerce
+
+    rt.settings.shop_min_followers = 0
+    commerce.do_open_shop(rt, k.stores[0], followers=0, actor=OP)
+    return {"product": commerce.do_create_product(rt, k.stores[0], name="面霜 Cream", price_fen=100, category="beauty",
+                                                  stock=100, actor=OP).id}
+
+
+def _no_followers_needed(rt: Runtime, k: Kob) -> dict[str, int]:
+    rt.settings.shop_min_followers = 0
+    return {}
+
+
+def _order_at(*steps: str):  # type: ignore[no-untyped-def]
+    def make(rt: Runtime, k: Kob) -> dict[str, int]:
+        from zhongcao import commerce
+        from zhongcao.events import EventIds
+
+        ids = EventIds(rt.clock)
+        order = commerce.do_create_order(rt, ids, 5, [(_shop(rt, k)["product"], 1)], commerce.Source("search", "q"),
+                                         actor=OP).id
+        for step in steps:
+            commerce.do_order_transition(rt, ids, order, step, actor=OP)
+        return {"order": order}
+
+    return make
+
+
+def _live(rt: Runtime, k: Kob, start: bool = False) -> dict[str, int]:
+    from zhongcao import commerce
+
+    live = commerce.do_create_live(rt, k.stores[0], title="直播 Live", product_ids=[], actor=OP).id
+    if start:
+        commerce.do_live_transition(rt, live, "start", actor=OP)
+    return {"live": live}
+
+
+def _on_air(rt: Runtime, k: Kob) -> dict[str, int]:
+    return _live(rt, k, start=True) | {"consumer": 5}
+
+
+def _conversation(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    return {"conversation": commerce.do_open_conversation(rt, EventIds(rt.clock), 5, k.stores[0],
+                                                          commerce.Source("profile", str(k.stores[0])), actor=OP).id}
+
+
+def _seat(rt: Runtime, k: Kob) -> dict[str, int]:
+    return _conversation(rt, k) | {"member": accounts.do_add_member(rt, k.stores[0], "客服", "operator", actor=OP).id}
+
+
+def _lead(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    return {"lead": commerce.do_lead_card(rt, EventIds(rt.clock), _conversation(rt, k)["conversation"], "phone",
+                                         "13800138000", actor=OP).lead_id}
+
+
+def _located(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import commerce
+
+    commerce.do_set_poi(rt, k.stores[0], name="店", address="路 1 号", city="上海", lat=31.2, lng=121.4, actor=OP)
+    return _conversation(rt, k)
+
+
+def _visit_code(rt: Runtime, k: Kob) -> dict[str, object]:
+    from zhongcao import commerce
+
+    return {"code": commerce.do_issue_visit_code(rt, _located(rt, k)["conversation"], actor=OP).code}
+
+
+def _ugc(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import commerce
+    from zhongcao.content import do_create_note
+
+    note = do_create_note(rt, k.creator, title="Brand 面霜测评", body="真实体验", actor=OP).id
+    commerce.do_feature_note(rt, k.brand, note, actor=OP)
+    return {"note": note}
+
+
 READ_STORE = [200, 200, 404, 200, 404, 200]        # the store's own data
 READ_BRAND = [200, 404, 404, 200, 404, 200]        # the brand's data: never its stores'
 MANAGE_STORE = [201, 201, 404, 403, 404, 201]      # the agency holds read and operate, not manage
@@ -227,6 +311,8 @@ OPERATE_STORE = [200, 200, 404, 200, 404, 200]     # the store's plans: its chai
 CREATE_FOR_STORE = [201, 201, 404, 201, 404, 201]
 FINANCE_BRAND = [201, 404, 404, 403, 404, 201]
 OPERATOR_ONLY = [403, 403, 403, 403, 403, 201]
+FOR_CONSUMER = [403, 403, 404, 403, 404, 200]      # the app acts for a consumer, on what the store's side sees
+LIVE = [200] * 6
 # Each row: method, path, body, expected status per actor above, and what to create before each attempt.
 MATRIX = [
     ("GET", "/v1/accounts/{store}", None, READ_STORE, None),
@@ -313,6 +399,57 @@ MATRIX = [
     ("POST", "/v1/ads/status", {"level": "unit", "ids": ["{unit}"], "status": "paused"}, OPERATE_STORE, _unit),
     ("POST", "/v1/ad-clicks", {"click_id": "{click_id}"}, [200] * 6, _click),  # the click id is the credential
     ("POST", "/v1/accounts/{store}/conversion-secret", None, MANAGE_STORE, None),
+    ("POST", "/v1/products", {"account_id": "{store}", "name": "面霜", "price_fen": 100, "category": "beauty",
+                              "stock": 5}, CREATE_FOR_STORE, None),
+    ("GET", "/v1/products/{product}", None, LIVE, _shop),                   # products are public
+    ("POST", "/v1/products/{product}/restock", {"delta": 1}, OPERATE_STORE, _shop),
+    ("GET", "/v1/accounts/{store}/products", None, LIVE, _shop),
+    ("GET", "/v1/accounts/{store}/shop", None, LIVE, None),
+    ("POST", "/v1/accounts/{store}/shop", None, MANAGE_STORE, _no_followers_needed),
+    ("POST", "/v1/orders", {"consumer_id": 5, "items": [{"product_id": "{product}", "qty": 1}],
+                            "source": {"kind": "search", "id": "面霜"}}, OPERATOR_ONLY, _shop),
+    ("GET", "/v1/orders/{order}", None, READ_STORE, _order_at()),
+    ("POST", "/v1/orders/{order}/pay", None, FOR_CONSUMER, _order_at()),
+    ("POST", "/v1/orders/{order}/ship", None, OPERATE_STORE, _order_at("pay")),
+    ("POST", "/v1/orders/{order}/complete", None, FOR_CONSUMER, _order_at("pay", "ship")),
+    ("POST", "/v1/orders/{order}/refund", None, OPERATE_STORE, _order_at("pay")),
+    ("POST", "/v1/orders/{order}/cancel", None, FOR_CONSUMER, _order_at()),
+    ("POST", "/v1/live-sessions", {"host_account_id": "{store}", "title": "直播"}, CREATE_FOR_STORE, None),
+    ("GET", "/v1/live-sessions/{live}", None, READ_STORE, _live),
+    ("POST", "/v1/live-sessions/{live}/start", None, OPERATE_STORE, _live),
+    ("POST", "/v1/live-sessions/{live}/end", None, OPERATE_STORE, _on_air),
+    ("POST", "/v1/live-sessions/{live}/pin", {"product_id": None}, OPERATE_STORE, _live),
+    ("POST", "/v1/live-sessions/{live}/reservations", {"consumer_id": 5}, OPERATOR_ONLY, _live),
+    ("POST", "/v1/live-sessions/{live}/viewers", {"consumer_id": 5, "source": {"kind": "search", "id": "直播"}},
+     OPERATOR_ONLY, _on_air),
+    ("POST", "/v1/live-sessions/{live}/viewers/{consumer}/leave", None, [403] * 5 + [200], _on_air),
+    ("POST", "/v1/live-sessions/{live}/activity", {"consumer_id": 5, "kind": "follow"}, OPERATOR_ONLY, _on_air),
+    ("POST", "/v1/conversations", {"consumer_id": 5, "account_id": "{store}",
+                                   "origin": {"kind": "profile", "id": "{store}"}}, OPERATOR_ONLY, None),
+    ("GET", "/v1/conversations/{conversation}", None, OPERATE_STORE, _conversation),
+    ("GET", "/v1/conversations/{conversation}/messages", None, OPERATE_STORE, _conversation),
+    ("POST", "/v1/conversations/{conversation}/messages", {"sender": "account", "text": "您好"}, CREATE_FOR_STORE,
+     _conversation),
+    ("POST", "/v1/conversations/{conversation}/assign", {"member_id": "{member}"}, OPERATE_STORE, _seat),
+    ("POST", "/v1/conversations/{conversation}/lead-cards", {"kind": "phone", "value": "13800138000"},
+     [403, 403, 404, 403, 404, 201], _conversation),
+    ("POST", "/v1/conversations/{conversation}/visit-codes", None, CREATE_FOR_STORE, _located),
+    ("POST", "/v1/visit-codes/redeem", {"code": "{code}"}, OPERATE_STORE, _visit_code),
+    ("GET", "/v1/accounts/{store}/leads", None, READ_STORE, _lead),
+    ("POST", "/v1/leads/{lead}/status", {"status": "contacted"}, OPERATE_STORE, _lead),
+    ("GET", "/v1/accounts/{store}/dm-stats?since=2026-03-01T00:00:00Z&until=2026-03-03T00:00:00Z", None, READ_STORE,
+     _conversation),
+    ("PUT", "/v1/accounts/{store}/lead-webhook", {"url": "https://crm.example.com/leads"},
+     [200, 200, 404, 403, 404, 200], None),
+    ("GET", "/v1/accounts/{store}/lead-webhook/deliveries", None, READ_STORE, None),
+    ("PUT", "/v1/accounts/{store}/poi", {"name": "店", "address": "路 1 号", "city": "上海", "lat": 31.2, "lng": 121.4},
+     OPERATE_STORE, None),
+    ("GET", "/v1/stores?city=上海", None, LIVE, _located),
+    ("POST", "/v1/accounts/{store}/pushes", {"text": "上新", "audience": "consumers", "consumer_ids": [1]},
+     CREATE_FOR_STORE, None),
+    ("GET", "/v1/accounts/{brand}/featured-notes", None, LIVE, _ugc),
+    ("POST", "/v1/accounts/{brand}/featured-notes", {"note_id": "{note}"}, [201, 404, 404, 201, 404, 201], _ugc),
+    ("DELETE", "/v1/accounts/{brand}/featured-notes/{note}", None, [200, 404, 404, 200, 404, 200], _ugc),
 ]
 
 

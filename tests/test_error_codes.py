@@ -57,7 +57,7 @@ class Ctx:
             certs = tuple(s.execute(select(Account.id, Account.certification).order_by(Account.id)).all())
             leases = tuple(s.execute(select(Lease.id, Lease.spent_fen, Lease.state).order_by(Lease.id)).all())
             notes = tuple(s.execute(select(Note.id, Note.status, Note.version).order_by(Note.id)).all())
-        return counts, wallets, caps, links, certs, leases, notes
+        return counts, wallets, caps, links, certs, leases, notes, _commerce_state(self.rt)
 
     def refused(self, method: str, url: str, json: object = None,
                 headers: dict[str, str] | None = None) -> httpx.Response:
@@ -167,6 +167,137 @@ def _published(c: Ctx) -> int:
     from zhongcao.content import do_create_note
 
     return do_create_note(c.rt, c.k.stores[0], title="新品", body="好用", actor=OP).id
+
+
+def _commerce_state(rt: Runtime) -> tuple[object, ...]:
+    """Every commerce row that a refused request might touch: counts, stock and each status."""
+    from zhongcao.commerce import models as m
+
+    tables = [t for t in m.ProductRow.metadata.sorted_tables if t.name.startswith("commerce_")]
+    with rt.db.read() as s:
+        counts = tuple(s.scalar(select(func.count()).select_from(t)) for t in tables)
+        states = tuple(tuple(s.execute(select(*cols).order_by(cols[0])).all()) for cols in (
+            (m.ProductRow.id, m.ProductRow.stock), (m.OrderRow.id, m.OrderRow.status),
+            (m.LiveSessionRow.id, m.LiveSessionRow.status, m.LiveSessionRow.pinned_product_id),
+            (m.LeadRow.id, m.LeadRow.status), (m.VisitCodeRow.code, m.VisitCodeRow.redeemed_at),
+            (m.ConversationRow.id, m.ConversationRow.consumer_messages, m.ConversationRow.account_messages,
+             m.ConversationRow.seat_member_id, m.ConversationRow.seat_account_id)))
+    return counts, states
+
+
+def _product(c: Ctx, *, shop: bool = True, stock: int = 5) -> int:
+    from zhongcao import commerce
+
+    if shop:
+        c.rt.settings.shop_min_followers = 0
+        commerce.do_open_shop(c.rt, c.k.stores[0], followers=0, actor=OP)
+    return commerce.do_create_product(c.rt, c.k.stores[0], name="面霜", price_fen=100, category="beauty", stock=stock,
+                                      actor=OP).id
+
+
+def _order(c: Ctx, *, pay: bool = False) -> int:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    ids = EventIds(c.rt.clock)
+    order = commerce.do_create_order(c.rt, ids, 5, [(_product(c), 1)], commerce.Source("search", "q"), actor=OP).id
+    if pay:
+        commerce.do_order_transition(c.rt, ids, order, "pay", actor=OP)
+    return order
+
+
+def _order_body(c: Ctx, product: int, **change: object) -> dict[str, object]:
+    return {"consumer_id": 5, "items": [{"product_id": product, "qty": 1}], "source": {"kind": "search", "id": "q"},
+            **change}
+
+
+def _live(c: Ctx) -> int:
+    from zhongcao import commerce
+
+    return commerce.do_create_live(c.rt, c.k.stores[0], title="直播", product_ids=[], actor=OP).id
+
+
+def _conversation(c: Ctx) -> int:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    return commerce.do_open_conversation(c.rt, EventIds(c.rt.clock), 5, c.k.stores[0],
+                                         commerce.Source("profile", str(c.k.stores[0])), actor=OP).id
+
+
+def _lead(c: Ctx) -> int:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    return commerce.do_lead_card(c.rt, EventIds(c.rt.clock), _conversation(c), "phone", "13800138000",
+                                 actor=OP).lead_id
+
+
+def _visit_code(c: Ctx, *, redeemed: bool = False, expired: bool = False) -> str:
+    from zhongcao import commerce
+    from zhongcao.events import EventIds
+
+    commerce.do_set_poi(c.rt, c.k.stores[0], name="店", address="路 1 号", city="上海", lat=31.2, lng=121.4, actor=OP)
+    code = commerce.do_issue_visit_code(c.rt, _conversation(c), actor=OP).code
+    if redeemed:
+        commerce.do_redeem_visit_code(c.rt, EventIds(c.rt.clock), code, actor=OP)
+    if expired:
+        c.rt.clock.advance(timedelta(days=c.rt.settings.visit_code_days, seconds=1))  # type: ignore[attr-defined]
+    return code
+
+
+def _late_refund(c: Ctx) -> httpx.Response:
+    order = _order(c, pay=True)
+    c.rt.clock.advance(timedelta(days=c.rt.settings.refund_days, seconds=1))  # type: ignore[attr-defined]
+    return c.refused("POST", f"/v1/orders/{order}/refund")
+
+
+COMMERCE: dict[str, tuple[int, Callable[[Ctx], httpx.Response]]] = {
+    "product_not_found": (404, lambda c: c.refused("GET", "/v1/products/999999")),
+    "order_not_found": (404, lambda c: c.refused("GET", "/v1/orders/999999")),
+    "live_session_not_found": (404, lambda c: c.refused("GET", "/v1/live-sessions/999999")),
+    "conversation_not_found": (404, lambda c: c.refused("GET", "/v1/conversations/999999")),
+    "lead_not_found": (404, lambda c: c.refused("POST", "/v1/leads/999999/status", {"status": "contacted"})),
+    "visit_code_not_found": (404, lambda c: c.refused("POST", "/v1/visit-codes/redeem", {"code": "NOPE2345"})),
+    "invalid_product": (422, lambda c: c.refused("POST", "/v1/products", {
+        "account_id": c.k.stores[0], "name": "x", "price_fen": 0, "category": "beauty", "stock": 1})),
+    "invalid_order": (422, lambda c: c.refused("POST", "/v1/orders", _order_body(c, _product(c), items=[]))),
+    "invalid_source": (422, lambda c: c.refused("POST", "/v1/orders", _order_body(
+        c, _product(c), source={"kind": "tv", "id": 1}))),
+    "invalid_live": (422, lambda c: c.refused("POST", "/v1/live-sessions", {"host_account_id": c.k.stores[0],
+                                                                            "title": " "})),
+    "invalid_message": (422, lambda c: c.refused("POST", f"/v1/conversations/{_conversation(c)}/messages",
+                                                 {"sender": "bot", "text": "hi"})),
+    "contact_info_not_allowed": (422, lambda c: c.refused("POST", f"/v1/conversations/{_conversation(c)}/messages",
+                                                          {"sender": "consumer", "text": "电话 13800138000"})),
+    "invalid_conversation": (422, lambda c: c.refused("POST", "/v1/conversations", {
+        "consumer_id": 5, "account_id": c.k.agency, "origin": {"kind": "profile", "id": c.k.agency}})),
+    "invalid_seat": (422, lambda c: c.refused("POST", f"/v1/conversations/{_conversation(c)}/assign", {})),
+    "invalid_lead_card": (422, lambda c: c.refused("POST", f"/v1/conversations/{_conversation(c)}/lead-cards",
+                                                   {"kind": "email", "value": "a@b.cn"})),
+    "invalid_webhook": (422, lambda c: c.refused("PUT", f"/v1/accounts/{c.k.brand}/lead-webhook", {"url": "ftp://x"})),
+    "invalid_poi": (422, lambda c: c.refused("PUT", f"/v1/accounts/{c.k.brand}/poi", {
+        "name": "n", "address": "a", "city": "上海", "lat": 31.0, "lng": 121.0})),
+    "invalid_push": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.brand}/pushes",
+                                              {"text": "上新", "audience": "everyone"})),
+    "invalid_featured_note": (422, lambda c: c.refused("POST", f"/v1/accounts/{c.k.stores[0]}/featured-notes",
+                                                       {"note_id": _published(c)})),
+    "shop_not_eligible": (409, lambda c: c.refused("POST", f"/v1/accounts/{c.k.stores[0]}/shop")),
+    "shop_not_open": (409, lambda c: c.refused("POST", "/v1/orders", _order_body(c, _product(c, shop=False)))),
+    "out_of_stock": (409, lambda c: c.refused("POST", "/v1/orders", _order_body(
+        c, (p := _product(c)), items=[{"product_id": p, "qty": 6}]))),
+    "invalid_order_transition": (409, lambda c: c.refused("POST", f"/v1/orders/{_order(c)}/ship")),
+    "refund_window_closed": (409, _late_refund),
+    "live_not_started": (409, lambda c: c.refused("POST", f"/v1/live-sessions/{_live(c)}/viewers", {
+        "consumer_id": 5, "source": {"kind": "search", "id": "直播"}})),
+    "invalid_live_transition": (409, lambda c: c.refused("POST", f"/v1/live-sessions/{_live(c)}/end")),
+    "invalid_lead_transition": (409, lambda c: c.refused("POST", f"/v1/leads/{_lead(c)}/status", {"status": "won"})),
+    "store_not_located": (409, lambda c: c.refused("POST", f"/v1/conversations/{_conversation(c)}/visit-codes")),
+    "visit_code_used": (409, lambda c: c.refused("POST", "/v1/visit-codes/redeem",
+                                                 {"code": _visit_code(c, redeemed=True)})),
+    "visit_code_expired": (409, lambda c: c.refused("POST", "/v1/visit-codes/redeem",
+                                                    {"code": _visit_code(c, expired=True)})),
+}
 
 
 S = Callable[[Ctx], httpx.Response]
@@ -289,6 +420,7 @@ SCENARIOS: dict[str, tuple[int, S]] = {
     "invalid_signature": (401, lambda c: _postback(c, {}, sign=False)),
     "conversion_conflict": (409, lambda c: _postback(c, {"value_fen": 5}, first=True)),
     "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
+    **COMMERCE,
 }
 
 

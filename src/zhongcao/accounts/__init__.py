@@ -27,6 +27,7 @@ from zhongcao.accounts.kob import (
     list_authorizations,
     list_kos,
     list_sub_accounts,
+    lock_accounts,
     revoke_authorization,
 )
 from zhongcao.accounts.models import AccountKind, Certification, LinkStatus, Role
@@ -93,6 +94,7 @@ __all__ = [
     "list_kos",
     "list_members",
     "list_sub_accounts",
+    "lock_accounts",
     "read_audit",
     "record_audit",
     "require",

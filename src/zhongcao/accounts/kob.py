@@ -81,7 +81,7 @@ class AgencyGrantView:
     active: bool
 
 
-def _lock_accounts(rt: Runtime, s: Session, *ids: int) -> None:
+def lock_accounts(rt: Runtime, s: Session, *ids: int) -> None:
     """Serialize changes to the same KOB edges: lock account rows in ascending id, the global order."""
     for account_id in sorted(set(ids)):
         s.execute(rt.db.for_update(select(Account.id).where(Account.id == account_id)))
@@ -130,7 +130,7 @@ def do_invite(rt: Runtime, parent_id: int, sub_account_id: int, *, actor: Actor)
         if child.kind not in CHILD_KINDS:
             raise Invalid("invalid_sub_account_kind", f"a {child.kind} cannot be a KOB sub-account",
                           field="sub_account_id", allowed=sorted(CHILD_KINDS))
-        _lock_accounts(rt, s, parent.id, child.id)
+        lock_accounts(rt, s, parent.id, child.id)
         _check_edge(rt, s, parent, child)
         pending = s.scalar(select(Authorization.id).where(
             Authorization.parent_id == parent.id, Authorization.child_id == child.id,
@@ -187,7 +187,7 @@ def _answer(rt: Runtime, authorization_id: int, accept: bool, actor: Actor) -> A
             raise Forbidden("sub_account_only", "only the invited sub-account can answer an invitation",
                             field="actor", allowed=[f"account:{auth.child_id}"])
         require(s, actor, auth.child_id, Capability.MANAGE)
-        _lock_accounts(rt, s, auth.parent_id, auth.child_id)
+        lock_accounts(rt, s, auth.parent_id, auth.child_id)
         if accept and auth.status == LinkStatus.PENDING.value:
             _check_edge(rt, s, s.get_one(Account, auth.parent_id), s.get_one(Account, auth.child_id))
         new = LinkStatus.ACTIVE if accept else LinkStatus.DECLINED
@@ -209,7 +209,7 @@ def revoke_authorization(rt: Runtime, authorization_id: int, *, actor: Actor) ->
     with rt.db.transaction() as s:
         auth = _load_authorization(s, actor, authorization_id)
         require(s, actor, auth.parent_id, Capability.MANAGE)
-        _lock_accounts(rt, s, auth.parent_id, auth.child_id)
+        lock_accounts(rt, s, auth.parent_id, auth.child_id)
         expected = LinkStatus.PENDING if auth.status == LinkStatus.PENDING.value else LinkStatus.ACTIVE
         return _transition(rt, s, actor, auth, LinkStatus.REVOKED, expected)
 
@@ -252,7 +252,7 @@ def do_bind_kos(rt: Runtime, brand_id: int, kos_account_id: int, *, actor: Actor
         if person.kind not in KOS_KINDS:
             raise Invalid("invalid_kos_kind", f"a {person.kind} cannot be a KOS account", field="account_id",
                           allowed=sorted(KOS_KINDS))
-        _lock_accounts(rt, s, brand.id, person.id)
+        lock_accounts(rt, s, brand.id, person.id)
         bound = s.scalar(select(func.count()).select_from(KosBinding).where(
             KosBinding.brand_id == brand.id, KosBinding.status.in_(["active", "pending"])))
         limit = rt.settings.kos_limit

@@ -7,6 +7,7 @@ pages and charges clicks through budget leases.
 """
 
 from zhongcao.ads.audiences import refresh as refresh_audiences
+from zhongcao.ads.commerce_bridge import click_resolver, spend_on_clicks
 from zhongcao.ads.conversions import (
     ConversionView,
     IssuedSecret,
@@ -107,6 +108,7 @@ __all__ = [
     "Viewer",
     "age_bucket",
     "campaign_history",
+    "click_resolver",
     "do_add_keywords",
     "do_create_campaign",
     "do_create_creative",
@@ -126,5 +128,6 @@ __all__ = [
     "refresh_reports",
     "report",
     "sign_body",
+    "spend_on_clicks",
     "to_csv",
 ]

@@ -8,13 +8,16 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import httpx
+import numpy as np
 from fastapi import FastAPI
 
 import zhongcao
-from zhongcao import ads, billing, content
-from zhongcao.api import accounts_routes, ads_routes, billing_routes, content_routes, problems
+from zhongcao import ads, billing, commerce, content
+from zhongcao.api import accounts_routes, ads_routes, billing_routes, commerce_routes, content_routes, problems
 from zhongcao.api.ingest import Ingester
 from zhongcao.core import CODES, Runtime
+from zhongcao.events import EventIds
 
 log = logging.getLogger("zhongcao.api")
 
@@ -45,12 +48,21 @@ def app_from_environment() -> FastAPI:
     return create_app(Runtime.from_settings())
 
 
-def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
+def _commerce_jobs(rt: Runtime, ids: EventIds, client: httpx.Client, rng: np.random.Generator) -> None:
+    """Send due lead webhooks, and cancel orders left unpaid (their stock returns)."""
+    commerce.deliver_due(rt, client, rng)
+    commerce.expire_unpaid_orders(rt, ids)
+
+
+def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | None = None) -> FastAPI:
     """``money_jobs`` runs the background jobs that move money: the lease sweeper, and the ads engine's
-    sync, which renews budget leases. Tests that count every ledger row drive both themselves."""
+    sync, which renews budget leases. ``commerce_jobs`` (default: as ``money_jobs``) sends lead webhooks and
+    expires unpaid orders. Tests that count every row drive these jobs themselves."""
     engine = content.ContentEngine(rt)
     ad_engine = ads.AdEngine(rt, engine)
     ingester = Ingester(rt, engine)
+    client = httpx.Client()  # lead webhooks: one pool of connections to the CRMs
+    rng = np.random.default_rng()  # webhook retry jitter; a server needs no replayable seed for it
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,10 +79,14 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
         if money_jobs:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
             threads.append(_every(rt.settings.ads_sync_seconds, ad_engine.sync, stop, "ads-sync"))
+        if money_jobs if commerce_jobs is None else commerce_jobs:
+            threads.append(_every(rt.settings.webhook_seconds, lambda: _commerce_jobs(rt, ad_engine.ids, client, rng),
+                                  stop, "commerce-jobs"))
         yield
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        client.close()
         engine.flush()
         ad_engine.close()  # hand the leases back: their unspent money is available again at once
         ingester.close()
@@ -91,6 +107,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True) -> FastAPI:
     app.include_router(billing_routes.router)
     app.include_router(content_routes.router)
     app.include_router(ads_routes.router)
+    app.include_router(commerce_routes.router)
 
     @app.get("/v1/problems", tags=["meta"])
     def problem_codes() -> dict[str, str]:

@@ -3,7 +3,7 @@ error, never a guess."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -203,3 +203,109 @@ class StatusUpdate(Body):
 
 class AdClickCreate(Body):
     click_id: str = Field(max_length=200, description="the click_id of an ad item in a feed or search page")
+
+
+class ProductCreate(Body):
+    account_id: Id
+    name: str
+    price_fen: Fen
+    category: str = Field(description="a taxonomy code (GET /v1/categories)")
+    stock: Annotated[int, Field(strict=True)]
+
+
+class Restock(Body):
+    delta: Annotated[int, Field(strict=True, description="units to add; negative withdraws")]
+
+
+class SourceRef(Body):
+    kind: str = Field(description="note | ad | live | search | profile | push")
+    id: str | int = Field(description="a note, live session, push or account id; an ad click id; a search query")
+
+
+class OrderLine(Body):
+    product_id: Id
+    qty: Annotated[int, Field(strict=True)]
+
+
+class OrderCreate(Body):
+    consumer_id: Id
+    items: list[OrderLine]
+    source: SourceRef
+
+
+class LiveCreate(Body):
+    host_account_id: Id
+    title: str
+    product_ids: list[int] = Field(default_factory=list)
+    scheduled_at: datetime | None = None
+
+
+class LivePin(Body):
+    product_id: Id | None = None
+
+
+class ConsumerRef(Body):
+    consumer_id: Id
+
+
+class ViewerJoin(Body):
+    consumer_id: Id
+    source: SourceRef
+
+
+class LiveActivity(Body):
+    consumer_id: Id
+    kind: str = Field(description="comment | follow")
+    text: str = ""
+
+
+class ConversationCreate(Body):
+    consumer_id: Id
+    account_id: Id
+    origin: SourceRef
+
+
+class MessageCreate(Body):
+    sender: str = Field(description="consumer | account")
+    text: str
+
+
+class SeatAssign(Body):
+    member_id: Id | None = None
+    kos_account_id: Id | None = None
+
+
+class LeadCardCreate(Body):
+    kind: str = Field(description="phone | wecom")
+    value: str = Field(max_length=64)
+
+
+class LeadStatusSet(Body):
+    status: str = Field(description="new | contacted | valid | won | lost")
+
+
+class WebhookSet(Body):
+    url: str
+
+
+class PoiSet(Body):
+    name: str
+    address: str
+    city: str
+    lat: float
+    lng: float
+
+
+class VisitCodeRedeem(Body):
+    code: str = Field(max_length=16)
+
+
+class PushCreate(Body):
+    text: str
+    audience: str = Field(description="followers | reservations | buyers | conversations | consumers")
+    live_id: Id | None = Field(default=None, description="reservations: the live session")
+    consumer_ids: list[int] = Field(default_factory=list, description="consumers: a segment's consumer ids")
+
+
+class FeatureNote(Body):
+    note_id: Id

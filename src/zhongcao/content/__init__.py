@@ -44,6 +44,7 @@ from zhongcao.content.notes import (
     notes_by_id,
 )
 from zhongcao.content.ranking import RankSpec
+from zhongcao.content.rollup import followers_of
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize, query_terms, tokens
@@ -79,6 +80,7 @@ __all__ = [
     "authored_notes",
     "do_create_note",
     "do_set_note_status",
+    "followers_of",
     "get_note",
     "invalid_kind",
     "is_author_side",

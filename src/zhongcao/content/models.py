@@ -91,3 +91,13 @@ class HotQuery(Base):
     searches: Mapped[int] = mapped_column(BigInteger)
     consumers: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowerRow(Base):
+    """Who follows an account, folded from follow events: the audience of its pushes."""
+
+    __tablename__ = "content_follower"
+
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    consumer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    followed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ restarted engine resumes each note's climb where the platform left it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -19,8 +20,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from zhongcao.content.distribution import NoteState, PoolSpec, record_events, update_pools
-from zhongcao.content.models import ConsumerInterest, CreatorStatsRow, Note, NoteStatsRow
+from zhongcao.content.models import ConsumerInterest, CreatorStatsRow, FollowerRow, Note, NoteStatsRow
 from zhongcao.content.taxonomy import CODE
+from zhongcao.core import Runtime
 from zhongcao.events import EventKind, id_column
 
 _CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
@@ -61,6 +63,34 @@ def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
     if len(creators):
         _add(session, CreatorStatsRow, ("creator_id",), "followers",
              {(int(c),): int(g) for c, g in zip(creators, gained, strict=True)})
+        _fold_followers(session, ev)
+
+
+def _fold_followers(session: Session, ev: NoteEvents) -> None:
+    """Record who follows whom; a repeated follow keeps its first time."""
+    follow = (ev.kind == EventKind.FOLLOW) & (ev.creator_id > 0) & (ev.consumer_id > 0)
+    if not follow.any():
+        return
+    pairs, first = np.unique(np.stack([ev.creator_id[follow], ev.consumer_id[follow]], axis=1), axis=0,
+                             return_index=True)
+    at = ev.at[follow][first]
+    have: set[tuple[int, int]] = set()
+    for account in np.unique(pairs[:, 0]).tolist():
+        consumers = pairs[pairs[:, 0] == account, 1]
+        for chunk in _chunks(consumers):
+            have.update((account, int(c)) for c in session.scalars(select(FollowerRow.consumer_id).where(
+                FollowerRow.account_id == account, FollowerRow.consumer_id.in_(chunk))))
+    rows = [{"account_id": int(a), "consumer_id": int(c), "followed_at": datetime.fromtimestamp(float(t), UTC)}
+            for (a, c), t in zip(pairs, at, strict=True) if (int(a), int(c)) not in have]
+    if rows:
+        session.execute(insert(FollowerRow), rows)
+
+
+def followers_of(rt: Runtime, account_id: int) -> np.ndarray:
+    """The consumers following an account, as of the last ingest."""
+    with rt.db.read() as session:
+        return np.array(session.scalars(select(FollowerRow.consumer_id).where(FollowerRow.account_id == account_id)
+                                        .order_by(FollowerRow.consumer_id)).all(), dtype=np.int64)
 
 
 def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:

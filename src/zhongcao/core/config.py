@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +89,29 @@ class Settings(BaseSettings):
         "31 days of ad reports, as results within their attribution windows (up to 30 days) arrive."
     )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
+    shop_min_followers: int = Field(
+        default=1_000, ge=0,
+        description="Followers an account needs to open a shop; the field quotes 1,000–2,000 [C/U]."
+    )
+    order_pay_minutes: int = Field(
+        default=30, ge=1, description="An unpaid order is cancelled this long after it was created, and its stock "
+        "returns [U]."
+    )
+    refund_days: int = Field(default=7, ge=0, description="A paid order can be refunded this many days after payment "
+                             "or delivery (7-day no-reason returns) [C].")
+    dm_contact_rule: Literal["refuse", "mask"] = Field(
+        default="refuse", description="What a DM carrying a phone number, WeChat id or QR link gets: refused "
+        "(422 contact_info_not_allowed) or masked. Contact details travel only on lead cards."
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, description="Deliveries of a lead webhook before it is "
+                                      "marked failed.")
+    webhook_backoff_seconds: float = Field(default=10.0, gt=0, description="The first retry's delay; each later "
+                                           "one doubles it, with jitter, up to an hour.")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="How long a CRM has to answer a webhook.")
+    webhook_seconds: float = Field(default=1.0, gt=0, description="How often a server sends due lead webhooks.")
+    visit_code_days: int = Field(default=30, ge=1, description="How long a store-visit code can be redeemed.")
+    push_weekly_limit: int = Field(default=2, ge=0, description="Targeted pushes one consumer gets from one account "
+                                   "in 7 days [U].")
 
     def resolved_events_path(self) -> Path:
         return self.events_path or self.home / "events.duckdb"

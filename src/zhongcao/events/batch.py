@@ -59,9 +59,10 @@ def make_batch(columns: Mapping[str, Any]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
+# numpy's type for each schema type
 _DTYPES = {pa.string(): np.dtype(object), pa.timestamp("us"): np.dtype("datetime64[us]"),
            pa.float32(): np.dtype(np.float32), pa.uint64(): np.dtype(np.uint64), pa.int64(): np.dtype(np.int64),
-           pa.uint8(): np.dtype(np.uint8), pa.int16(): np.dtype(np.int16)}  # numpy's type for each schema type
+           pa.uint8(): np.dtype(np.uint8), pa.int16(): np.dtype(np.int16), pa.int32(): np.dtype(np.int32)}
 
 
 def concat_columns(records: Sequence[tuple[int, Mapping[str, Any]]]) -> dict[str, Any]:

@@ -31,6 +31,11 @@ class EventKind(enum.IntEnum):
     LIVE_VIEW = 17
     VALID_LEAD = 18      # a lead the advertiser confirmed, posted back
     OFFSITE_ORDER = 19   # an order in an off-platform shop, posted back through a tracked link
+    REFUND = 20          # value_fen: what went back to the consumer
+    LIVE_ORDER = 21      # an order placed in a live room (ORDER is every other on-platform order)
+    STORE_VISIT = 22     # a visit code redeemed at a store (POI)
+    PUSH = 23            # a targeted message push reached a consumer
+    ORDER_PAID = 24      # an order (shop or live) was paid; value_fen is its total
 
 
 class Surface(enum.IntEnum):
@@ -39,6 +44,8 @@ class Surface(enum.IntEnum):
     LIVE = 3
     PROFILE = 4
     SHOP = 5
+    DM = 6
+    PUSH = 7
 
 
 # (name, Arrow type, DuckDB type, required). Order is the storage order; new columns go at the end.
@@ -63,6 +70,13 @@ COLUMNS: list[tuple[str, pa.DataType, str, bool]] = [
     ("propensity", pa.float32(), "FLOAT", False),       # its probability under that policy
     ("lease_id", pa.int64(), "BIGINT", False),          # the budget lease an ad charge drew on
     ("keyword_id", pa.int64(), "BIGINT", False),        # the keyword that triggered a search ad
+    ("product_id", pa.int64(), "BIGINT", False),        # commerce: the SPU added to cart
+    ("order_id", pa.int64(), "BIGINT", False),
+    ("live_id", pa.int64(), "BIGINT", False),           # the live session
+    ("conversation_id", pa.int64(), "BIGINT", False),   # the DM conversation
+    ("lead_id", pa.int64(), "BIGINT", False),
+    ("source", pa.string(), "VARCHAR", False),          # what brought the consumer: note, ad, live, search, ...
+    ("quantity", pa.int32(), "INTEGER", False),         # items ordered, or seconds a live viewer watched
 ]
 NAMES = [c[0] for c in COLUMNS]
 REQUIRED = {c[0] for c in COLUMNS if c[3]}

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 import zhongcao.accounts.models
 import zhongcao.ads.models
 import zhongcao.billing.models
+import zhongcao.commerce.models
 import zhongcao.content.models
 import zhongcao.events.models  # noqa: F401  (registers the tables on Base.metadata)
 from zhongcao.core import Base, Database

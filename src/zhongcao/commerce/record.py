@@ -1,0 +1,17 @@
+"""Commerce events go to the outbox in the transaction that changes State, so the event store and State
+never disagree about an order, an entry or a lead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zhongcao.core import Runtime
+from zhongcao.events import EventIds, EventKind, enqueue, make_batch
+
+
+def emit(s: Session, rt: Runtime, ids: EventIds, kind: EventKind, **columns: Any) -> None:
+    """One event now; ``columns`` name schema columns, and a None one stays null."""
+    enqueue(s, rt, make_batch({"event_id": ids.take(1), "ts": [rt.now().replace(tzinfo=None)], "kind": kind.value,
+                               **columns}))

@@ -1,0 +1,188 @@
+"""Lead webhooks to a brand's CRM: HMAC-signed, delivered at least once, retried with backoff, logged.
+
+A delivery row is written in the same transaction as its lead, for the lead's account and each brand
+above it that has a webhook, so no lead is missed even if the process dies right after. A sender claims
+due rows by pushing their ``next_at`` past the request's timeout (``FOR UPDATE SKIP LOCKED`` where the
+database has it), so concurrent senders never post the same row at once, and a sender that dies mid-post
+leaves its rows to be claimed again: at least once. Receivers deduplicate by ``lead_id`` (sent in the
+body and as ``Idempotency-Key``); a row per (account, lead) keeps the platform from queueing a lead twice.
+
+Failures back off exponentially from ``ZHONGCAO_WEBHOOK_BACKOFF_SECONDS``, doubled each time with ±20%
+jitter from the injected generator, capped at an hour; after ``ZHONGCAO_WEBHOOK_MAX_ATTEMPTS`` the row is
+failed, and every try is in the delivery log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhongcao.accounts import Actor, Capability, ancestors, record_audit, require
+from zhongcao.commerce.models import AttemptRow, DeliveryRow, LeadRow, WebhookRow
+from zhongcao.core import Invalid, Runtime
+
+SIGNATURE_HEADER = "X-Zhongcao-Signature"
+MAX_BACKOFF = 3600.0
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    account_id: int
+    url: str
+    secret: str | None  # shown once, when set
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    lead_id: int
+    status: str
+    attempts: int
+    next_at: datetime | None
+    delivered_at: datetime | None
+    log: list[AttemptView]
+
+
+def sign(body: bytes, secret: str) -> str:
+    """What a CRM checks in ``X-Zhongcao-Signature``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def do_set_webhook(rt: Runtime, account_id: int, url: str, *, actor: Actor) -> WebhookView:
+    """Point the account's leads at a CRM URL; a new secret is issued and shown once."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        raise Invalid("invalid_webhook", "a webhook URL is http(s) with a host, at most 500 characters",
+                      field="url", allowed="https://crm.example.com/leads")
+    secret = secrets.token_hex(32)
+    with rt.db.transaction() as s:
+        require(s, actor, account_id, Capability.MANAGE)
+        row = s.get(WebhookRow, account_id)
+        now = rt.now()
+        if row is None:
+            row = WebhookRow(account_id=account_id, url=url.strip(), secret=secret, created_at=now)
+            s.add(row)
+        else:
+            row.url, row.secret, row.created_at = url.strip(), secret, now
+        record_audit(s, rt, actor, account_id=account_id, action="webhook.set", target=f"account:{account_id}",
+                     after={"url": url.strip()})
+        return WebhookView(account_id, row.url, secret, now)
+
+
+def enqueue_deliveries(s: Session, rt: Runtime, lead_id: int, account_id: int) -> int:
+    """Queue the lead for the webhooks of its account and the brands above it, in the lead's transaction."""
+    chain = [account_id, *ancestors(s, account_id)]
+    hooks = s.scalars(select(WebhookRow.account_id).where(WebhookRow.account_id.in_(chain))).all()
+    now = rt.now()
+    s.add_all([DeliveryRow(account_id=a, lead_id=lead_id, status="pending", attempts=0, next_at=now, created_at=now)
+               for a in hooks])
+    return len(hooks)
+
+
+def _payload(lead: LeadRow) -> bytes:
+    body = {"event": "lead.created", "lead_id": lead.id, "account_id": lead.account_id,
+            "conversation_id": lead.conversation_id, "consumer_id": lead.consumer_id, "kind": lead.kind,
+            "value": lead.value, "status": lead.status,
+            "origin": {"kind": lead.source_kind, "id": lead.source_ref, "note_id": lead.note_id,
+                       "live_id": lead.live_id, "campaign_id": lead.campaign_id},
+            "created_at": lead.created_at.isoformat()}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _claim(rt: Runtime, limit: int) -> list[tuple[int, int, str, str, bytes]]:
+    """Due rows, claimed for this sender: (delivery id, attempt number, url, secret, body)."""
+    now = rt.now()
+    hold = timedelta(seconds=rt.settings.webhook_timeout_seconds * 2 + 30)
+    with rt.db.transaction() as s:
+        rows = s.scalars(select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_at <= now)
+                         .order_by(DeliveryRow.next_at, DeliveryRow.id).limit(limit)
+                         .with_for_update(skip_locked=True)).all()
+        out = []
+        for row in rows:
+            hook = s.get(WebhookRow, row.account_id)
+            lead = s.get(LeadRow, row.lead_id)
+            assert hook is not None
+            assert lead is not None
+            row.next_at = now + hold
+            out.append((row.id, row.attempts + 1, hook.url, hook.secret, _payload(lead)))
+        return out
+
+
+def _backoff(rt: Runtime, attempts: int, rng: np.random.Generator) -> float:
+    base = rt.settings.webhook_backoff_seconds * 2 ** (attempts - 1)
+    return float(min(MAX_BACKOFF, base * rng.uniform(0.8, 1.2)))
+
+
+def deliver_due(rt: Runtime, client: httpx.Client, rng: np.random.Generator, *, limit: int = 100) -> int:
+    """Post every due delivery once; returns how many were tried. A job calls it every few seconds."""
+    claimed = _claim(rt, limit)
+    for delivery_id, attempt, url, secret, body in claimed:
+        status: int | None = None
+        error = ""
+        started = time.perf_counter()
+        try:
+            r = client.post(url, content=body, timeout=rt.settings.webhook_timeout_seconds, headers={
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret),
+                "X-Zhongcao-Delivery": str(delivery_id), "X-Zhongcao-Attempt": str(attempt),
+                "Idempotency-Key": f"lead-{json.loads(body)['lead_id']}"})
+            status = r.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        elapsed = (time.perf_counter() - started) * 1000
+        _record(rt, delivery_id, attempt, status, error, elapsed, rng)
+    return len(claimed)
+
+
+def _record(rt: Runtime, delivery_id: int, attempt: int, status: int | None, error: str, elapsed_ms: float,
+            rng: np.random.Generator) -> None:
+    now = rt.now()
+    with rt.db.transaction() as s:
+        row = s.get(DeliveryRow, delivery_id, with_for_update=True)
+        assert row is not None
+        s.add(AttemptRow(delivery_id=delivery_id, attempt=attempt, at=now, status_code=status, error=error,
+                         duration_ms=round(elapsed_ms, 3)))
+        row.attempts = attempt
+        if not error:
+            row.status, row.delivered_at = "delivered", now
+        elif attempt >= rt.settings.webhook_max_attempts:
+            row.status = "failed"
+        else:
+            row.next_at = now + timedelta(seconds=_backoff(rt, attempt, rng))
+
+
+def list_deliveries(rt: Runtime, account_id: int, *, limit: int = 100, actor: Actor) -> list[DeliveryView]:
+    """The delivery log of the account's webhook, newest first."""
+    with rt.db.read() as s:
+        require(s, actor, account_id, Capability.READ)
+        rows = s.scalars(select(DeliveryRow).where(DeliveryRow.account_id == account_id)
+                         .order_by(DeliveryRow.id.desc()).limit(limit)).all()
+        log: dict[int, list[AttemptView]] = {}
+        for a in s.scalars(select(AttemptRow).where(AttemptRow.delivery_id.in_([r.id for r in rows]))
+                           .order_by(AttemptRow.id)):
+            log.setdefault(a.delivery_id, []).append(AttemptView(a.attempt, a.at, a.status_code, a.error,
+                                                                 a.duration_ms))
+        return [DeliveryView(r.id, r.lead_id, r.status, r.attempts, r.next_at if r.status == "pending" else None,
+                             r.delivered_at, log.get(r.id, [])) for r in rows]

@@ -1,0 +1,245 @@
+"""Commerce over HTTP: products and the shop, the order and refund state machines, no oversell under
+concurrency, live rooms and their GMV, and the events each step emits."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from conftest import OP, OPERATOR, Kob, call, key
+from zhongcao import commerce
+from zhongcao.core import Conflict, Runtime
+from zhongcao.events import EventIds, EventKind, EventStore
+
+
+def note(client: TestClient, author: int, title: str = "新品测评 review") -> int:
+    return int(call(client, "POST", "/v1/notes", {"author_id": author, "title": title, "body": "好用"},
+                    status=201)["id"])
+
+
+def shop(rt: Runtime, client: TestClient, seller: int, *, price: int = 9_900, stock: int = 100) -> int:
+    """A seller with an open shop and one product; returns the product id."""
+    rt.settings.shop_min_followers = 0
+    call(client, "POST", f"/v1/accounts/{seller}/shop", status=201)
+    return int(call(client, "POST", "/v1/products", {"account_id": seller, "name": "面霜 Cream", "price_fen": price,
+                                                     "category": "beauty", "stock": stock}, status=201)["id"])
+
+
+def events(client: TestClient, tmp_path: object) -> list[dict]:
+    """Every event that reached the store, after an ingest."""
+    client.app.state.ingester(everything=True)  # type: ignore[attr-defined]
+    store: EventStore = client.app.state.ingester.store  # type: ignore[attr-defined]
+    return store.run(store.events().order_by("event_id")).to_pylist()
+
+
+def test_a_shop_opens_at_its_follower_threshold(rt: Runtime, client: TestClient, kob: Kob) -> None:
+    store = kob.stores[0]
+    rt.settings.shop_min_followers = 2
+    n = note(client, store)
+    refused = call(client, "POST", f"/v1/accounts/{store}/shop", status=409)
+    assert refused["code"] == "shop_not_eligible"
+    assert refused["allowed"] == ">= 2"
+    assert call(client, "GET", f"/v1/accounts/{store}/shop")["open"] is False
+    for consumer in (11, 12):
+        call(client, "POST", f"/v1/notes/{n}/engagements", {"consumer_id": consumer, "kind": "follow"}, status=201)
+    opened = call(client, "POST", f"/v1/accounts/{store}/shop", headers=key(rt, store), status=201)
+    assert opened["open"] is True
+    assert opened["followers_at_open"] == 2
+
+
+def test_an_order_needs_an_open_shop_and_records_its_source(rt: Runtime, client: TestClient, kob: Kob) -> None:
+    store = kob.stores[0]
+    product = int(call(client, "POST", "/v1/products", {"account_id": store, "name": "面霜", "price_fen": 100,
+                                                        "category": "beauty", "stock": 5}, status=201)["id"])
+    n = note(client, store)
+    order = {"consumer_id": 7, "items": [{"product_id": product, "qty": 2}], "source": {"kind": "note", "id": n}}
+    assert call(client, "POST", "/v1/orders", order, status=409)["code"] == "shop_not_open"
+    rt.settings.shop_min_followers = 0
+    call(client, "POST", f"/v1/accounts/{store}/shop", status=201)
+    made = call(client, "POST", "/v1/orders", order, status=201)
+    assert (made["status"], made["total_fen"]) == ("created", 200)
+    assert made["source"]["kind"] == "note"
+    assert made["source"]["note_id"] == n
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 3
+    bad = call(client, "POST", "/v1/orders", order | {"source": {"kind": "note", "id": 999_999}}, status=422)
+    assert (bad["code"], bad["field"]) == ("invalid_source", "source.id")
+    # A store's own key cannot place orders for consumers: the platform's app does.
+    assert call(client, "POST", "/v1/orders", order, headers=key(rt, store), status=403)["code"] == "operator_only"
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 3
+
+
+def test_order_state_machine(rt: Runtime, client: TestClient, kob: Kob) -> None:
+    store = kob.stores[0]
+    product = shop(rt, client, store, stock=10)
+    store_key = key(rt, store)
+
+    def order(qty: int = 1) -> int:
+        return int(call(client, "POST", "/v1/orders", {"consumer_id": 5, "items": [{"product_id": product, "qty": qty}],
+                                                       "source": {"kind": "search", "id": "面霜"}}, status=201)["id"])
+
+    def act(order_id: int, action: str, status: int = 200, headers: dict[str, str] = OPERATOR) -> dict:
+        return call(client, "POST", f"/v1/orders/{order_id}/{action}", headers=headers, status=status)
+
+    first = order(2)
+    for refused in ("ship", "complete", "refund"):
+        body = act(first, refused, 409, store_key if refused != "complete" else OPERATOR)
+        assert body["code"] == "invalid_order_transition"
+    assert act(first, "pay")["status"] == "paid"
+    assert act(first, "pay", 409)["allowed"] == ["created"]
+    assert act(first, "complete", 409)["code"] == "invalid_order_transition"
+    assert act(first, "ship", headers=store_key)["status"] == "shipped"
+    assert act(first, "complete")["status"] == "completed"
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 8  # shipped goods do not come back by refund
+    assert act(first, "refund", headers=store_key)["status"] == "refunded"
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 8
+    assert act(first, "refund", 409)["code"] == "invalid_order_transition"
+
+    paid = order(3)
+    act(paid, "pay")
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 5
+    assert act(paid, "refund")["status"] == "refunded"  # before shipping: the stock returns
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 8
+
+    late = order()
+    act(late, "pay")
+    rt.clock.advance(timedelta(days=rt.settings.refund_days, seconds=1))  # type: ignore[attr-defined]
+    closed = act(late, "refund", 409)
+    assert closed["code"] == "refund_window_closed"
+    assert call(client, "GET", f"/v1/orders/{late}")["status"] == "paid"
+
+    unpaid = order(4)
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 3
+    rt.clock.advance(timedelta(minutes=rt.settings.order_pay_minutes, seconds=1))  # type: ignore[attr-defined]
+    assert act(unpaid, "pay", 409)["code"] == "invalid_order_transition"
+    assert commerce.expire_unpaid_orders(rt, EventIds(rt.clock)) == 1
+    assert call(client, "GET", f"/v1/orders/{unpaid}")["status"] == "cancelled"
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 7
+    cancelled = order()
+    assert act(cancelled, "cancel")["status"] == "cancelled"
+    assert act(cancelled, "pay", 409)["code"] == "invalid_order_transition"
+    assert call(client, "GET", f"/v1/products/{product}")["stock"] == 7
+
+
+def test_orders_emit_order_paid_and_refund_events(rt: Runtime, client: TestClient, kob: Kob, tmp_path: object) -> None:
+    store = kob.stores[0]
+    product = shop(rt, client, store, price=1_250)
+    n = note(client, store)
+    made = call(client, "POST", "/v1/orders", {"consumer_id": 9, "items": [{"product_id": product, "qty": 2}],
+                                               "source": {"kind": "note", "id": n}}, status=201)
+    call(client, "POST", f"/v1/orders/{made['id']}/pay")
+    call(client, "POST", f"/v1/orders/{made['id']}/refund")
+    got = [e for e in events(client, tmp_path) if e["order_id"] == made["id"]]
+    assert [e["kind"] for e in got] == [EventKind.ORDER, EventKind.ORDER_PAID, EventKind.REFUND]
+    assert {(e["consumer_id"], e["note_id"], e["store_id"], e["value_fen"], e["source"]) for e in got} == {
+        (9, n, store, 2_500, "note")}
+    assert got[0]["quantity"] == 2
+
+
+def test_eight_threads_never_oversell_the_last_ten_units(rt: Runtime, kob: Kob) -> None:
+    store = kob.stores[0]
+    rt.settings.shop_min_followers = 0
+    commerce.do_open_shop(rt, store, followers=0, actor=OP)
+    product = commerce.do_create_product(rt, store, name="限量 Limited", price_fen=100, category="beauty", stock=10,
+                                         actor=OP).id
+    ids = EventIds(rt.clock)
+    sold: list[int] = []
+    refused: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def buyer(consumer: int) -> None:
+        barrier.wait()
+        for _ in range(5):
+            try:
+                sold.append(commerce.do_create_order(rt, ids, consumer, [(product, 1)], commerce.Source("search", "q"),
+                                                     actor=OP).id)
+            except Conflict as exc:
+                refused.append(exc.code)
+
+    threads = [threading.Thread(target=buyer, args=(c,)) for c in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sold) == 10
+    assert len(set(sold)) == 10
+    assert refused == ["out_of_stock"] * 30
+    assert commerce.get_product(rt, product).stock == 0
+    from zhongcao.commerce.models import OrderItemRow
+
+    with rt.db.read() as s:
+        assert s.scalar(select(func.sum(OrderItemRow.qty))) == 10
+
+
+def test_live_room_counts_entries_watch_time_and_gmv(rt: Runtime, client: TestClient, kob: Kob,
+                                                     tmp_path: object) -> None:
+    host = kob.stores[0]
+    product = shop(rt, client, host, price=5_000)
+    other = int(call(client, "POST", "/v1/products", {"account_id": host, "name": "不在直播 Not live",
+                                                      "price_fen": 100, "category": "beauty", "stock": 5},
+                     status=201)["id"])
+    host_key = key(rt, host)
+    live = call(client, "POST", "/v1/live-sessions", {"host_account_id": host, "title": "周末直播 Weekend live",
+                                                      "product_ids": [product]}, headers=host_key, status=201)
+    lid = live["id"]
+    assert live["status"] == "scheduled"
+    for consumer in (1, 2, 2):
+        reserved = call(client, "POST", f"/v1/live-sessions/{lid}/reservations", {"consumer_id": consumer},
+                        status=201)
+    assert reserved["reservations"] == 2
+    join = {"consumer_id": 1, "source": {"kind": "profile", "id": host}}
+    assert call(client, "POST", f"/v1/live-sessions/{lid}/viewers", join, status=409)["code"] == "live_not_started"
+    call(client, "POST", f"/v1/live-sessions/{lid}/start", headers=host_key)
+    n = note(client, host)
+    call(client, "POST", f"/v1/live-sessions/{lid}/viewers", join, status=201)
+    again = call(client, "POST", f"/v1/live-sessions/{lid}/viewers", join, status=201)  # a reconnect, not an entry
+    call(client, "POST", f"/v1/live-sessions/{lid}/viewers", {"consumer_id": 2, "source": {"kind": "note", "id": n}},
+         status=201)
+    call(client, "POST", f"/v1/live-sessions/{lid}/pin", {"product_id": product}, headers=host_key)
+    assert call(client, "POST", f"/v1/live-sessions/{lid}/pin", {"product_id": other}, headers=host_key,
+                status=422)["code"] == "invalid_live"
+    rt.clock.advance(timedelta(seconds=3))  # type: ignore[attr-defined]
+    assert call(client, "POST", f"/v1/live-sessions/{lid}/viewers/2/leave")["closed"] == 1
+    call(client, "POST", f"/v1/live-sessions/{lid}/activity", {"consumer_id": 1, "kind": "follow"}, status=201)
+    call(client, "POST", f"/v1/live-sessions/{lid}/activity", {"consumer_id": 1, "kind": "follow"}, status=201)
+    call(client, "POST", f"/v1/live-sessions/{lid}/activity", {"consumer_id": 1, "kind": "comment", "text": "多少钱"},
+         status=201)
+    refused = call(client, "POST", f"/v1/live-sessions/{lid}/activity",
+                   {"consumer_id": 1, "kind": "comment", "text": "加我微信 abc_12345"}, status=422)
+    assert refused["code"] == "contact_info_not_allowed"
+
+    live_order = {"consumer_id": 1, "items": [{"product_id": product, "qty": 1}], "source": {"kind": "live", "id": lid}}
+    paid = [call(client, "POST", "/v1/orders", live_order, status=201)["id"] for _ in range(3)]
+    unpaid = call(client, "POST", "/v1/orders", live_order, status=201)["id"]
+    for order_id in paid:
+        call(client, "POST", f"/v1/orders/{order_id}/pay")
+    not_linked = call(client, "POST", "/v1/orders", live_order | {"items": [{"product_id": other, "qty": 1}]},
+                      status=422)
+    assert not_linked["code"] == "invalid_source"
+    rt.clock.advance(timedelta(seconds=57))  # type: ignore[attr-defined]
+    call(client, "POST", f"/v1/live-sessions/{lid}/end", headers=host_key)
+    replay = call(client, "POST", f"/v1/live-sessions/{lid}/viewers", join | {"consumer_id": 3}, status=201)
+    assert replay["replay"] is True
+    assert again["joined_at"] == call(client, "GET", f"/v1/live-sessions/{lid}", headers=host_key)["started_at"]
+
+    r = call(client, "GET", f"/v1/live-sessions/{lid}", headers=host_key)
+    assert (r["status"], r["reservations"], r["viewers"], r["unique_viewers"], r["replay_viewers"]) == (
+        "ended", 2, 3, 3, 1)
+    assert r["engaged_entries"] == 1  # 60 s; the 3-second entry and the fresh replay are not
+    assert r["avg_watch_minutes"] == pytest.approx((60 + 3 + 0) / 3 / 60, abs=1e-3)
+    assert r["entries_by_source"] == {"profile": 2, "note": 1}
+    assert (r["new_followers"], r["comments"], r["orders"], r["paid_orders"]) == (1, 1, 4, 3)
+    assert r["gmv_fen"] == 3 * 5_000 == sum(call(client, "GET", f"/v1/orders/{o}")["total_fen"] for o in paid)
+    assert unpaid not in paid
+    assert (r["ad_spend_fen"], r["roi"]) == (0, None)
+    assert call(client, "GET", f"/v1/live-sessions/{lid}", headers=key(rt, kob.stores[1]), status=404)["code"] == (
+        "live_session_not_found")
+
+    got = events(client, tmp_path)
+    assert sum(1 for e in got if e["kind"] == EventKind.LIVE_VIEW and e["live_id"] == lid) == 3
+    assert sum(1 for e in got if e["kind"] == EventKind.LIVE_ORDER and e["live_id"] == lid) == 4
+    follows = [e for e in got if e["kind"] == EventKind.FOLLOW and e["live_id"] == lid]
+    assert [(e["consumer_id"], e["creator_id"]) for e in follows] == [(1, host)]
