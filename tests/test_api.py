@@ -313,6 +313,7 @@ FINANCE_BRAND = [201, 404, 404, 403, 404, 201]
 OPERATOR_ONLY = [403, 403, 403, 403, 403, 201]
 FOR_CONSUMER = [403, 403, 404, 403, 404, 200]      # the app acts for a consumer, on what the store's side sees
 LIVE = [200] * 6
+SEARCHED = {"kind": "search", "id": "面霜"}
 # Each row: method, path, body, expected status per actor above, and what to create before each attempt.
 MATRIX = [
     ("GET", "/v1/accounts/{store}", None, READ_STORE, None),
@@ -408,6 +409,9 @@ MATRIX = [
     ("POST", "/v1/accounts/{store}/shop", None, MANAGE_STORE, _no_followers_needed),
     ("POST", "/v1/orders", {"consumer_id": 5, "items": [{"product_id": "{product}", "qty": 1}],
                             "source": {"kind": "search", "id": "面霜"}}, OPERATOR_ONLY, _shop),
+    ("POST", "/v1/shop-visits", {"consumer_id": 5, "account_id": "{store}", "source": SEARCHED}, OPERATOR_ONLY, _shop),
+    ("POST", "/v1/cart-items", {"consumer_id": 5, "product_id": "{product}", "source": SEARCHED}, OPERATOR_ONLY, _shop),
+    ("GET", "/v1/carts/{consumer}", None, [403] * 5 + [200], lambda rt, k: {"consumer": 5}),
     ("GET", "/v1/orders/{order}", None, READ_STORE, _order_at()),
     ("POST", "/v1/orders/{order}/pay", None, FOR_CONSUMER, _order_at()),
     ("POST", "/v1/orders/{order}/ship", None, OPERATE_STORE, _order_at("pay")),

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from conftest import OP, OPERATOR, Kob, call, key
-from zhongcao import commerce
+from zhongcao import ads, commerce
 from zhongcao.core import Conflict, Runtime
 from zhongcao.events import EventIds, EventKind, EventStore
 
@@ -243,3 +243,87 @@ def test_live_room_counts_entries_watch_time_and_gmv(rt: Runtime, client: TestCl
     assert sum(1 for e in got if e["kind"] == EventKind.LIVE_ORDER and e["live_id"] == lid) == 4
     follows = [e for e in got if e["kind"] == EventKind.FOLLOW and e["live_id"] == lid]
     assert [(e["consumer_id"], e["creator_id"]) for e in follows] == [(1, host)]
+
+
+def test_an_ad_click_into_a_live_room_prices_its_roi_and_attributes_its_orders(rt: Runtime, client: TestClient,
+                                                                               kob: Kob) -> None:
+    from test_ads_serving import advertise, click, feed_ads, fund, organic, settle
+
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    unit, note_id = advertise(rt, store, 200)
+    organic(rt, kob.creator)
+    settle(client)
+    served = feed_ads(client, 31)
+    assert served, "the campaign serves"
+    click_id = served[0]["ad"]["click_id"]
+    charged = click(client, click_id)["charged_fen"]
+    assert charged > 0
+
+    product = shop(rt, client, store, price=30_000)
+    live = call(client, "POST", "/v1/live-sessions",
+                {"host_account_id": store, "title": "直播", "product_ids": [product]}, status=201)["id"]
+    call(client, "POST", f"/v1/live-sessions/{live}/start")
+    stranger = call(client, "POST", f"/v1/live-sessions/{live}/viewers",
+                    {"consumer_id": 32, "source": {"kind": "ad", "id": click_id}}, status=422)
+    assert (stranger["code"], stranger["detail"]) == ("invalid_source", "the ad click was another consumer's")
+    call(client, "POST", f"/v1/live-sessions/{live}/viewers",
+         {"consumer_id": 31, "source": {"kind": "ad", "id": click_id}}, status=201)
+    order = call(client, "POST", "/v1/orders", {"consumer_id": 31, "items": [{"product_id": product, "qty": 1}],
+                                                "source": {"kind": "live", "id": live}}, status=201)
+    assert order["source"] | {"id": None} == {"kind": "live", "id": None, "note_id": note_id, "live_id": live,
+                                              "campaign_id": ads.get_unit(rt, unit, actor=OP).campaign_id}
+    call(client, "POST", f"/v1/orders/{order['id']}/pay")
+    room = call(client, "GET", f"/v1/live-sessions/{live}")
+    assert (room["gmv_fen"], room["ad_spend_fen"]) == (30_000, charged)
+    assert room["roi"] == round(30_000 / charged, 4)
+
+
+def test_shop_visits_and_the_cart_emit_their_events_and_an_order_empties_the_cart(
+        rt: Runtime, client: TestClient, kob: Kob, tmp_path: object) -> None:
+    store = kob.stores[0]
+    product = shop(rt, client, store, price=2_000)
+    n = note(client, store)
+    visit = {"consumer_id": 4, "account_id": store, "product_id": product, "source": {"kind": "note", "id": n}}
+    call(client, "POST", "/v1/shop-visits", visit, status=201)
+    other_shop = call(client, "POST", "/v1/shop-visits", visit | {"account_id": kob.stores[1]}, status=404)
+    assert other_shop["code"] == "product_not_found"  # the product is not that shop's
+    add = {"consumer_id": 4, "product_id": product, "qty": 2, "source": {"kind": "note", "id": n}}
+    call(client, "POST", "/v1/cart-items", add, status=201)
+    cart = call(client, "POST", "/v1/cart-items", add | {"qty": 1}, status=201)
+    assert [(i["product_id"], i["qty"]) for i in cart["items"]] == [(product, 3)]
+    assert cart["total_fen"] == 6_000
+    assert call(client, "GET", "/v1/carts/4", headers=key(rt, store), status=403)["code"] == "operator_only"
+    call(client, "POST", "/v1/orders", {"consumer_id": 4, "items": [{"product_id": product, "qty": 3}],
+                                        "source": {"kind": "note", "id": n}}, status=201)
+    assert call(client, "GET", "/v1/carts/4")["items"] == []
+    got = [e for e in events(client, tmp_path) if e["consumer_id"] == 4]
+    assert [(e["kind"], e["product_id"], e["quantity"], e["note_id"]) for e in got] == [
+        (EventKind.SHOP_VISIT, product, None, n), (EventKind.ADD_TO_CART, product, 2, n),
+        (EventKind.ADD_TO_CART, product, 1, n), (EventKind.ORDER, product, 3, n)]
+
+
+def test_notes_link_products_that_exist_and_an_spu_unit_needs_five_to_fifty_of_them(
+        rt: Runtime, client: TestClient, kob: Kob) -> None:
+    store = kob.stores[0]
+    product = shop(rt, client, store)
+    missing = call(client, "POST", "/v1/notes", {"author_id": store, "title": "t", "product_ids": [999_999]},
+                   status=404)
+    assert missing["code"] == "product_not_found"
+    twice = call(client, "POST", "/v1/notes", {"author_id": store, "title": "t", "product_ids": [product, product]},
+                 status=422)
+    assert (twice["code"], twice["field"]) == ("invalid_note", "product_ids")
+    linked = [int(call(client, "POST", "/v1/notes", {"author_id": store, "title": f"种草 {i}",
+                                                     "product_ids": [product]}, status=201)["id"]) for i in range(5)]
+    plain = note(client, store)
+    campaign = ads.do_create_campaign(rt, store, {"name": "SPU", "objective": "product_sales", "placement": "feed",
+                                                  "bidding": "manual", "optimize_for": "click"}, actor=OP).id
+    unit = {"campaign_id": campaign, "name": "SPU", "bid_fen": 100, "product_id": product}
+    few = call(client, "POST", "/v1/units", unit | {"note_ids": linked[:4]}, status=422)
+    assert (few["code"], few["allowed"]) == ("invalid_unit", "5..50 note ids")
+    unlinked = call(client, "POST", "/v1/units", unit | {"note_ids": [*linked[:4], plain]}, status=422)
+    assert unlinked["detail"] == f"notes [{plain}] do not link product {product}"
+    made = call(client, "POST", "/v1/units", unit | {"note_ids": linked}, status=201)
+    assert made["product_id"] == product
+    assert call(client, "PATCH", f"/v1/units/{made['id']}", {"note_ids": linked[:3]}, status=422)["code"] == (
+        "invalid_unit")

@@ -102,6 +102,9 @@ def conv(kind: EventKind, at: datetime, value: int | None = None, consumer: int 
     (EventKind.ADD_TO_CART, timedelta(days=7), "add_to_carts"),
     (EventKind.LEAD, timedelta(days=7), "leads"),
     (EventKind.VALID_LEAD, timedelta(days=7), "valid_leads"),
+    (EventKind.ORDER_PAID, timedelta(days=7), "paid_orders"),
+    (EventKind.LIVE_ORDER, timedelta(hours=24), "live_orders"),
+    (EventKind.STORE_VISIT, timedelta(days=7), "store_visits"),
 ])
 def test_each_result_counts_up_to_the_end_of_its_window_after_the_click(
         rt: Runtime, kob: Kob, campaigns: dict[str, int], kind: EventKind, window: timedelta, count: str) -> None:
@@ -134,6 +137,21 @@ def test_shop_orders_count_seven_days_and_offsite_orders_seven_fifteen_and_thirt
     assert (row.offsite_orders_7d, row.offsite_gmv_7d, row.offsite_roi_7d) == (1, 10_000, 10.0)
     assert (row.offsite_orders_15d, row.offsite_gmv_15d, row.offsite_roi_15d) == (2, 30_000, 30.0)
     assert (row.offsite_orders_30d, row.offsite_gmv_30d, row.offsite_roi_30d) == (3, 70_000, 70.0)
+
+
+def test_paid_and_live_gmv_have_their_own_windows_and_roi(rt: Runtime, kob: Kob, campaigns: dict[str, int]) -> None:
+    c = campaigns["store"]
+    click = DAY + timedelta(hours=1)
+    load(rt, [ad(EventKind.AD_CLICK, click, c), ad(EventKind.AD_CHARGE, click, c, price=2_000),
+              conv(EventKind.ORDER_PAID, click + timedelta(days=2), 6_000),
+              conv(EventKind.ORDER_PAID, click + timedelta(days=7, seconds=1), 9_000),  # past 7 days
+              conv(EventKind.LIVE_ORDER, click + timedelta(hours=23), 4_000),
+              conv(EventKind.LIVE_ORDER, click + timedelta(hours=25), 8_000),          # past 24 h
+              conv(EventKind.STORE_VISIT, click + timedelta(days=1))])
+    (row,) = report(rt, kob.stores[0], level="campaign", range_="2026-03-02..2026-03-02", actor=OP)
+    assert (row.paid_orders, row.paid_gmv_fen, row.paid_roi) == (1, 6_000, 3.0)
+    assert (row.live_orders, row.live_gmv_fen, row.live_roi) == (1, 4_000, 2.0)
+    assert (row.store_visits, row.cost_per_store_visit) == (1, 2_000.0)
 
 
 def test_a_result_goes_to_the_latest_click_before_it_even_across_campaigns(

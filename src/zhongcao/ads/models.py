@@ -69,6 +69,7 @@ class UnitRow(Base):
     note_ids: Mapped[list[int]] = mapped_column(JSON)
     # 代投: the sub-account whose notes a brand unit promotes; delivery stops if the authorization ends.
     substituted_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), nullable=True)
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # SPU seeding: the product promoted
     targeting: Mapped[dict[str, object]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -188,6 +189,11 @@ class AdReportRow(Base):
     add_to_carts: Mapped[int] = mapped_column(BigInteger, server_default="0")
     orders: Mapped[int] = mapped_column(BigInteger, server_default="0")
     gmv_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    paid_orders: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    paid_gmv_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    live_orders: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    live_gmv_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    store_visits: Mapped[int] = mapped_column(BigInteger, server_default="0")
     leads: Mapped[int] = mapped_column(BigInteger, server_default="0")
     valid_leads: Mapped[int] = mapped_column(BigInteger, server_default="0")
     offsite_orders_7d: Mapped[int] = mapped_column(BigInteger, server_default="0")

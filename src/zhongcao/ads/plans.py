@@ -33,6 +33,7 @@ from zhongcao.accounts import (
 from zhongcao.ads.enums import Match, Status
 from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit, broken, parse_enum
+from zhongcao.commerce import get_product
 from zhongcao.content import notes_by_id
 from zhongcao.core import Conflict, NotFound, Runtime
 
@@ -94,6 +95,7 @@ class UnitView:
     target_cost_fen: int | None
     note_ids: list[int]
     substituted_account_id: int | None  # 代投: whose notes a brand unit promotes
+    product_id: int | None              # SPU seeding: the product every note links
     targeting: dict[str, Any]
     keywords: list[KeywordView]
     status: str
@@ -134,7 +136,7 @@ def _unit_spec(r: UnitRow, keywords: Sequence[KeywordRow]) -> Unit:
     live = [k for k in keywords if k.status != Status.DELETED]
     return Unit(r.name, tuple(r.note_ids), r.bid_fen, r.target_cost_fen, Targeting.parse(r.targeting),
                 tuple(Keyword(k.keyword, Match(k.match), k.bid_fen) for k in live if not k.negative),
-                tuple(k.keyword for k in live if k.negative))
+                tuple(k.keyword for k in live if k.negative), r.product_id)
 
 
 def _campaign_row(s: Session, actor: Actor, campaign_id: int, cap: Capability) -> CampaignRow:
@@ -163,7 +165,7 @@ def _keywords(s: Session, unit_ids: Iterable[int]) -> dict[int, list[KeywordRow]
 
 def _unit_view(r: UnitRow, campaign: CampaignRow, keywords: Sequence[KeywordRow]) -> UnitView:
     return UnitView(r.id, r.campaign_id, campaign.account_id, r.name, r.bid_fen, r.target_cost_fen, list(r.note_ids),
-                    r.substituted_account_id, dict(r.targeting),
+                    r.substituted_account_id, r.product_id, dict(r.targeting),
                     [KeywordView.of(k) for k in keywords if k.status != Status.DELETED], r.status, r.created_at,
                     r.updated_at)
 
@@ -264,14 +266,21 @@ def list_campaigns(rt: Runtime, account_id: int, *, actor: Actor, include_sub_ac
         return [CampaignView.of(r) for r in s.scalars(stmt.order_by(CampaignRow.id))]
 
 
-def _promotable(rt: Runtime, s: Session, advertiser_id: int, note_ids: Sequence[int]) -> int | None:
-    """Check a unit's notes; returns the sub-account they belong to when this is 代投, else None."""
+def _promotable(rt: Runtime, s: Session, advertiser_id: int, note_ids: Sequence[int],
+                product_id: int | None = None) -> int | None:
+    """Check a unit's notes; returns the sub-account they belong to when this is 代投, else None. An SPU
+    unit's notes must all link its product."""
     notes = {n.id: n for n in notes_by_id(rt, note_ids)}
     for note_id in note_ids:
         note = notes.get(note_id)
         if note is None or note.status != "published":
             raise broken("note_not_promotable", "note_ids", f"note {note_id} is not a published note",
                          "published notes of the advertiser or of an authorized sub-account")
+    if product_id is not None:
+        get_product(rt, product_id)
+        if unlinked := [n for n in note_ids if product_id not in notes[n].product_ids]:
+            raise broken("invalid_unit", "note_ids", f"notes {unlinked} do not link product {product_id}",
+                         f"notes whose product_ids include {product_id}")
     authors = {n.author_id for n in notes.values()}
     if authors == {advertiser_id}:
         return None
@@ -308,12 +317,13 @@ def do_create_unit(rt: Runtime, campaign_id: int, data: Mapping[str, Any], *, ac
         if campaign.status == Status.DELETED:
             raise Conflict("plan_deleted", f"campaign {campaign_id} is deleted", field="campaign_id", allowed=[])
         spec.check(_campaign_spec(campaign))
-        substituted = _promotable(rt, s, campaign.account_id, spec.note_ids)
+        substituted = _promotable(rt, s, campaign.account_id, spec.note_ids, spec.product_id)
         now = rt.now()
         row = UnitRow(campaign_id=campaign_id, name=spec.name.strip(), bid_fen=spec.bid_fen,
                       target_cost_fen=spec.target_cost_fen, note_ids=list(spec.note_ids),
-                      substituted_account_id=substituted, targeting=_targeting_json(spec.targeting),
-                      status=Status.ACTIVE.value, created_at=now, updated_at=now)
+                      substituted_account_id=substituted, product_id=spec.product_id,
+                      targeting=_targeting_json(spec.targeting), status=Status.ACTIVE.value, created_at=now,
+                      updated_at=now)
         s.add(row)
         s.flush()
         keywords = _keyword_rows(rt, row.id, spec)
@@ -322,7 +332,7 @@ def do_create_unit(rt: Runtime, campaign_id: int, data: Mapping[str, Any], *, ac
         record_audit(s, rt, actor, account_id=campaign.account_id, action="unit.create",
                      target=f"campaign:{campaign_id}/unit:{row.id}",
                      after={"name": row.name, "bid_fen": row.bid_fen, "target_cost_fen": row.target_cost_fen,
-                            "note_ids": row.note_ids, "targeting": row.targeting,
+                            "note_ids": row.note_ids, "product_id": row.product_id, "targeting": row.targeting,
                             "keywords": [[k.keyword, k.match, k.bid_fen, k.negative] for k in keywords]})
         return _unit_view(row, campaign, keywords)
 
@@ -339,10 +349,10 @@ def do_update_unit(rt: Runtime, unit_id: int, data: Mapping[str, Any], *, actor:
         keywords = _keywords(s, [unit_id]).get(unit_id, [])
         spec = Unit.parse(data, _unit_spec(row, keywords))
         spec.check(_campaign_spec(campaign))
-        substituted = _promotable(rt, s, campaign.account_id, spec.note_ids) if "note_ids" in data \
-            else row.substituted_account_id
+        substituted = _promotable(rt, s, campaign.account_id, spec.note_ids, spec.product_id) \
+            if "note_ids" in data or "product_id" in data else row.substituted_account_id
         fields = {"name": spec.name.strip(), "bid_fen": spec.bid_fen, "target_cost_fen": spec.target_cost_fen,
-                  "note_ids": list(spec.note_ids), "substituted_account_id": substituted,
+                  "note_ids": list(spec.note_ids), "substituted_account_id": substituted, "product_id": spec.product_id,
                   "targeting": _targeting_json(spec.targeting)}
         _update(s, rt, actor, row, fields, campaign.account_id, "unit.update", f"campaign:{campaign.id}/unit:{unit_id}")
         return _unit_view(row, campaign, keywords)

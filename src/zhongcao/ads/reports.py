@@ -8,8 +8,9 @@ Reads aggregate those rows by level over an account, or a brand and its KOB sub-
 Attribution is last click: a result counts for the latest click on the same note by the same consumer
 before it, if it came within its window, and on the day of that click. The windows (FIELD_FACTS §2):
 - engagement (like, comment, collect, follow, share): 1 hour;
-- live-room entries and DMs: 24 hours;
-- shop visits, add-to-cart, orders and GMV, leads and valid leads: 7 days;
+- live-room entries, DMs, and live-room orders and GMV: 24 hours;
+- shop visits, add-to-cart, orders and GMV, paid orders and paid GMV, leads and valid leads: 7 days;
+- verified store visits (a visit code redeemed): 7 days, as leads [U];
 - off-site orders and GMV (postbacks through tracked links): 7, 15 and 30 days, each reported.
 Results keep arriving after their click's day, so the days within the longest window are recomputed
 as they settle (``refresh`` with ``days``).
@@ -59,6 +60,11 @@ ATTRIBUTED = (
     Attributed("add_to_carts", EventKind.ADD_TO_CART, 7 * DAY),
     Attributed("orders", EventKind.ORDER, 7 * DAY),
     Attributed("gmv_fen", EventKind.ORDER, 7 * DAY, value=True),
+    Attributed("paid_orders", EventKind.ORDER_PAID, 7 * DAY),
+    Attributed("paid_gmv_fen", EventKind.ORDER_PAID, 7 * DAY, value=True),
+    Attributed("live_orders", EventKind.LIVE_ORDER, DAY),
+    Attributed("live_gmv_fen", EventKind.LIVE_ORDER, DAY, value=True),
+    Attributed("store_visits", EventKind.STORE_VISIT, 7 * DAY),
     Attributed("leads", EventKind.LEAD, 7 * DAY),
     Attributed("valid_leads", EventKind.VALID_LEAD, 7 * DAY),
     *(Attributed(f"offsite_{what}_{days}d", EventKind.OFFSITE_ORDER, days * DAY, value=what == "gmv")
@@ -176,13 +182,21 @@ class ReportRow:
     interactions: int   # the five engagements within an hour of the click
     cpi: float | None   # fee per interaction, fen
     live_entries: int   # within 24 h
-    dms: int            # DM messages started within 24 h
+    dms: int            # DM conversations opened within 24 h (私信进线)
     cost_per_dm: float | None
     shop_visits: int    # within 7 days, as the rest of the shop
     add_to_carts: int
     orders: int
     gmv_fen: int
     roi: float | None   # gmv / fee
+    paid_orders: int    # paid within 7 days (shop and live)
+    paid_gmv_fen: int
+    paid_roi: float | None
+    live_orders: int    # placed in a live room within 24 h
+    live_gmv_fen: int
+    live_roi: float | None
+    store_visits: int   # visit codes redeemed within 7 days
+    cost_per_store_visit: float | None
     leads: int          # within 7 days
     cpl: float | None   # fee per lead
     valid_leads: int    # confirmed by the advertiser's postback within 7 days
@@ -220,7 +234,10 @@ def _row(key: dict[str, Any], c: dict[str, int]) -> ReportRow:
         cpm=_ratio(fee * 1000, imp), **{n: c[n] for n in ENGAGEMENTS.values()}, interactions=inter,
         cpi=_ratio(fee, inter), live_entries=c["live_entries"], dms=c["dms"], cost_per_dm=_ratio(fee, c["dms"]),
         shop_visits=c["shop_visits"], add_to_carts=c["add_to_carts"], orders=c["orders"], gmv_fen=c["gmv_fen"],
-        roi=_ratio(c["gmv_fen"], fee, 4), leads=c["leads"], cpl=_ratio(fee, c["leads"]),
+        roi=_ratio(c["gmv_fen"], fee, 4), paid_orders=c["paid_orders"], paid_gmv_fen=c["paid_gmv_fen"],
+        paid_roi=_ratio(c["paid_gmv_fen"], fee, 4), live_orders=c["live_orders"], live_gmv_fen=c["live_gmv_fen"],
+        live_roi=_ratio(c["live_gmv_fen"], fee, 4), store_visits=c["store_visits"],
+        cost_per_store_visit=_ratio(fee, c["store_visits"]), leads=c["leads"], cpl=_ratio(fee, c["leads"]),
         valid_leads=c["valid_leads"], lead_valid_rate=_ratio(c["valid_leads"], c["leads"], 4), **offsite,
         avg_position=_ratio(c["position_sum"], imp), top1_impression_share=_ratio(c["top1_impressions"], imp, 4),
         top3_impression_share=_ratio(c["top3_impressions"], imp, 4),

@@ -39,6 +39,7 @@ from zhongcao.core import Invalid
 MIN_DAILY_BUDGET_FEN, MAX_DAILY_BUDGET_FEN = 10_000, 99_999_900  # ¥100 to under ¥999,999 [O]
 MIN_BID_FEN, MAX_BID_FEN = 10, 100_000                           # ¥0.1 to ¥1,000 per result [U]
 MAX_NOTES_PER_UNIT = 50                                          # SPU units bind 5–50 notes [O]
+MIN_NOTES_PER_SPU_UNIT = 5
 MAX_KEYWORDS, MAX_NEGATIVE_KEYWORDS, MAX_KEYWORD_CHARS = 500, 200, 20  # [U]
 MAX_CITIES, MAX_PACKAGES, MAX_FAN_CREATORS = 500, 50, 50         # [U]
 MIN_QUICK_CAST, MAX_QUICK_CAST = 1.0, 2.0                        # the peer platform's range [O]
@@ -303,13 +304,15 @@ class Unit:
     targeting: Targeting = field(default_factory=Targeting)
     keywords: tuple[Keyword, ...] = ()
     negative_keywords: tuple[str, ...] = ()
+    product_id: int | None = None       # SPU seeding: every note links this product
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.name.strip()) <= 100:
             raise broken("invalid_unit", "name", "a unit name is 1 to 100 characters", "1..100 characters")
-        if not 1 <= len(self.note_ids) <= MAX_NOTES_PER_UNIT:
-            raise broken("invalid_unit", "note_ids", f"a unit promotes 1 to {MAX_NOTES_PER_UNIT} notes",
-                         f"1..{MAX_NOTES_PER_UNIT} note ids")
+        least = MIN_NOTES_PER_SPU_UNIT if self.product_id is not None else 1
+        if not least <= len(self.note_ids) <= MAX_NOTES_PER_UNIT:
+            raise broken("invalid_unit", "note_ids", f"{'an SPU' if least > 1 else 'a'} unit promotes {least} to "
+                         f"{MAX_NOTES_PER_UNIT} notes", f"{least}..{MAX_NOTES_PER_UNIT} note ids")
         if len({(k.keyword, k.match) for k in self.keywords}) != len(self.keywords):
             raise broken("invalid_keyword", "keywords", "a keyword appears twice with the same match type",
                          "distinct (keyword, match)")
@@ -340,6 +343,11 @@ class Unit:
     @classmethod
     def parse(cls, data: Mapping[str, Any], base: Unit | None = None) -> Unit:
         values: dict[str, Any] = {k: data[k] for k in ("name", "bid_fen", "target_cost_fen") if k in data}
+        if "product_id" in data:
+            product = data["product_id"]
+            if product is not None and (isinstance(product, bool) or not isinstance(product, int) or product < 1):
+                raise broken("invalid_unit", "product_id", "a product id is a positive whole number", "an id or null")
+            values["product_id"] = product
         if "note_ids" in data:
             values["note_ids"] = _ids(data["note_ids"], "note_ids", "invalid_unit", MAX_NOTES_PER_UNIT + 1)
         if "targeting" in data:

@@ -69,6 +69,27 @@ def open_shop(account_id: int, request: Request, rt: RT, who: Who) -> commerce.S
     return commerce.do_open_shop(rt, account_id, followers=followers, actor=who)
 
 
+@router.post("/shop-visits", status_code=201)
+def visit_shop(body: s.ShopVisit, request: Request, rt: RT, who: Who) -> dict[str, object]:
+    """A consumer opened a shop or one of its product pages (the SPU link on a note or in a broadcast)."""
+    source = _source(rt, body.source, body.consumer_id)
+    commerce.do_visit_shop(rt, _ids(request), body.consumer_id, body.account_id, source, product_id=body.product_id,
+                           actor=who)
+    return {"consumer_id": body.consumer_id, "account_id": body.account_id, "product_id": body.product_id}
+
+
+@router.post("/cart-items", status_code=201)
+def add_to_cart(body: s.CartAdd, request: Request, rt: RT, who: Who) -> commerce.Cart:
+    """Put a product in a consumer's cart; the answer is the whole cart."""
+    source = _source(rt, body.source, body.consumer_id)
+    return commerce.do_add_to_cart(rt, _ids(request), body.consumer_id, body.product_id, body.qty, source, actor=who)
+
+
+@router.get("/carts/{consumer_id}")
+def cart(consumer_id: int, rt: RT, who: Who) -> commerce.Cart:
+    return commerce.get_cart(rt, consumer_id, actor=who)
+
+
 # --- orders ------------------------------------------------------------------------------------------
 
 @router.post("/orders", status_code=201)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from zhongcao import ads, content
+from zhongcao import ads, commerce, content
 from zhongcao.api import schemas as s
 from zhongcao.api.deps import RT, Who
 
@@ -22,6 +22,9 @@ def engine(request: Request) -> content.ContentEngine:
 
 @router.post("/notes", status_code=201)
 def create_note(body: s.NoteCreate, request: Request, rt: RT, who: Who) -> content.NoteView:
+    """Publish a note; ``product_ids`` are the SPU links it carries, and each must exist."""
+    for product in body.product_ids:
+        commerce.get_product(rt, product)
     note = content.do_create_note(
         rt, body.author_id, title=body.title, body=body.body, topics=body.topics, kind=body.kind,
         category=body.category, sponsored=body.sponsored, collaboration_id=body.collaboration_id,

@@ -164,6 +164,7 @@ class UnitFields(Body):
     target_cost_fen: Fen | None = Field(default=None, description="auto bidding: the target (cost control) or "
                                         "the cap (cost cap)")
     note_ids: list[int] | None = None
+    product_id: Id | None = Field(default=None, description="SPU seeding: the product all 5–50 notes link")
     targeting: dict[str, Any] | None = Field(default=None, description="type all | smart | advanced, then genders, "
                                              "ages, devices, cities, interests, keyword_behaviour, "
                                              "audience_packages, expansion, creator_fans")
@@ -309,3 +310,17 @@ class PushCreate(Body):
 
 class FeatureNote(Body):
     note_id: Id
+
+
+class ShopVisit(Body):
+    consumer_id: Id
+    account_id: Id
+    product_id: Id | None = Field(default=None, description="a product page of the shop; null for the shop itself")
+    source: SourceRef
+
+
+class CartAdd(Body):
+    consumer_id: Id
+    product_id: Id
+    qty: Annotated[int, Field(strict=True)] = 1
+    source: SourceRef

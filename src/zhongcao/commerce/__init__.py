@@ -1,6 +1,7 @@
 """Commerce: products and the shop, orders, live selling, DMs with their origin, lead cards and leads,
 lead webhooks to CRMs, stores (POI) and visit codes, targeted pushes and featured UGC."""
 
+from zhongcao.commerce.cart import Cart, CartLine, do_add_to_cart, do_visit_shop, get_cart
 from zhongcao.commerce.contact import Finding, find_contacts, mask
 from zhongcao.commerce.dms import (
     ConversationView,
@@ -75,6 +76,8 @@ __all__ = [
     "AUDIENCES",
     "SIGNATURE_HEADER",
     "AdClickRef",
+    "Cart",
+    "CartLine",
     "ClickResolver",
     "ConversationView",
     "DeliveryView",
@@ -98,6 +101,7 @@ __all__ = [
     "check_text",
     "deliver_due",
     "dm_stats",
+    "do_add_to_cart",
     "do_assign",
     "do_create_live",
     "do_create_order",
@@ -121,9 +125,11 @@ __all__ = [
     "do_set_lead_status",
     "do_set_poi",
     "do_set_webhook",
+    "do_visit_shop",
     "expire_unpaid_orders",
     "featured_notes",
     "find_contacts",
+    "get_cart",
     "get_conversation",
     "get_live",
     "get_order",

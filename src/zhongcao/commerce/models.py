@@ -307,3 +307,13 @@ class FeaturedNoteRow(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True, autoincrement=False)
     note_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     featured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CartItemRow(Base):
+    __tablename__ = "commerce_cart_item"
+    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
+
+    consumer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(ForeignKey("commerce_product.id"), primary_key=True, autoincrement=False)
+    qty: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())

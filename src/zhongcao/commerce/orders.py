@@ -15,14 +15,23 @@ Every order keeps its source (note, ad click, live room, search, profile, push) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, record_audit, require, require_owner, require_platform
-from zhongcao.commerce.models import LiveProductRow, LiveSessionRow, OrderItemRow, OrderRow, ProductRow, ShopRow
+from zhongcao.commerce.models import (
+    CartItemRow,
+    LiveProductRow,
+    LiveSessionRow,
+    LiveViewerRow,
+    OrderItemRow,
+    OrderRow,
+    ProductRow,
+    ShopRow,
+)
 from zhongcao.commerce.record import emit
 from zhongcao.commerce.sources import Source
 from zhongcao.core import Conflict, Invalid, NotFound, Runtime
@@ -105,6 +114,7 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
                            allowed="products of an account with an open shop")
         if source.live_id is not None:
             _check_live(s, source.live_id, list(wanted))
+            source = _entered_through(s, source, consumer_id)
         for product in sorted(wanted):
             taken = s.execute(update(ProductRow).where(ProductRow.id == product, ProductRow.stock >= wanted[product])
                               .values(stock=ProductRow.stock - wanted[product])).rowcount  # type: ignore[attr-defined]
@@ -120,6 +130,8 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
         lines = [OrderItemRow(order_id=row.id, product_id=p, qty=q, price_fen=products[p].price_fen)
                  for p, q in sorted(wanted.items())]
         s.add_all(lines)
+        s.execute(delete(CartItemRow).where(CartItemRow.consumer_id == consumer_id,  # bought: out of the cart
+                                            CartItemRow.product_id.in_(list(wanted))))
         seller_kind = account_kind(s, seller)
         emit(s, rt, ids, EventKind.LIVE_ORDER if source.kind == "live" else EventKind.ORDER,
              consumer_id=consumer_id, order_id=row.id, value_fen=total, quantity=sum(wanted.values()),
@@ -141,6 +153,18 @@ def _check_live(s: Session, live_id: int, products: list[int]) -> None:
     if not set(products) <= linked:
         raise Invalid("invalid_source", "a live order buys products linked in that live session",
                       field="items.product_id", allowed=sorted(linked))
+
+
+def _entered_through(s: Session, source: Source, consumer_id: int) -> Source:
+    """A live order carries what brought its buyer into the room (their latest entry): an ad click or a
+    note there is what the order attributes to."""
+    entry = s.scalar(select(LiveViewerRow).where(LiveViewerRow.session_id == source.live_id,
+                                                 LiveViewerRow.consumer_id == consumer_id)
+                     .order_by(LiveViewerRow.joined_at.desc(), LiveViewerRow.id.desc()).limit(1))
+    if entry is None or entry.note_id is None:
+        return source
+    return replace(source, note_id=entry.note_id, campaign_id=entry.campaign_id, unit_id=entry.unit_id,
+                   creative_id=entry.creative_id)
 
 
 def get_order(rt: Runtime, order_id: int, *, actor: Actor) -> OrderView:

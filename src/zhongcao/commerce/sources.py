@@ -50,7 +50,8 @@ class Source:
                 "campaign_id": self.campaign_id, "unit_id": self.unit_id, "creative_id": self.creative_id}
 
     def event(self) -> dict[str, Any]:
-        """The event columns every event caused through this source carries."""
+        """The event columns every event caused through this source carries: the note (and ad) it
+        attributes to, and the live room it happened in."""
         return {"source": self.kind, "note_id": self.note_id, "live_id": self.live_id,
                 "campaign_id": self.campaign_id, "unit_id": self.unit_id, "creative_id": self.creative_id,
                 "surface": SURFACES[self.kind].value, "query": self.ref if self.kind == "search" else None}

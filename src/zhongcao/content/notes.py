@@ -16,6 +16,7 @@ from zhongcao.core import Conflict, Forbidden, Invalid, NotFound, Runtime
 
 AUTHOR_KINDS = {k.value for k in AccountKind} - {AccountKind.AGENCY.value}
 MAX_TITLE, MAX_BODY, MAX_TOPICS, MAX_TOPIC = 100, 20_000, 10, 30
+MAX_PRODUCTS = 20  # SPU links on one note
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def do_create_note(rt: Runtime, author_id: int, *, title: str, body: str, topics
     if len(body) > MAX_BODY:
         raise _bad("body", "the body is too long", f"at most {MAX_BODY} characters")
     clean_topics = _clean_topics(topics)
+    if len(product_ids) > MAX_PRODUCTS or len(set(product_ids)) != len(product_ids):
+        raise _bad("product_ids", "a note links each product once", f"at most {MAX_PRODUCTS} distinct product ids")
     with rt.db.transaction() as s:
         author = require(s, actor, author_id, Capability.OPERATE)
         if author.kind not in AUTHOR_KINDS:
