@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from conftest import ADMIN_TOKEN, OP, Kob, assert_books
+from conftest import ADMIN_TOKEN, OP, Kob, assert_books, key
 from zhongcao import ads, billing
 from zhongcao.ads.delivery import DeliverySpec
 from zhongcao.ads.models import AdClick
@@ -401,7 +401,8 @@ def test_report_fees_equal_the_ledger_to_the_fen(client: TestClient, rt: Runtime
     assert f",{spent}," in csv_text
 
 
-def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Runtime, kob: Kob) -> None:
+def landing_page_click(client: TestClient, rt: Runtime, kob: Kob) -> tuple[str, int, int, Any]:
+    """A store's landing-page ad clicked in a feed; its click id, campaign, unit, and a postback sender."""
     import json
 
     store = kob.stores[0]
@@ -418,13 +419,18 @@ def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Run
     assert item["ad"]["link"] == f"https://shop.example.com/p/1?from=xhs&zc_click={click_id}"  # the tracked link
     secret = client.post(f"/v1/accounts/{store}/conversion-secret", headers=OPERATOR).json()["secret"]
 
-    def post(payload: dict[str, Any], key: str | None = secret) -> Any:
+    def post(payload: dict[str, Any], signing: str | None = secret) -> Any:
         body = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
-        if key is not None:
-            headers["X-Zhongcao-Signature"] = ads.sign_body(body, key)
+        if signing is not None:
+            headers["X-Zhongcao-Signature"] = ads.sign_body(body, signing)
         return client.post("/v1/conversions", content=body, headers=headers)
 
+    return click_id, c, u, post
+
+
+def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    click_id, c, u, post = landing_page_click(client, rt, kob)
     order = {"click_id": click_id, "type": "order", "value_fen": 19_900, "external_id": "T-1001"}
     first = post(order)
     assert first.status_code == 201, first.text
@@ -433,7 +439,7 @@ def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Run
     changed = post(order | {"value_fen": 1})
     assert (changed.status_code, changed.json()["code"]) == (409, "conversion_conflict")
     for bad in (None, "0" * 64):
-        refused = post(order | {"external_id": "T-1002"}, key=bad)
+        refused = post(order | {"external_id": "T-1002"}, signing=bad)
         assert (refused.status_code, refused.json()["code"]) == (401, "invalid_signature")
     forged = post(order | {"click_id": click_id[:-2] + "AA", "external_id": "T-1003"})
     assert (forged.status_code, forged.json()["code"]) == (422, "invalid_click_id")
@@ -441,3 +447,33 @@ def test_a_signed_postback_records_a_conversion_once(client: TestClient, rt: Run
         from zhongcao.ads.models import ConversionRow
 
         assert s.scalar(select(func.count()).select_from(ConversionRow)) == 1
+
+
+def test_offsite_tracking_says_what_share_of_orders_came_back(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    """Postbacks per platform and budget day, beside the advertiser's own totals: the rest never came back."""
+    click_id, _, _, post = landing_page_click(client, rt, kob)
+    assert post({"click_id": click_id, "type": "order", "value_fen": 19_900, "external_id": "T-1"}).status_code == 201
+    store = kob.stores[0]
+    for i, (platform, value) in enumerate((("jd", 5_000), ("jd", 7_000), ("tmall", 3_000))):
+        r = post({"click_id": click_id, "type": "order", "value_fen": value, "external_id": f"P-{i}",
+                  "platform": platform})
+        assert (r.status_code, r.json()["platform"]) == (201, platform)
+    bad = post({"click_id": click_id, "type": "order", "value_fen": 1, "external_id": "P-9", "platform": "ebay"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "platform")
+    today = rt.today().isoformat()
+    headers = key(rt, store)
+    reported = client.put(f"/v1/accounts/{store}/offsite-totals", json={"day": today, "platform": "jd", "orders": 4,
+                                                                      "gmv_fen": 20_000}, headers=headers)
+    assert reported.status_code == 200, reported.text
+    assert (reported.json()["tracked_share"], reported.json()["tracked_gmv_share"]) == (0.5, 0.6)
+    tomorrow = (rt.today() + timedelta(days=1)).isoformat()
+    early = client.put(f"/v1/accounts/{store}/offsite-totals", json={"day": tomorrow, "platform": "jd", "orders": 1,
+                                                                   "gmv_fen": 1}, headers=headers)
+    assert (early.status_code, early.json()["field"]) == (422, "day")
+    rows = client.get(f"/v1/accounts/{store}/offsite-tracking", params={"range": "today"}, headers=headers).json()
+    assert [(r["platform"], r["postback_orders"], r["postback_gmv_fen"], r["reported_orders"], r["tracked_share"])
+            for r in rows["rows"]] == [("jd", 2, 12_000, 4, 0.5), ("other", 1, 19_900, None, None),
+                                       ("tmall", 1, 3_000, None, None)]
+    sibling = client.get(f"/v1/accounts/{store}/offsite-tracking", headers=key(rt, kob.stores[1]))
+    assert (sibling.status_code, sibling.json()["code"]) == (404, "account_not_found")
+

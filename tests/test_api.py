@@ -400,6 +400,9 @@ MATRIX = [
     ("POST", "/v1/ads/status", {"level": "unit", "ids": ["{unit}"], "status": "paused"}, OPERATE_STORE, _unit),
     ("POST", "/v1/ad-clicks", {"click_id": "{click_id}"}, [200] * 6, _click),  # the click id is the credential
     ("POST", "/v1/accounts/{store}/conversion-secret", None, MANAGE_STORE, None),
+    ("PUT", "/v1/accounts/{store}/offsite-totals", {"day": "2026-03-01", "platform": "jd", "orders": 3, "gmv_fen": 900},
+     OPERATE_STORE, None),
+    ("GET", "/v1/accounts/{store}/offsite-tracking?range=7d", None, READ_STORE, None),
     ("POST", "/v1/products", {"account_id": "{store}", "name": "面霜", "price_fen": 100, "category": "beauty",
                               "stock": 5}, CREATE_FOR_STORE, None),
     ("GET", "/v1/products/{product}", None, LIVE, _shop),                   # products are public

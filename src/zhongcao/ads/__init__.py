@@ -9,6 +9,7 @@ pages and charges clicks through budget leases.
 from zhongcao.ads.audiences import refresh as refresh_audiences
 from zhongcao.ads.commerce_bridge import click_resolver, spend_on_clicks
 from zhongcao.ads.conversions import (
+    PLATFORMS,
     ConversionView,
     IssuedSecret,
     do_issue_conversion_secret,
@@ -67,11 +68,13 @@ from zhongcao.ads.plans import (
 from zhongcao.ads.reports import SETTLE_DAYS, ReportRow, report, to_csv
 from zhongcao.ads.reports import refresh as refresh_reports
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
+from zhongcao.ads.tracking import TrackingRow, do_report_offsite_total, tracking
 
 __all__ = [
     "GOALS",
     "LEVELS",
     "OFFICIAL",
+    "PLATFORMS",
     "SETTLE_DAYS",
     "AdEngine",
     "AdRef",
@@ -102,6 +105,7 @@ __all__ = [
     "StatusChange",
     "Targeting",
     "TargetingType",
+    "TrackingRow",
     "Unit",
     "UnitStatus",
     "UnitView",
@@ -114,6 +118,7 @@ __all__ = [
     "do_create_creative",
     "do_create_unit",
     "do_issue_conversion_secret",
+    "do_report_offsite_total",
     "do_set_status",
     "do_update_campaign",
     "do_update_keyword",
@@ -130,4 +135,5 @@ __all__ = [
     "sign_body",
     "spend_on_clicks",
     "to_csv",
+    "tracking",
 ]

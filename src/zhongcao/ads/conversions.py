@@ -32,6 +32,7 @@ CONVERSION_WINDOW = timedelta(days=30)  # the longest off-site window reports us
 TYPES = {"order": EventKind.OFFSITE_ORDER, "lead": EventKind.LEAD, "valid_lead": EventKind.VALID_LEAD,
          "add_to_cart": EventKind.ADD_TO_CART, "shop_visit": EventKind.SHOP_VISIT}
 SIGNATURE_HEADER = "X-Zhongcao-Signature"
+PLATFORMS = ("taobao", "tmall", "jd", "pinduoduo", "wechat_mini_program", "own_site", "other")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class ConversionView:
     unit_id: int
     creative_id: int
     occurred_at: datetime
+    platform: str
 
 
 def do_issue_conversion_secret(rt: Runtime, account_id: int, *, actor: Actor) -> IssuedSecret:
@@ -83,10 +85,14 @@ def record_conversion(rt: Runtime, ids: EventIds, body: bytes, signature: str | 
         data = json.loads(body)
         click_id, kind, external_id = str(data["click_id"]), str(data["type"]), str(data["external_id"])
         value = data.get("value_fen", 0)
-    except (ValueError, KeyError, TypeError):
+        platform = str(data.get("platform", "other"))
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise Invalid("invalid_conversion", "the body is JSON with click_id, type, external_id and value_fen",
                       field="body", allowed={"click_id": "…", "type": sorted(TYPES), "external_id": "…",
-                                             "value_fen": 0}) from None
+                                             "value_fen": 0, "platform": list(PLATFORMS)}) from None
+    if platform not in PLATFORMS:
+        raise Invalid("invalid_conversion", f"{platform!r} is not a shop platform", field="platform",
+                      allowed=list(PLATFORMS))
     if kind not in TYPES:
         raise Invalid("invalid_conversion", f"{kind!r} is not a conversion type", field="type", allowed=sorted(TYPES))
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**12:
@@ -103,18 +109,20 @@ def record_conversion(rt: Runtime, ids: EventIds, body: bytes, signature: str | 
     if secret is None or not signature or not hmac.compare_digest(signature, sign_body(body, secret)):
         raise _refuse("the postback's signature does not match the advertiser's conversion secret")
     assert account is not None
-    return _store(rt, ids, token, account, kind, external_id, value, now)
+    return _store(rt, ids, token, account, kind, external_id, value, platform, now)
 
 
 def _store(rt: Runtime, ids: EventIds, token: ClickToken, account: int, kind: str, external_id: str, value: int,
-           now: datetime) -> ConversionView:
-    fingerprint = hashlib.sha256(f"{token.impression_id}|{kind}|{value}".encode()).hexdigest()
+           platform: str, now: datetime) -> ConversionView:
+    where = "" if platform == "other" else f"|{platform}"  # postbacks from before platforms keep their fingerprint
+    fingerprint = hashlib.sha256(f"{token.impression_id}|{kind}|{value}{where}".encode()).hexdigest()
     event_id = ids.take(1)
     try:
         with rt.db.transaction() as s:
             row = ConversionRow(account_id=account, external_id=external_id, fingerprint=fingerprint, type=kind,
                                 value_fen=value, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
-                                unit_id=token.unit_id, creative_id=token.creative_id, occurred_at=now)
+                                unit_id=token.unit_id, creative_id=token.creative_id, occurred_at=now,
+                                platform=platform)
             s.add(row)
             s.flush()
             enqueue(s, rt, make_batch({
@@ -137,4 +145,4 @@ def _store(rt: Runtime, ids: EventIds, token: ClickToken, account: int, kind: st
 
 def _view(row: ConversionRow) -> ConversionView:
     return ConversionView(row.id, row.external_id, row.type, row.value_fen, row.campaign_id, row.unit_id,
-                          row.creative_id, row.occurred_at)
+                          row.creative_id, row.occurred_at, row.platform)

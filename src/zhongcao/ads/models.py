@@ -231,3 +231,18 @@ class ConversionRow(Base):
     unit_id: Mapped[int] = mapped_column(BigInteger)
     creative_id: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    platform: Mapped[str] = mapped_column(String(24), server_default="other")  # where an off-site order was placed
+
+
+class OffsiteTotalRow(Base):
+    """An advertiser's own count of a day's off-site orders from this platform's traffic (from its Taobao,
+    JD or mini-program back office): what postbacks are measured against, since some never come back."""
+
+    __tablename__ = "ad_offsite_total"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(24), primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())

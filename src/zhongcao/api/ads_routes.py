@@ -104,10 +104,13 @@ def set_status(body: s.StatusUpdate, rt: RT, who: Who) -> dict[str, Any]:
     return {"changed": changes}
 
 
+Range = Annotated[str, Query(description="today | yesterday | 7d | 30d | YYYY-MM-DD..YYYY-MM-DD (budget days)")]
+
+
 @router.get("/reports", response_model=None)
 def reports(rt: RT, who: Who, account_id: Annotated[int, Query(ge=1)],
             level: Annotated[str, Query(description="account | campaign | unit | creative | keyword")] = "campaign",
-            range: Annotated[str, Query(description="today | yesterday | 7d | 30d | YYYY-MM-DD..YYYY-MM-DD")] = "today",
+            range: Range = "today",
             include_sub_accounts: bool = False, by_day: bool = False,
             format: Annotated[str, Query(description="json | csv")] = "json") -> dict[str, Any] | Response:
     """Delivery and results by level (FIELD_FACTS §2: fee, impressions, clicks, ctr, acp, cpm; engagement
@@ -130,6 +133,21 @@ def issue_conversion_secret(account_id: int, rt: RT, who: Who) -> ads.IssuedSecr
     """Create or rotate the advertiser's postback secret; it is shown once. Sign each postback's raw body
     with it: ``X-Zhongcao-Signature: sha256=<hex HMAC-SHA256>``."""
     return ads.do_issue_conversion_secret(rt, account_id, actor=who)
+
+
+@router.put("/accounts/{account_id}/offsite-totals")
+def report_offsite_total(account_id: int, body: s.OffsiteTotal, rt: RT, who: Who) -> ads.TrackingRow:
+    """The advertiser's own count of a day's off-site orders from this platform's traffic (its Taobao, JD or
+    mini-program back office); a later report of the same day and platform corrects it."""
+    return ads.do_report_offsite_total(rt, account_id, body.day, body.platform, body.orders, body.gmv_fen,
+                                       actor=who)
+
+
+@router.get("/accounts/{account_id}/offsite-tracking")
+def offsite_tracking(account_id: int, rt: RT, who: Who, range: Range = "7d") -> dict[str, object]:
+    """What share of off-site orders came back as postbacks, per budget day and platform: postbacks beside
+    the advertiser's reported totals. Off-site ROI in reports counts only what came back."""
+    return {"account_id": account_id, "range": range, "rows": ads.tracking(rt, account_id, range_=range, actor=who)}
 
 
 @router.post("/conversions", status_code=201)

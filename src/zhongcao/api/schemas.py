@@ -324,3 +324,10 @@ class CartAdd(Body):
     product_id: Id
     qty: Annotated[int, Field(strict=True)] = 1
     source: SourceRef
+
+
+class OffsiteTotal(Body):
+    day: date
+    platform: str = Field(description="taobao | tmall | jd | pinduoduo | wechat_mini_program | own_site | other")
+    orders: Annotated[int, Field(strict=True)]
+    gmv_fen: Fen
