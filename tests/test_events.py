@@ -197,3 +197,16 @@ def test_many_small_column_sets_make_the_batch_their_separate_batches_would() ->
     every_type = make_batch(concat_columns([(1, {f.name: one(f.type) for f in ARROW_SCHEMA})] * 2))
     assert every_type.num_rows == 2
     assert every_type.column("event_id").to_pylist() == [1, 1]
+
+
+def test_one_event_from_plain_values_is_the_batch_make_batch_builds() -> None:
+    from zhongcao.events import make_row
+
+    at = datetime(2026, 3, 2, 1, 0)
+    values = {"event_id": 7, "ts": at, "kind": EventKind.ORDER.value, "consumer_id": 3, "quantity": 2, "source": "ad"}
+    assert make_row(values).equals(make_batch({k: [v] for k, v in values.items()}))
+    for bad, field in (({"kind": 99}, "kind"), ({"ts": None}, "ts"), ({"shop": 1}, "shop"),
+                       ({"event_id": -1}, "columns")):
+        with pytest.raises(Invalid) as exc:
+            make_row(values | bad)
+        assert (exc.value.code, exc.value.field) == ("invalid_event", field)

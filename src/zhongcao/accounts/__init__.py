@@ -49,6 +49,7 @@ from zhongcao.accounts.service import (
     do_decide_certification,
     do_request_certification,
     get_account,
+    kind_of,
     list_members,
 )
 
@@ -88,6 +89,7 @@ __all__ = [
     "do_revoke_api_key",
     "get_account",
     "get_authorization",
+    "kind_of",
     "list_agency_grants",
     "list_api_keys",
     "list_authorizations",

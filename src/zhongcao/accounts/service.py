@@ -73,6 +73,13 @@ def do_create_account(rt: Runtime, kind: str, name: str, *, actor: Actor) -> Acc
         return view
 
 
+def kind_of(session: Session, account_id: int) -> str | None:
+    """An account's kind, inside the caller's transaction; no rights needed: a slice recording what an
+    account did names it by kind (a store's order, a creator's live room)."""
+    kind: str | None = session.scalar(select(Account.kind).where(Account.id == account_id))
+    return kind
+
+
 def get_account(rt: Runtime, account_id: int, *, actor: Actor) -> AccountView:
     with rt.db.read() as s:
         return AccountView.of(require(s, actor, account_id, Capability.READ))

@@ -28,7 +28,7 @@ from zhongcao.commerce.models import (
     OrderRow,
     ProductRow,
 )
-from zhongcao.commerce.orders import seller_columns
+from zhongcao.commerce.orders import account_kind, seller_columns
 from zhongcao.commerce.record import emit
 from zhongcao.commerce.sources import Source
 from zhongcao.core import Conflict, Invalid, NotFound, Runtime
@@ -213,7 +213,7 @@ def do_join(rt: Runtime, ids: EventIds, live_id: int, consumer_id: int, source: 
                               joined_at=rt.now(), **source.columns())
         s.add(entry)
         s.flush()
-        host_kind = require(s, Actor.system(), row.host_account_id, Capability.READ).kind
+        host_kind = account_kind(s, row.host_account_id)
         emit(s, rt, ids, EventKind.LIVE_VIEW, consumer_id=consumer_id, **(source.event() | {
             "live_id": live_id, "surface": Surface.LIVE.value}), **seller_columns(host_kind, row.host_account_id))
         return _entry(entry)

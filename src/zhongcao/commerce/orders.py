@@ -15,13 +15,13 @@ Every order keeps its source (note, ad click, live room, search, profile, push) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, record_audit, require, require_owner, require_platform
+from zhongcao.accounts import Actor, Capability, kind_of, record_audit, require_owner, require_platform
 from zhongcao.commerce.models import (
     CartItemRow,
     LiveProductRow,
@@ -66,12 +66,14 @@ class OrderView:
     closed_at: datetime | None
 
 
+def _source_view(src: Source) -> dict[str, object]:
+    return {"kind": src.kind, "id": src.ref, "note_id": src.note_id, "live_id": src.live_id,
+            "campaign_id": src.campaign_id}
+
+
 def _view(row: OrderRow, items: Sequence[OrderItemRow]) -> OrderView:
-    src = Source.of(row)
     return OrderView(row.id, row.consumer_id, row.seller_id, row.status, row.total_fen,
-                     [OrderItem(i.product_id, i.qty, i.price_fen) for i in items],
-                     {"kind": src.kind, "id": src.ref, "note_id": src.note_id, "live_id": src.live_id,
-                      "campaign_id": src.campaign_id},
+                     [OrderItem(i.product_id, i.qty, i.price_fen) for i in items], _source_view(Source.of(row)),
                      row.created_at, row.paid_at, row.shipped_at, row.completed_at, row.closed_at)
 
 
@@ -100,7 +102,8 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
     require_platform(actor, "place an order for a consumer")
     wanted = _items(items)
     with rt.db.transaction() as s:
-        products = {p.id: p for p in s.scalars(select(ProductRow).where(ProductRow.id.in_(list(wanted))))}
+        products = {p.id: p for p in s.execute(select(ProductRow.id, ProductRow.account_id, ProductRow.price_fen,
+                                                      ProductRow.stock).where(ProductRow.id.in_(list(wanted))))}
         for product in wanted:
             if product not in products:
                 raise NotFound("product", product)
@@ -109,7 +112,7 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
             raise Invalid("invalid_order", "an order buys from one seller; split it per shop", field="items",
                           allowed="products of one seller")
         seller = sellers.pop()
-        if s.get(ShopRow, seller) is None:
+        if s.scalar(select(ShopRow.account_id).where(ShopRow.account_id == seller)) is None:
             raise Conflict("shop_not_open", f"account {seller} has no open shop", field="items",
                            allowed="products of an account with an open shop")
         if source.live_id is not None:
@@ -123,24 +126,25 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
                                field="items.qty", allowed=f"at most {products[product].stock}")
         total = sum(products[p].price_fen * q for p, q in wanted.items())
         now = rt.now()
-        row = OrderRow(consumer_id=consumer_id, seller_id=seller, status="created", total_fen=total, created_at=now,
-                       **source.columns())
-        s.add(row)
-        s.flush()
-        lines = [OrderItemRow(order_id=row.id, product_id=p, qty=q, price_fen=products[p].price_fen)
-                 for p, q in sorted(wanted.items())]
-        s.add_all(lines)
+        order_id = s.execute(insert(OrderRow).values(
+            consumer_id=consumer_id, seller_id=seller, status="created", total_fen=total, created_at=now,
+            **source.columns()).returning(OrderRow.id)).scalar_one()
+        lines = [OrderItem(p, q, products[p].price_fen) for p, q in sorted(wanted.items())]
+        s.execute(insert(OrderItemRow), [{"order_id": order_id, **asdict(line)} for line in lines])
         s.execute(delete(CartItemRow).where(CartItemRow.consumer_id == consumer_id,  # bought: out of the cart
                                             CartItemRow.product_id.in_(list(wanted))))
-        seller_kind = account_kind(s, seller)
         emit(s, rt, ids, EventKind.LIVE_ORDER if source.kind == "live" else EventKind.ORDER,
-             consumer_id=consumer_id, order_id=row.id, value_fen=total, quantity=sum(wanted.values()),
-             product_id=next(iter(sorted(wanted))), **source.event(), **seller_columns(seller_kind, seller))
-        return _view(row, lines)
+             consumer_id=consumer_id, order_id=order_id, value_fen=total, quantity=sum(wanted.values()),
+             product_id=lines[0].product_id, **source.event(), **seller_columns(account_kind(s, seller), seller))
+    return OrderView(order_id, consumer_id, seller, "created", total, lines, _source_view(source), now, None, None,
+                     None, None)
 
 
 def account_kind(s: Session, account_id: int) -> str:
-    return require(s, Actor.system(), account_id, Capability.READ).kind
+    kind = kind_of(s, account_id)
+    if kind is None:
+        raise NotFound("account", account_id)
+    return kind
 
 
 def _check_live(s: Session, live_id: int, products: list[int]) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zhongcao.core import Runtime
-from zhongcao.events import EventIds, EventKind, enqueue, make_batch
+from zhongcao.events import EventIds, EventKind, enqueue, make_row
 
 
 def emit(s: Session, rt: Runtime, ids: EventIds, kind: EventKind, **columns: Any) -> None:
     """One event now; ``columns`` name schema columns, and a None one stays null."""
-    enqueue(s, rt, make_batch({"event_id": ids.take(1), "ts": [rt.now().replace(tzinfo=None)], "kind": kind.value,
-                               **columns}))
+    enqueue(s, rt, make_row({"event_id": int(ids.take(1)[0]), "ts": rt.now().replace(tzinfo=None), "kind": kind.value,
+                             **columns}))

@@ -18,6 +18,29 @@ def id_column(batch: pa.Table, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(batch.column(name), 0).to_numpy())
 
 
+def make_row(values: Mapping[str, Any]) -> pa.Table:
+    """One event as a batch, from plain values (``None`` for null): the path of a transaction that records
+    a single event, at a third of ``make_batch``'s cost."""
+    unknown = set(values) - set(NAMES)
+    if unknown:
+        raise Invalid("invalid_event", f"unknown event columns {sorted(unknown)}", field=sorted(unknown)[0],
+                      allowed=NAMES)
+    missing = sorted(name for name in REQUIRED if values.get(name) is None)
+    if missing:
+        raise Invalid("invalid_event", f"missing required event columns {missing}", field=missing[0],
+                      allowed=sorted(REQUIRED))
+    if values["kind"] not in _KINDS:
+        raise Invalid("invalid_event", f"unknown event kind {values['kind']}", field="kind",
+                      allowed={k.name.lower(): k.value for k in EventKind})
+    try:
+        return pa.Table.from_pylist([values], schema=ARROW_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as exc:
+        raise Invalid("invalid_event", str(exc), field="columns", allowed=str(ARROW_SCHEMA)) from None
+
+
+_KINDS = frozenset(int(k) for k in EventKind)
+
+
 def make_batch(columns: Mapping[str, Any]) -> pa.Table:
     """A table with every schema column, in order; absent optional columns are null.
 
