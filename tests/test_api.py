@@ -433,6 +433,7 @@ MATRIX = [
     ("POST", "/v1/live-sessions/{live}/activity", {"consumer_id": 5, "kind": "follow"}, OPERATOR_ONLY, _on_air),
     ("POST", "/v1/conversations", {"consumer_id": 5, "account_id": "{store}",
                                    "origin": {"kind": "profile", "id": "{store}"}}, OPERATOR_ONLY, None),
+    ("GET", "/v1/accounts/{store}/conversations", None, READ_STORE, _conversation),
     ("GET", "/v1/conversations/{conversation}", None, OPERATE_STORE, _conversation),
     ("GET", "/v1/conversations/{conversation}/messages", None, OPERATE_STORE, _conversation),
     ("POST", "/v1/conversations/{conversation}/messages", {"sender": "account", "text": "您好"}, CREATE_FOR_STORE,

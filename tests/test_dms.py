@@ -208,6 +208,16 @@ def test_inbox_seats_and_dm_numbers(rt: Runtime, client: TestClient, kob: Kob) -
     assert call(client, "POST", f"/v1/conversations/{opener}/messages", {"sender": "account", "text": "x"},
                 headers=kos_key, status=404)["code"] == "conversation_not_found"  # not its seat
     call(client, "POST", f"/v1/conversations/{consult}/lead-cards", {"kind": "wecom", "value": "buyer_003"}, status=201)
+    brand_key = key(rt, brand)
+
+    def inbox(query: str, headers: dict[str, str] = brand_key, status: int = 200) -> list[int] | str:
+        r = call(client, "GET", f"/v1/accounts/{brand}/conversations?{query}", headers=headers, status=status)
+        return [c["id"] for c in r["items"]] if status == 200 else r["code"]
+
+    assert inbox("unanswered=true") == [opener]  # the consult was answered; the silent one never wrote
+    assert inbox(f"kos_account_id={kos}", headers=kos_key) == [consult]  # a KOS reads its own seat
+    assert inbox(f"member_id={member}") == [opener]
+    assert inbox("", headers=kos_key, status=404) == "account_not_found"  # but not the whole inbox
     until = rt.now() + timedelta(seconds=1)
     stats = call(client, "GET", f"/v1/accounts/{brand}/dm-stats?since={since.isoformat().replace('+', '%2B')}"
                                 f"&until={until.isoformat().replace('+', '%2B')}", headers=key(rt, brand))

@@ -199,6 +199,17 @@ def open_conversation(body: s.ConversationCreate, request: Request, rt: RT, who:
     return commerce.do_open_conversation(rt, _ids(request), body.consumer_id, body.account_id, origin, actor=who)
 
 
+@router.get("/accounts/{account_id}/conversations")
+def inbox(account_id: int, rt: RT, who: Who, member_id: int | None = None, kos_account_id: int | None = None,
+          unanswered: bool = False, after_id: Annotated[int, Query(ge=0)] = 0,
+          limit: Annotated[int, Query(ge=1, le=1_000)] = 100) -> dict[str, object]:
+    """The multi-seat inbox: the account's DMs, one seat's with ``member_id`` or ``kos_account_id``, and
+    ``unanswered`` for those still waiting for a first answer. A KOS reads its own seat."""
+    items = commerce.list_conversations(rt, account_id, member_id=member_id, kos_account_id=kos_account_id,
+                                        unanswered=unanswered, after_id=after_id, limit=limit, actor=who)
+    return {"items": items, "next_after_id": items[-1].id if len(items) == limit else None}
+
+
 @router.get("/conversations/{conversation_id}")
 def get_conversation(conversation_id: int, rt: RT, who: Who) -> commerce.ConversationView:
     return commerce.get_conversation(rt, conversation_id, actor=who)

@@ -16,6 +16,7 @@ from zhongcao.commerce.dms import (
     do_post_message,
     do_set_lead_status,
     get_conversation,
+    list_conversations,
     list_leads,
     list_messages,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "get_order",
     "get_product",
     "get_shop",
+    "list_conversations",
     "list_deliveries",
     "list_leads",
     "list_messages",

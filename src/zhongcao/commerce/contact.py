@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 NUMERALS = str.maketrans({"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
                           "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "壹": "1", "贰": "2", "叁": "3",
                           "肆": "4", "伍": "5", "陆": "6", "柒": "7", "捌": "8", "玖": "9"})
-JOINERS = set(" \t-‐–—_.·•/,，、")
+JOINERS = frozenset(" \t-‐–—_.·•/,，、")
 WECHAT_WORDS = r"(?:微信|威信|薇信|徽信|v信|vx|wx|vxin|weixin|wechat|wei xin|加v|\+v|➕v|绿泡泡|卫星号?)"
 PATTERNS = {
     "phone": re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),
@@ -33,6 +35,18 @@ PATTERNS = {
 }
 
 
+DIGIT = re.compile(r"\d")
+# What each pattern cannot match without: most messages skip most patterns on a substring test.
+NEEDS: dict[str, Callable[[str], bool]] = {
+    "phone": lambda t: len(DIGIT.findall(t)) >= 11,
+    "landline": lambda t: len(DIGIT.findall(t)) >= 10,
+    "wechat": lambda t: True,
+    "qq": lambda t: "qq" in t or "扣扣" in t or "企鹅" in t,
+    "email": lambda t: "@" in t,
+    "qr_link": lambda t: "://" in t,
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str  # phone | landline | wechat | qq | email | qr_link
@@ -40,28 +54,34 @@ class Finding:
     end: int
 
 
-def _normalize(text: str) -> tuple[str, list[int]]:
-    """The text as the patterns see it, and where each of its characters came from."""
-    chars: list[str] = []
+@lru_cache(maxsize=65_536)
+def _fold(raw: str) -> str:
+    """A character as the patterns see it: NFKC (full-width forms), Chinese numerals as digits."""
+    c = unicodedata.normalize("NFKC", raw).translate(NUMERALS)
+    return c if len(c) == 1 else raw
+
+
+def _normalize(text: str) -> tuple[str, list[int] | None]:
+    """The text as the patterns see it, and where each of its characters came from (None: the same place)."""
+    chars = list(text) if text.isascii() else [_fold(c) for c in text]
+    if JOINERS.isdisjoint(chars):
+        return "".join(chars), None
+    kept: list[str] = []
     where: list[int] = []
-    for i, raw in enumerate(text):
-        c = unicodedata.normalize("NFKC", raw).translate(NUMERALS)
-        if len(c) != 1:
-            c = raw
-        if c in JOINERS and chars and chars[-1].isdigit() and i + 1 < len(text) and _digit_at(text, i + 1):
+    for i, c in enumerate(chars):
+        if c in JOINERS and kept and kept[-1].isdigit() and _digit_after(chars, i + 1):
             continue  # a separator inside a run of digits
-        chars.append(c)
+        kept.append(c)
         where.append(i)
-    return "".join(chars), where
+    return "".join(kept), where
 
 
-def _digit_at(text: str, i: int) -> bool:
+def _digit_after(chars: list[str], i: int) -> bool:
     """Whether a digit follows at ``i``, past any further separators (``138 - 0013``)."""
-    while i < len(text):
-        c = unicodedata.normalize("NFKC", text[i]).translate(NUMERALS)
-        if c.isdigit():
+    while i < len(chars):
+        if chars[i].isdigit():
             return True
-        if c not in JOINERS:
+        if chars[i] not in JOINERS:
             return False
         i += 1
     return False
@@ -70,8 +90,10 @@ def _digit_at(text: str, i: int) -> bool:
 def find_contacts(text: str) -> list[Finding]:
     """Every contact detail in ``text``, as spans of the original text, in order."""
     norm, where = _normalize(text)
-    found = [Finding(kind, where[m.start()], where[m.end() - 1] + 1)
-             for kind, pattern in PATTERNS.items() for m in pattern.finditer(norm)]
+    lower = norm.lower()
+    found = [Finding(kind, m.start(), m.end()) if where is None else
+             Finding(kind, where[m.start()], where[m.end() - 1] + 1)
+             for kind, pattern in PATTERNS.items() if NEEDS[kind](lower) for m in pattern.finditer(norm)]
     return sorted(found, key=lambda f: (f.start, -f.end))
 
 

@@ -246,6 +246,26 @@ def get_conversation(rt: Runtime, conversation_id: int, *, actor: Actor) -> Conv
         return _conversation(row)
 
 
+def list_conversations(rt: Runtime, account_id: int, *, member_id: int | None = None,
+                       kos_account_id: int | None = None, unanswered: bool = False, after_id: int = 0,
+                       limit: int = 100, actor: Actor) -> list[ConversationView]:
+    """The inbox: the account's conversations, oldest first, optionally one seat's, optionally only those
+    whose consumer still waits for a first answer. A KOS reads its own seat without rights on the account."""
+    where = [ConversationRow.account_id == account_id, ConversationRow.id > after_id]
+    if member_id is not None:
+        where.append(ConversationRow.seat_member_id == member_id)
+    if kos_account_id is not None:
+        where.append(ConversationRow.seat_account_id == kos_account_id)
+    if unanswered:
+        where += [ConversationRow.first_consumer_at.is_not(None), ConversationRow.first_response_at.is_(None)]
+    with rt.db.read() as s:
+        own_seat = actor.kind == "account" and kos_account_id is not None and actor.account_id == kos_account_id
+        if not own_seat:
+            require(s, actor, account_id, Capability.READ)
+        return [_conversation(r) for r in s.scalars(select(ConversationRow).where(*where)
+                                                    .order_by(ConversationRow.id).limit(limit))]
+
+
 def _card(kind: str, value: str) -> str:
     clean = re.sub(r"[\s-]", "", value)
     if kind == "phone":
