@@ -159,12 +159,12 @@ def _require_account_side(s: Session, actor: Actor, row: ConversationRow) -> Non
     require_owner(s, actor, row.account_id, Capability.OPERATE, "conversation", row.id)
 
 
-def check_text(rt: Runtime, text: str) -> tuple[str, bool]:
+def check_text(rt: Runtime, text: str, most: int = MAX_TEXT) -> tuple[str, bool]:
     """Apply the contact rule: the text to store and whether it was masked, or ``contact_info_not_allowed``."""
     text = text.strip()
-    if not 1 <= len(text) <= MAX_TEXT:
-        raise Invalid("invalid_message", f"a message is 1 to {MAX_TEXT} characters", field="text",
-                      allowed=f"1..{MAX_TEXT} characters")
+    if not 1 <= len(text) <= most:
+        raise Invalid("invalid_message", f"a message is 1 to {most} characters", field="text",
+                      allowed=f"1..{most} characters")
     findings = find_contacts(text)
     if not findings:
         return text, False

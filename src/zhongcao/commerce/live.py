@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, record_audit, require, require_owner, require_platform
-from zhongcao.commerce.contact import find_contacts, mask
+from zhongcao.commerce.dms import check_text
 from zhongcao.commerce.models import (
     LiveActivityRow,
     LiveProductRow,
@@ -36,6 +36,7 @@ from zhongcao.events import EventIds, EventKind, Surface
 
 HOST_KINDS = ("brand", "store", "distributor", "creator", "consumer")  # a KOS is a person's account
 MAX_PRODUCTS = 100
+MAX_COMMENT = 500
 ENGAGED_SECONDS = 5  # an entry that lasts this long is an "effective" one (FIELD_FACTS §2)
 FROM = {"start": ("scheduled",), "end": ("live",)}
 
@@ -239,16 +240,7 @@ def do_interact(rt: Runtime, ids: EventIds, live_id: int, consumer_id: int, kind
     Returns the activity's id."""
     require_platform(actor, "act for a consumer in a live room")
     if kind == "comment":
-        text = text.strip()
-        if not 1 <= len(text) <= 500:
-            raise Invalid("invalid_message", "a comment is 1 to 500 characters", field="text",
-                          allowed="1..500 characters")
-        findings = find_contacts(text)
-        if findings:
-            if rt.settings.dm_contact_rule == "refuse":
-                raise Invalid("contact_info_not_allowed", f"the comment carries a {findings[0].kind}", field="text",
-                              allowed="text without contact details; leave them on a lead card")
-            text = mask(text, findings)
+        text, _ = check_text(rt, text, MAX_COMMENT)
     with rt.db.transaction() as s:
         row = _session(s, live_id)
         if row.status != "live":

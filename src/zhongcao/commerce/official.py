@@ -134,7 +134,7 @@ def do_feature_note(rt: Runtime, account_id: int, note_id: int, *, featured: boo
         if note.author_id == account_id:
             raise Invalid("invalid_featured_note", "UGC is a note by someone else; the brand's own notes are on "
                           "its profile already", field="note_id", allowed="a note by a consumer or creator")
-        names = [name, *name.split()]  # "品牌 Brand" is mentioned as 品牌 or as Brand
+        names = [n for n in (name, *name.split()) if len(n) >= 2]  # "品牌 Brand": as 品牌 or as Brand
         if not _mentions(note, names):
             raise Invalid("invalid_featured_note", f"note {note_id} does not mention {name!r}", field="note_id",
                           allowed=f"a note whose title, body or topics name {names}")
