@@ -456,6 +456,7 @@ MATRIX = [
     ("POST", "/v1/accounts/{store}/pushes", {"text": "上新", "audience": "consumers", "consumer_ids": [1]},
      CREATE_FOR_STORE, None),
     ("GET", "/v1/accounts/{brand}/featured-notes", None, LIVE, _ugc),
+    ("GET", "/v1/accounts/{brand}/mentions", None, READ_BRAND, _ugc),
     ("POST", "/v1/accounts/{brand}/featured-notes", {"note_id": "{note}"}, [201, 404, 404, 201, 404, 201], _ugc),
     ("DELETE", "/v1/accounts/{brand}/featured-notes/{note}", None, [200, 404, 404, 200, 404, 200], _ugc),
 ]

@@ -296,6 +296,8 @@ def test_a_brand_features_ugc_that_names_it(rt: Runtime, client: TestClient, kob
                 status=422)["code"] == "invalid_featured_note"
     assert call(client, "POST", f"/v1/accounts/{brand}/featured-notes", {"note_id": own}, headers=headers,
                 status=422)["code"] == "invalid_featured_note"
+    assert [m["note_id"] for m in call(client, "GET", f"/v1/accounts/{brand}/mentions", headers=headers)[
+        "items"]] == [about]  # not its own note, not the unrelated one
     assert call(client, "POST", f"/v1/accounts/{brand}/featured-notes", {"note_id": about}, headers=headers,
                 status=201)["note_ids"] == [about]
     assert call(client, "GET", f"/v1/accounts/{brand}/featured-notes", headers=key(rt, kob.other_brand))[

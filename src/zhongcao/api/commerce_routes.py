@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from zhongcao import ads, commerce, content
+from zhongcao import accounts, ads, commerce, content
 from zhongcao.api import schemas as s
 from zhongcao.api.deps import RT, Who
 from zhongcao.core import Invalid, Runtime
@@ -316,6 +316,21 @@ def push(account_id: int, body: s.PushCreate, request: Request, rt: RT, who: Who
     else:
         consumers = []
     return commerce.do_push(rt, _ids(request), account_id, body.text, body.audience, consumers, actor=who)
+
+
+@router.get("/accounts/{account_id}/mentions")
+def mentions(account_id: int, request: Request, rt: RT, who: Who,
+             n: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, object]:
+    """UGC to feature: published notes by others that name the account (its name or a part of it of two
+    characters or more), newest first."""
+    name = accounts.get_account(rt, account_id, actor=who).name
+    engine: content.ContentEngine = request.app.state.content
+    found = {int(i) for part in {name, *name.split()} if len(part) >= 2 for i in engine.notes_about(part)}
+    notes = [v for v in content.notes_by_id(rt, sorted(found)) if v.author_id != account_id and
+             v.status == "published"]
+    notes.sort(key=lambda v: (v.created_at, v.id), reverse=True)
+    return {"items": [{"note_id": v.id, "author_id": v.author_id, "title": v.title, "created_at": v.created_at}
+                      for v in notes[:n]]}
 
 
 @router.get("/accounts/{account_id}/featured-notes")
