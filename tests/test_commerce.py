@@ -190,7 +190,7 @@ def test_live_room_counts_entries_watch_time_and_gmv(rt: Runtime, client: TestCl
         reserved = call(client, "POST", f"/v1/live-sessions/{lid}/reservations", {"consumer_id": consumer},
                         status=201)
     assert reserved["reservations"] == 2
-    join = {"consumer_id": 1, "source": {"kind": "profile", "id": host}}
+    join = {"consumer_id": 1, "source": {"kind": "follow", "id": host}}  # a follower, from the go-live notice
     assert call(client, "POST", f"/v1/live-sessions/{lid}/viewers", join, status=409)["code"] == "live_not_started"
     call(client, "POST", f"/v1/live-sessions/{lid}/start", headers=host_key)
     n = note(client, host)
@@ -230,7 +230,7 @@ def test_live_room_counts_entries_watch_time_and_gmv(rt: Runtime, client: TestCl
         "ended", 2, 3, 3, 1)
     assert r["engaged_entries"] == 1  # 60 s; the 3-second entry and the fresh replay are not
     assert r["avg_watch_minutes"] == pytest.approx((60 + 3 + 0) / 3 / 60, abs=1e-3)
-    assert r["entries_by_source"] == {"profile": 2, "note": 1}
+    assert r["entries_by_source"] == {"follow": 2, "note": 1}
     assert (r["new_followers"], r["comments"], r["orders"], r["paid_orders"]) == (1, 1, 4, 3)
     assert r["gmv_fen"] == 3 * 5_000 == sum(call(client, "GET", f"/v1/orders/{o}")["total_fen"] for o in paid)
     assert unpaid not in paid

@@ -219,8 +219,9 @@ class Restock(Body):
 
 
 class SourceRef(Body):
-    kind: str = Field(description="note | ad | live | search | profile | push")
-    id: str | int = Field(description="a note, live session, push or account id; an ad click id; a search query")
+    kind: str = Field(description="note | ad | live | search | profile | follow | push")
+    id: str | int = Field(description="a note, live session or push id; an account id (profile: its page; follow: "
+                          "the followed account); an ad click id; a search query")
 
 
 class OrderLine(Body):

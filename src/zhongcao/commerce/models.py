@@ -5,6 +5,7 @@ Consumers are ids, not accounts, as everywhere in the engine: a consumer's side 
 platform app calling on their behalf. Every row a consumer's action creates records its **source** (what
 brought the consumer: a note, an ad click, a live room, a search, a profile) as a kind and a reference, and
 the note, live session and ad ids resolved from it, so attribution never has to parse a reference again.
+``follow`` is a follower arriving through what they follow (the follow feed, a go-live notice).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from zhongcao.core import Base, BigId, UTCDateTime
 
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "refunded", "cancelled")
-SOURCE_KINDS = ("note", "ad", "live", "search", "profile", "push")
+SOURCE_KINDS = ("note", "ad", "live", "search", "profile", "follow", "push")
 LIVE_STATUSES = ("scheduled", "live", "ended")
 LEAD_STATUSES = ("new", "contacted", "valid", "won", "lost")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")

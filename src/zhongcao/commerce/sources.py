@@ -63,8 +63,9 @@ class Source:
 
 
 SURFACES = {"note": Surface.FEED, "ad": Surface.FEED, "live": Surface.LIVE, "search": Surface.SEARCH,
-            "profile": Surface.PROFILE, "push": Surface.PUSH}
-ALLOWED = {"kind": list(SOURCE_KINDS), "id": "a note, live session, push or account id; an ad click id; a query"}
+            "profile": Surface.PROFILE, "follow": Surface.FEED, "push": Surface.PUSH}
+ALLOWED = {"kind": list(SOURCE_KINDS),
+           "id": "a note, live session or push id; an account id (profile, follow); an ad click id; a query"}
 
 
 def _bad(detail: str, field: str = "source") -> Invalid:
@@ -104,7 +105,7 @@ def resolve(rt: Runtime, kind: str, ref: object, consumer_id: int, clicks: Click
     if kind == "search":
         return Source(kind, text)
     ident = _int(text, kind)
-    if kind == "profile":
+    if kind in ("profile", "follow"):
         try:
             get_account(rt, ident, actor=Actor.system())
         except NotFound:

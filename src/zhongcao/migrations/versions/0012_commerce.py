@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.BigInteger(), nullable=True),
     sa.Column('unit_id', sa.BigInteger(), nullable=True),
     sa.Column('creative_id', sa.BigInteger(), nullable=True),
-    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'push')", name=op.f('ck_commerce_conversation_source_kind_allowed')),
+    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'follow', 'push')", name=op.f('ck_commerce_conversation_source_kind_allowed')),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_commerce_conversation_account_id_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_commerce_conversation'))
     )
@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.BigInteger(), nullable=True),
     sa.Column('unit_id', sa.BigInteger(), nullable=True),
     sa.Column('creative_id', sa.BigInteger(), nullable=True),
-    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'push')", name=op.f('ck_commerce_order_source_kind_allowed')),
+    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'follow', 'push')", name=op.f('ck_commerce_order_source_kind_allowed')),
     sa.CheckConstraint("status IN ('created', 'paid', 'shipped', 'completed', 'refunded', 'cancelled')", name=op.f('ck_commerce_order_status_allowed')),
     sa.ForeignKeyConstraint(['seller_id'], ['account.id'], name=op.f('fk_commerce_order_seller_id_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_commerce_order'))
@@ -179,7 +179,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.BigInteger(), nullable=True),
     sa.Column('creative_id', sa.BigInteger(), nullable=True),
     sa.CheckConstraint("kind IN ('phone', 'wecom')", name=op.f('ck_commerce_lead_kind_allowed')),
-    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'push')", name=op.f('ck_commerce_lead_source_kind_allowed')),
+    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'follow', 'push')", name=op.f('ck_commerce_lead_source_kind_allowed')),
     sa.CheckConstraint("status IN ('new', 'contacted', 'valid', 'won', 'lost')", name=op.f('ck_commerce_lead_status_allowed')),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_commerce_lead_account_id_account')),
     sa.ForeignKeyConstraint(['conversation_id'], ['commerce_conversation.id'], name=op.f('fk_commerce_lead_conversation_id_commerce_conversation')),
@@ -231,7 +231,7 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.BigInteger(), nullable=True),
     sa.Column('unit_id', sa.BigInteger(), nullable=True),
     sa.Column('creative_id', sa.BigInteger(), nullable=True),
-    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'push')", name=op.f('ck_commerce_live_viewer_source_kind_allowed')),
+    sa.CheckConstraint("source_kind IN ('note', 'ad', 'live', 'search', 'profile', 'follow', 'push')", name=op.f('ck_commerce_live_viewer_source_kind_allowed')),
     sa.ForeignKeyConstraint(['session_id'], ['commerce_live_session.id'], name=op.f('fk_commerce_live_viewer_session_id_commerce_live_session')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_commerce_live_viewer'))
     )
