@@ -56,6 +56,11 @@ class Crm:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def local_crms(rt: Runtime) -> None:
+    rt.settings.webhook_allow_private = True  # the test CRMs listen on 127.0.0.1
+
+
 @pytest.fixture
 def crm() -> Iterator[Crm]:
     c = Crm(fail=2)
@@ -149,8 +154,12 @@ def test_the_brands_crm_gets_its_stores_leads_and_a_dead_one_fails_in_the_end(rt
         crm.close()
 
 
-def test_a_webhook_url_is_http(rt: Runtime, kob: Kob) -> None:
-    for url in ("ftp://crm.example.com", "crm.example.com/leads", "https://"):
+def test_a_webhook_url_is_http_to_a_public_host(rt: Runtime, kob: Kob) -> None:
+    rt.settings.webhook_allow_private = False
+    for url in ("ftp://crm.example.com", "crm.example.com/leads", "https://", "http://127.0.0.1:8080/x",
+                "http://localhost/leads", "http://169.254.169.254/latest/meta-data", "http://10.0.0.8/crm",
+                "http://[::1]/crm"):
         with pytest.raises(Invalid) as exc:
             commerce.do_set_webhook(rt, kob.brand, url, actor=OP)
-        assert exc.value.code == "invalid_webhook"
+        assert exc.value.code == "invalid_webhook", url
+    assert commerce.do_set_webhook(rt, kob.brand, "https://crm.example.com/leads", actor=OP).url.startswith("https")

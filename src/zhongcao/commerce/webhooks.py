@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -76,6 +77,9 @@ def do_set_webhook(rt: Runtime, account_id: int, url: str, *, actor: Actor) -> W
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
         raise Invalid("invalid_webhook", "a webhook URL is http(s) with a host, at most 500 characters",
                       field="url", allowed="https://crm.example.com/leads")
+    if _internal(parts.hostname) and not rt.settings.webhook_allow_private:
+        raise Invalid("invalid_webhook", f"{parts.hostname} is an internal address; leads go to a public CRM",
+                      field="url", allowed="a public host (ZHONGCAO_WEBHOOK_ALLOW_PRIVATE=true allows internal ones)")
     secret = secrets.token_hex(32)
     with rt.db.transaction() as s:
         require(s, actor, account_id, Capability.MANAGE)
@@ -89,6 +93,18 @@ def do_set_webhook(rt: Runtime, account_id: int, url: str, *, actor: Actor) -> W
         record_audit(s, rt, actor, account_id=account_id, action="webhook.set", target=f"account:{account_id}",
                      after={"url": url.strip()})
         return WebhookView(account_id, row.url, secret, now)
+
+
+def _internal(host: str) -> bool:
+    """Loopback, private, link-local (cloud metadata) or unspecified: where a platform must not post for a
+    tenant. Names are checked as written; a CRM that resolves to such an address is refused by the network."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
 
 
 def enqueue_deliveries(s: Session, rt: Runtime, lead_id: int, account_id: int) -> int:

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=10.0, gt=0, description="The first retry's delay; each later "
                                            "one doubles it, with jitter, up to an hour.")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="How long a CRM has to answer a webhook.")
+    webhook_allow_private: bool = Field(default=False, description="Whether lead webhooks may point at loopback, "
+                                        "private or link-local addresses (on for tests and single-machine setups).")
     webhook_seconds: float = Field(default=1.0, gt=0, description="How often a server sends due lead webhooks.")
     visit_code_days: int = Field(default=30, ge=1, description="How long a store-visit code can be redeemed.")
     push_weekly_limit: int = Field(default=2, ge=0, description="Targeted pushes one consumer gets from one account "
