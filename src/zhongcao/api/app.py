@@ -68,9 +68,11 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         engine.sync()  # rebuild the index and pool state from State
         # The libraries and state loaded so far live as long as the process: move them out of the garbage
-        # collector's sight, or every full collection rescans them and stalls requests.
+        # collector's sight, or every full collection rescans them and stalls requests. Once per process:
+        # a later app in the same process (tests) would freeze its predecessors' garbage for good.
         gc.collect()
-        gc.freeze()
+        if not gc.get_freeze_count():
+            gc.freeze()
         stop = threading.Event()
         threads = [_every(rt.settings.content_sync_seconds, engine.sync, stop, "content-sync"),
                    _every(rt.settings.events_flush_seconds, engine.flush, stop, "event-flush")]
