@@ -66,6 +66,18 @@ def orders(rt: Runtime, n: int, threads: int = 8) -> dict[str, Any]:
         commerce.do_order_transition(rt, ids, order, "pay", actor=OP)
     pay = rate(n, time.perf_counter() - t)
 
+    def shopper(k: int) -> None:
+        for i in range(n // threads):
+            commerce.do_create_order(rt, ids, 20_000 + k, [(products[(k + i * threads) % 20], 1)], source, actor=OP)
+
+    t = time.perf_counter()
+    workers = [threading.Thread(target=shopper, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    spread = rate(n // threads * threads, time.perf_counter() - t)
+
     hot = commerce.do_create_product(rt, store, name="限量 Limited", price_fen=100, category="beauty", stock=n // 2,
                                      actor=OP).id
     sold, refused = [0] * threads, [0] * threads
@@ -88,6 +100,7 @@ def orders(rt: Runtime, n: int, threads: int = 8) -> dict[str, Any]:
     left = commerce.get_product(rt, hot).stock
     return {"bare_write_transactions_per_s": bare, "orders_created_per_s": create, "orders_paid_per_s": pay,
             "orders_vs_bare_transaction": round(create / bare, 3),
+            f"orders_per_s_{threads}_threads_20_products": spread,
             f"contended_orders_per_s_{threads}_threads_one_product": contended,
             "oversold": sum(sold) + left != n // 2 or left < 0, "sold": sum(sold), "stock_left": left}
 
