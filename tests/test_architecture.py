@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zhongcao"
-SLICES = ["core", "accounts", "billing", "events", "content", "commerce", "ads"]
+SLICES = ["core", "accounts", "billing", "events", "content", "commerce", "ads", "sim"]
 DRIVERS = {"api", "cli", "migrations"}
 
 

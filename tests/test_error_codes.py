@@ -23,6 +23,7 @@ OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 UNREACHABLE = {
     "http_error": "Starlette raises no other HTTPException for the routes we define",
     "invalid_event": "no route writes raw events yet; tests/test_events.py provokes it on the store",
+    "invalid_scenario": "scenarios are read by the command line; tests/test_sim.py provokes it there",
 }
 
 

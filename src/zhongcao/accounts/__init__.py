@@ -1,6 +1,6 @@
 """Accounts: who is on the platform, how brands hold their stores (KOB), and who may do what."""
 
-from zhongcao.accounts.audit import AuditView, read_audit, record_audit
+from zhongcao.accounts.audit import AuditView, read_audit, record_audit, record_audits
 from zhongcao.accounts.keys import (
     ApiKeyView,
     IssuedKey,
@@ -46,6 +46,7 @@ from zhongcao.accounts.service import (
     clean_name,
     do_add_member,
     do_create_account,
+    do_create_accounts,
     do_decide_certification,
     do_request_certification,
     get_account,
@@ -78,6 +79,7 @@ __all__ = [
     "do_bind_kos",
     "do_confirm",
     "do_create_account",
+    "do_create_accounts",
     "do_create_api_key",
     "do_create_operator_key",
     "do_decide_certification",
@@ -99,6 +101,7 @@ __all__ = [
     "lock_accounts",
     "read_audit",
     "record_audit",
+    "record_audits",
     "require",
     "require_owner",
     "require_platform",

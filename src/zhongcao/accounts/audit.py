@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts.models import AuditEntry
@@ -41,6 +41,17 @@ def record_audit(
         at=rt.now(), actor=actor.label, actor_account_id=actor.account_id, account_id=account_id,
         action=action, target=target, before=before, after=after,
     ))
+
+
+def record_audits(session: Session, rt: Runtime, actor: Actor,
+                  entries: list[tuple[int | None, str, str, dict[str, Any] | None]]) -> None:
+    """Many entries in one statement: (account id, action, target, after) each, by one actor, now."""
+    if entries:
+        now = rt.now()
+        session.execute(insert(AuditEntry), [
+            {"at": now, "actor": actor.label, "actor_account_id": actor.account_id, "account_id": account_id,
+             "action": action, "target": target, "before": None, "after": after}
+            for account_id, action, target, after in entries])
 
 
 def read_audit(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts.audit import record_audit
+from zhongcao.accounts.audit import record_audit, record_audits
 from zhongcao.accounts.models import Account, AccountKind, Certification, Member, Role
 from zhongcao.accounts.permissions import Actor, Capability, require, require_platform
 from zhongcao.core import Conflict, Invalid, Runtime
@@ -78,6 +79,24 @@ def kind_of(session: Session, account_id: int) -> str | None:
     account did names it by kind (a store's order, a creator's live room)."""
     kind: str | None = session.scalar(select(Account.kind).where(Account.id == account_id))
     return kind
+
+
+def do_create_accounts(rt: Runtime, kind: str, names: Sequence[str], *, certified: bool = False,
+                       actor: Actor) -> list[int]:
+    """Onboard many accounts of one kind in one transaction (a simulated world's creators); each is audited
+    as if created alone. ``certified`` records the operator's approval with it."""
+    require_platform(actor, "create accounts")
+    account_kind = parse_enum(AccountKind, kind, "kind")
+    clean = [clean_name(n) for n in names]
+    status = (Certification.CERTIFIED if certified else Certification.UNCERTIFIED).value
+    now = rt.now()
+    with rt.db.transaction() as s:
+        ids = [int(i) for i in s.scalars(insert(Account).returning(Account.id, sort_by_parameter_order=True), [
+            {"kind": account_kind.value, "name": n, "created_at": now, "certification": status} for n in clean])]
+        record_audits(s, rt, actor, [(i, "account.create", f"account:{i}",
+                                      {"kind": account_kind.value, "name": n, "certification": status})
+                                     for i, n in zip(ids, clean, strict=True)])
+    return ids
 
 
 def get_account(rt: Runtime, account_id: int, *, actor: Actor) -> AccountView:

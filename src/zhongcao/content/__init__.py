@@ -34,9 +34,11 @@ from zhongcao.content.hot import read as read_hot_queries
 from zhongcao.content.hot import refresh as refresh_hot_queries
 from zhongcao.content.models import NOTE_KINDS
 from zhongcao.content.notes import (
+    NoteDraft,
     NoteView,
     authored_notes,
     do_create_note,
+    do_create_notes,
     do_set_note_status,
     get_note,
     invalid_kind,
@@ -67,6 +69,7 @@ __all__ = [
     "HotQueryView",
     "Matches",
     "NoteDoc",
+    "NoteDraft",
     "NoteState",
     "NoteStats",
     "NoteView",
@@ -79,6 +82,7 @@ __all__ = [
     "SeenFilter",
     "authored_notes",
     "do_create_note",
+    "do_create_notes",
     "do_set_note_status",
     "followers_of",
     "get_note",

@@ -85,6 +85,7 @@ CODES: dict[str, str] = {
     "invalid_webhook": "a webhook URL is http(s) with a host",
     "invalid_poi": "a store location's name, address, city or coordinates are out of bounds",
     "invalid_push": "a push's text, audience or recipients are out of bounds",
+    "invalid_scenario": "a simulation scenario's field is unknown, missing or out of range",
     "invalid_featured_note": "featured UGC is a published note by someone else that names the account",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",

@@ -1,0 +1,30 @@
+"""The simulator: a seeded world of consumers, creators and a KOB brand, created in State through the
+slices' own actions, and scenarios that describe it. It owns only what consumers and creators do; every
+platform rule is a call into the engine."""
+
+from zhongcao.sim.calibration import Metric
+from zhongcao.sim.calibration import population as population_calibration
+from zhongcao.sim.creators import Creators
+from zhongcao.sim.population import CITIES, Consumers
+from zhongcao.sim.scenario import Brand, CampaignPlan, Product, Scenario, load, parse
+from zhongcao.sim.world import BrandSetup, StoreSetup, World, build, start_of, streams
+
+__all__ = [
+    "CITIES",
+    "Brand",
+    "BrandSetup",
+    "CampaignPlan",
+    "Consumers",
+    "Creators",
+    "Metric",
+    "Product",
+    "Scenario",
+    "StoreSetup",
+    "World",
+    "build",
+    "load",
+    "parse",
+    "population_calibration",
+    "start_of",
+    "streams",
+]

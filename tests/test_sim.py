@@ -1,0 +1,143 @@
+"""The simulator's world: scenarios and their refusals, seeded generation, calibration of who the
+consumers are, and a world created in State through the slices' own actions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from zhongcao import billing, commerce, content, sim
+from zhongcao.core import Invalid, Runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = sim.Scenario(seed=3, consumers=2_000, days=2, creators=40, creator_notes=120, brands=(
+    sim.Brand("小样美妆 Xiaoyang Beauty", stores=6, store_notes=2),))
+
+
+def test_the_shipped_scenario_loads() -> None:
+    scenario = sim.load(ROOT / "scenarios" / "kob_100_stores.toml")
+    (brand,) = scenario.brands
+    assert (scenario.consumers, scenario.days, brand.stores, len(brand.campaigns)) == (100_000, 30, 100, 2)
+    assert brand.campaigns[1].keywords == ("面霜", "精华", "修护")
+
+
+@pytest.mark.parametrize(("toml", "field"), [
+    ("consumers = 10", "consumers"),
+    ("dayz = 3", "dayz"),
+    ("start = \"March\"", "start"),
+    ("[[brands]]\nname = \"B\"\ncategory = \"cars\"", "brands[0].category"),
+    ("[[brands]]\nname = \"B\"\n[[brands.campaigns]]\nname = \"c\"\nplacement = \"tv\"",
+     "brands[0].campaigns[0].placement"),
+    ("[[brands]]\ncategory = \"beauty\"", "brands[0]"),
+    ("[[brands]]\nname = \"B\"\nbudget_fen_by_tier = [1, 2]", "brands[0].budget_fen_by_tier"),
+    ("[[brands]]\nname = \"B\"\npostback_coverage = 1.5", "brands[0].postback_coverage"),
+    ("seed = = 3", "path"),
+])
+def test_a_bad_scenario_is_refused_with_the_path_of_its_field(tmp_path: Path, toml: str, field: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(Invalid) as exc:
+        sim.load(path)
+    assert (exc.value.code, exc.value.field) == ("invalid_scenario", field)
+    assert exc.value.allowed
+
+
+def test_a_missing_scenario_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Invalid) as exc:
+        sim.load(tmp_path / "nowhere.toml")
+    assert (exc.value.code, exc.value.field) == ("invalid_scenario", "path")
+
+
+def test_overrides_are_checked_like_the_file() -> None:
+    assert SMALL.with_overrides(consumers=5_000, days=None).consumers == 5_000
+    with pytest.raises(Invalid):
+        SMALL.with_overrides(days=0)
+
+
+def test_the_same_seed_gives_the_same_people_and_creators() -> None:
+    a, b, c = (sim.streams(s) for s in (11, 11, 12))
+    pa, pb, pc = (sim.population.generate(5_000, r["consumers"]) for r in (a, b, c))
+    for name in ("female", "age", "city", "interests", "activity", "search_rate"):
+        assert np.array_equal(getattr(pa, name), getattr(pb, name))
+    assert not np.array_equal(pa.age, pc.age)
+    ca, cb = sim.creators.generate(500, a["creators"]), sim.creators.generate(500, b["creators"])
+    assert np.array_equal(ca.followers, cb.followers)
+    assert np.array_equal(ca.fraud, cb.fraud)
+
+
+def test_default_consumers_land_on_the_field_numbers() -> None:
+    rngs = sim.streams(7)
+    people = sim.population.generate(100_000, rngs["consumers"])
+    report = sim.population_calibration(people, rngs["behaviour"])
+    assert [m.name for m in report if not m.passed] == [], report
+    assert np.allclose(people.interests.sum(axis=1), 1, atol=1e-5)
+    female, male = people.interests[people.female].mean(0), people.interests[~people.female].mean(0)
+    assert female[content.CODE["beauty"]] > 2 * male[content.CODE["beauty"]]
+    assert male[content.CODE["auto"]] > 2 * female[content.CODE["auto"]]
+
+
+def test_creators_follow_a_power_law_and_frauds_show_more_than_they_have() -> None:
+    makers = sim.creators.generate(20_000, sim.streams(5)["creators"])
+    tiers = np.bincount(makers.tier, minlength=4) / makers.n
+    assert tiers[0] > tiers[1] > tiers[2] > tiers[3] > 0  # nano most, mega fewest
+    assert 0.03 < makers.fraud.mean() < 0.07
+    assert np.all(makers.followers[makers.fraud] > makers.real_followers[makers.fraud])
+    assert np.array_equal(makers.followers[~makers.fraud], makers.real_followers[~makers.fraud])
+
+
+def test_a_world_is_created_through_the_slices_and_its_books_balance(rt: Runtime) -> None:
+    world = sim.build(rt, SMALL)
+    (brand,) = world.brands
+    assert len(world.creator_ids) == 40
+    assert len(world.note_ids) == 120 + 6 * 2
+    assert len(brand.stores) == 6
+    assert len(brand.campaign_ids) == 2 * 6  # a feed and a search campaign per store
+    assert billing.check_books(rt) == billing.LedgerCheck(0, 0, 0, 0)
+    for store in brand.stores:
+        assert billing.get_wallet(rt, store.account_id, actor=sim.world.OP).balance_fen == store.allocated_fen
+        assert store.tier == sim.CITIES[store.city][1]
+    views = content.notes_by_id(rt, [int(i) for i in world.note_ids[world.note_brand == 0]])
+    assert all("小样美妆" in v.title and v.product_ids and v.product_ids[0] in brand.product_ids for v in views)
+    assert {p.account_id for p in commerce.list_pois(rt)} == {s.account_id for s in brand.stores}
+    assert commerce.get_shop(rt, brand.account_id).open
+    # the notes' categories are what the world says they are
+    stored = {v.id: v.category for v in content.notes_by_id(rt, [int(i) for i in world.note_ids])}
+    assert [stored[int(i)] for i in world.note_ids] == [content.CATEGORIES[int(c)][0] for c in world.note_category]
+
+
+def test_the_same_seed_builds_the_same_world(rt: Runtime, tmp_path: Path) -> None:
+    from zhongcao.core import Database, ManualClock, Settings
+    from zhongcao.migrations import upgrade
+
+    first = sim.build(rt, SMALL)
+    db = Database(f"sqlite:///{tmp_path / 'again.db'}")
+    upgrade(db)
+    again = Runtime(db=db, clock=ManualClock(rt.now()), settings=Settings(home=tmp_path / "again"))
+    second = sim.build(again, SMALL)
+
+    def titles(runtime: Runtime, world: sim.World) -> list[str]:
+        return [v.title for v in content.notes_by_id(runtime, [int(i) for i in world.note_ids])]
+
+    assert titles(rt, first) == titles(again, second)
+    assert [s.allocated_fen for s in first.brands[0].stores] == [s.allocated_fen for s in second.brands[0].stores]
+    other = sim.build(again, replace(SMALL, seed=4))
+    assert titles(again, other) != titles(again, second)
+    db.dispose()
+
+
+def test_bulk_notes_are_checked_and_audited_like_single_ones(rt: Runtime) -> None:
+    from zhongcao.accounts.models import AuditEntry
+
+    (author,) = sim.world.accounts.do_create_accounts(rt, "creator", ["达人"], certified=True, actor=sim.world.OP)
+    with pytest.raises(Invalid) as exc:
+        content.do_create_notes(rt, [content.NoteDraft(author, "好"), content.NoteDraft(author, " ")],
+                                actor=sim.world.OP)
+    assert exc.value.field == "title"
+    ids = content.do_create_notes(rt, [content.NoteDraft(author, f"第{i}篇") for i in range(3)], actor=sim.world.OP)
+    assert [v.title for v in content.notes_by_id(rt, ids)] == ["第0篇", "第1篇", "第2篇"]
+    with rt.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "note.create")) == 3
