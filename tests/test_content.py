@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from zhongcao.api import create_app
 from zhongcao.content import ContentEngine, do_create_note
 from zhongcao.content.models import Note
 from zhongcao.core import ManualClock, Runtime
+from zhongcao.events import EventKind, tail
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -226,6 +227,31 @@ def test_the_feed_is_replayable_with_the_same_seed(rt: Runtime, kob: Kob) -> Non
         return [i.note_id for i in engine.feed(3, 8).items]
 
     assert run() == run()
+
+
+def test_a_feed_batch_serves_many_consumers_as_single_feeds_would(rt: Runtime, kob: Kob) -> None:
+    for i in range(40):
+        do_create_note(rt, kob.stores[0], title=f"穿搭 {i}", body="通勤", category="fashion", actor=OP)
+    engine = ContentEngine(rt, rng=np.random.default_rng(1))
+    engine.sync()
+    consumers = np.array([11, 12, 13], dtype=np.int64)
+    batch = engine.feed_batch(consumers, 6)
+    for c in consumers:
+        mine = batch.note_id[batch.consumer == c]
+        assert len(mine) == 6
+        assert len(set(mine.tolist())) == 6  # no repeats within a page
+        assert sorted(batch.position[batch.consumer == c].tolist()) == list(range(1, 7))
+    assert sum(engine.stats(int(n)).exposures for n in set(batch.note_id.tolist())) == 18
+    again = engine.feed_batch(consumers[:1], 6)
+    assert not set(again.note_id.tolist()) & set(batch.note_id[batch.consumer == 11].tolist())  # seen stays seen
+    engine.flush()
+    events = [t.events for t in tail(rt, datetime(2000, 1, 1, tzinfo=UTC))]
+    shown = [(int(c), int(n)) for e in events for c, n, k in zip(e.column("consumer_id").to_pylist(),
+                                                                 e.column("note_id").to_pylist(),
+                                                                 e.column("kind").to_pylist(), strict=True)
+             if k == EventKind.IMPRESSION]
+    assert sorted(shown) == sorted([(int(c), int(n)) for c, n in zip(batch.consumer, batch.note_id, strict=True)]
+                                   + [(11, int(n)) for n in again.note_id])
 
 
 def test_search_leans_towards_what_a_consumer_engages_with(client: TestClient, kob: Kob) -> None:

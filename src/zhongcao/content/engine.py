@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -32,6 +32,7 @@ from zhongcao.content.distribution import (
     POLICY,
     PUBLISHED,
     RESTRICTED,
+    FeedBatch,
     FeedIndex,
     NoteState,
     PoolSpec,
@@ -266,24 +267,31 @@ class ContentEngine:
 
     def feed(self, consumer_id: int, n: int) -> FeedPage:
         """A consumer's next ``n`` notes; each impression is recorded as an event with its propensity."""
+        batch = self.feed_batch(np.array([consumer_id], dtype=np.int64), n)
+        return FeedPage(consumer_id, POLICY, [
+            FeedItem(int(i), int(p), bool(x), round(float(q), 6))
+            for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])
+
+    def feed_batch(self, consumer_ids: np.ndarray, n: int) -> FeedBatch:
+        """Many consumers' next ``n`` notes at once, ranked, recorded and counted exactly as ``feed`` does
+        for one: the simulator's path. ``consumer`` in the answer holds consumer ids."""
         with self._lock:
             now = self.rt.now().timestamp()
             if self._feed_index is None or now - self._feed_index_at >= INDEX_TTL_S:
                 self._feed_index, self._feed_index_at = FeedIndex.build(self.state, now, self.pools), now
-            batch = serve_feed(self._feed_index, np.array([self._consumer(consumer_id)]), n, self._interests,
-                               self._seen, now, self.rng, self.pools)
+            rows = np.array([self._consumer(int(c)) for c in consumer_ids.tolist()], dtype=np.int64)
+            batch = serve_feed(self._feed_index, rows, n, self._interests, self._seen, now, self.rng, self.pools)
             np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
             record_impressions(self.state, batch.note_idx)
             if self._judge():
                 self._feed_index = None
+        batch = replace(batch, consumer=consumer_ids[batch.request])
         if shown := len(batch.note_id):
             self._hold(shown, self._stamp(shown, {
-                "kind": EventKind.IMPRESSION.value, "consumer_id": consumer_id, "note_id": batch.note_id,
+                "kind": EventKind.IMPRESSION.value, "consumer_id": batch.consumer, "note_id": batch.note_id,
                 "surface": Surface.FEED.value, "position": batch.position, "policy": batch.policy,
                 "propensity": batch.propensity}))
-        return FeedPage(consumer_id, POLICY, [
-            FeedItem(int(i), int(p), bool(x), round(float(q), 6))
-            for i, p, x, q in zip(batch.note_id, batch.position, batch.explore, batch.propensity, strict=True)])
+        return batch
 
     def _sync_notes(self) -> int:
         applied, since = 0, self._since()
