@@ -4,9 +4,11 @@ ledger, the click records and the advertiser's budget agree to the fen."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -477,3 +479,33 @@ def test_offsite_tracking_says_what_share_of_orders_came_back(client: TestClient
     sibling = client.get(f"/v1/accounts/{store}/offsite-tracking", headers=key(rt, kob.stores[1]))
     assert (sibling.status_code, sibling.json()["code"]) == (404, "account_not_found")
 
+
+
+def test_a_batch_of_feed_ads_and_clicks_is_sold_and_charged_as_single_ones(client: TestClient, rt: Runtime,
+                                                                          kob: Kob) -> None:
+    """The simulator's path: ads for many pages in one auction call, and their clicks charged in one
+    transaction with the single click's rules (replays answered once, a repeat click free)."""
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    advertise(rt, store, 200)
+    organic(rt, kob.creator)
+    settle(client)
+    engine: ads.AdEngine = client.app.state.ads  # type: ignore[attr-defined]
+    consumers = np.arange(1, 41, dtype=np.int64)
+    unknown = np.full(40, -1)
+    served = engine.feed_ads(ads.Viewers(consumers, unknown, unknown, unknown, [None] * 40), 10)
+    assert len(served.unit_id) == 40  # one ad slot in a 10-item page, each sold
+    assert set(served.consumer.tolist()) == set(consumers.tolist())
+    tokens = [served.token(i) for i in range(40)]
+    again = replace(tokens[0], impression_id=tokens[0].impression_id + 10**6)  # the same consumer and creative
+    results = engine.click_batch([*tokens, tokens[0], again])
+    assert [r.outcome for r in results[:40]] == ["charged"] * 40
+    assert results[40] == results[0]  # a replay gets the first answer
+    assert (results[41].outcome, results[41].charged_fen) == ("repeat", 0)
+    assert results[0].click_id == client.post("/v1/ad-clicks", json={"click_id": results[0].click_id},
+                                              headers=OPERATOR).json()["click_id"]
+    charged = sum(r.charged_fen for r in results[:40])
+    assert charged == sum(int(p) for p in served.price_fen) == revenue(rt)
+    engine.close()
+    assert 100_000 - billing.get_wallet(rt, store, actor=OP).balance_fen == charged
+    assert_books(rt)

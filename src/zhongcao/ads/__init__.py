@@ -17,6 +17,7 @@ from zhongcao.ads.conversions import (
     sign_body,
 )
 from zhongcao.ads.engine import (
+    AdBatch,
     AdEngine,
     AdRef,
     AdSlots,
@@ -28,6 +29,7 @@ from zhongcao.ads.engine import (
     SearchWithAds,
     UnitStatus,
     Viewer,
+    Viewers,
     age_bucket,
 )
 from zhongcao.ads.enums import (
@@ -76,6 +78,7 @@ __all__ = [
     "OFFICIAL",
     "PLATFORMS",
     "SETTLE_DAYS",
+    "AdBatch",
     "AdEngine",
     "AdRef",
     "AdSlots",
@@ -110,6 +113,7 @@ __all__ = [
     "UnitStatus",
     "UnitView",
     "Viewer",
+    "Viewers",
     "age_bucket",
     "campaign_history",
     "click_resolver",

@@ -16,13 +16,14 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from zhongcao.accounts import Actor
@@ -37,7 +38,7 @@ from zhongcao.ads.pacing import schedule_mask
 from zhongcao.ads.purse import Purse, PurseSpec
 from zhongcao.ads.targeting import UNKNOWN, Audience
 from zhongcao.billing import cap_used_today, get_wallet
-from zhongcao.content import CODE, N_CATEGORIES, ContentEngine
+from zhongcao.content import ContentEngine
 from zhongcao.core import Runtime
 from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, id_node, make_batch, tail
 from zhongcao.events import id_column as ids_of
@@ -78,6 +79,50 @@ class Viewer:
     city: str | None = None
     gender: str | None = None  # male | female
     age: int | None = None     # years
+
+
+@dataclass(frozen=True)
+class Viewers:
+    """Who asks, request by request, as codes (``UNKNOWN`` where not said): a batch of ``Viewer``."""
+
+    consumer: np.ndarray  # consumer ids, 0 for anonymous
+    gender: np.ndarray    # index into GENDERS
+    age: np.ndarray       # index into AGE_BUCKETS
+    device: np.ndarray    # index into DEVICES
+    city: list[str | None]
+
+    @classmethod
+    def of(cls, consumer_id: int, viewer: Viewer) -> Viewers:
+        return cls(np.array([consumer_id], dtype=np.int64),
+                   np.array([GENDERS.index(viewer.gender) if viewer.gender in GENDERS else UNKNOWN]),
+                   np.array([age_bucket(viewer.age)]),
+                   np.array([DEVICES.index(viewer.device) if viewer.device in DEVICES else UNKNOWN]), [viewer.city])
+
+
+@dataclass(frozen=True)
+class AdBatch:
+    """The ads served to a batch of requests: one row per ad, in request order then rank."""
+
+    request: np.ndarray
+    consumer: np.ndarray
+    position: np.ndarray     # the ad's rank among its page's ads, 1 first
+    campaign_id: np.ndarray
+    unit_id: np.ndarray
+    creative_id: np.ndarray
+    note_id: np.ndarray
+    keyword_id: np.ndarray   # 0 in feed
+    price_fen: np.ndarray    # what a click costs; 0 for CPM ads (their impressions pay)
+    impression_id: np.ndarray
+    surface: Surface
+    at: int                  # unix seconds
+    url: list[str | None]    # the landing page, if the creative has one
+
+    def token(self, i: int) -> ClickToken:
+        """What a click on ad ``i`` carries."""
+        return ClickToken(int(self.impression_id[i]), int(self.consumer[i]), int(self.campaign_id[i]),
+                          int(self.unit_id[i]), int(self.creative_id[i]), int(self.note_id[i]),
+                          int(self.keyword_id[i]), int(self.price_fen[i]), self.at, self.surface.value,
+                          int(self.position[i]))
 
 
 def age_bucket(age: int | None) -> int:
@@ -296,69 +341,72 @@ class AdEngine:
         return self._key
 
     # -- serving --------------------------------------------------------------------------------------
-    def _audience(self, consumer_id: int, viewer: Viewer, d: Delivery) -> Audience:
-        learned = self.content.interests(consumer_id)
-        interests = np.zeros((1, N_CATEGORIES), dtype=bool)
-        for code, _ in sorted(learned.items(), key=lambda kv: -kv[1])[:3]:
-            interests[0, CODE[code]] = True
-        return Audience(np.array([GENDERS.index(viewer.gender) if viewer.gender in GENDERS else UNKNOWN]),
-                        np.array([age_bucket(viewer.age)]),
-                        np.array([DEVICES.index(viewer.device) if viewer.device in DEVICES else UNKNOWN]),
-                        d.book.targeting.city_code([viewer.city]), interests, np.array([consumer_id]))
-
-    def _decide(self, consumer_id: int, search: bool, query: str, slots: int,
-                viewer: Viewer) -> tuple[Delivery, Decisions, np.ndarray]:
+    def _decide(self, viewers: Viewers, search: np.ndarray, queries: list[str],
+                slots: np.ndarray) -> tuple[Delivery, Decisions, np.ndarray]:
+        """The auctions of a batch of requests; the impression ids of their winners."""
         if self.delivery is None:
             self.sync()
-        d = self.delivery
-        assert d is not None
-        audience = self._audience(consumer_id, viewer, d)  # the content engine's lock, not ours
+        interests = self.content.interest_flags(viewers.consumer, 3)  # the content engine's lock, not ours
         with self._lock:
             d = self.delivery
             assert d is not None
-            # city codes belong to the book: code the city against the one that decides
-            audience = Audience(audience.gender, audience.age, audience.device,
-                                d.book.targeting.city_code([viewer.city]), audience.interests, audience.consumer)
+            # city codes belong to the book: code the cities against the one that decides
+            audience = Audience(viewers.gender, viewers.age, viewers.device, d.book.targeting.city_code(viewers.city),
+                                interests, viewers.consumer)
             funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
-            req = AdRequests(np.array([consumer_id]), audience, np.array([search]), [query], np.array([slots]))
+            req = AdRequests(viewers.consumer, audience, search, queries, slots)
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
             self.traffic.seen(req.audience, out.ecpm)
         return d, out, self.ids.take(len(out.unit))
 
-    def _refs(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, consumer_id: int,
-              surface: Surface, query: str) -> list[AdRef]:
-        b, now = d.book, int(self.rt.now().timestamp())
-        refs = []
+    def _served(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, viewers: Viewers, surface: Surface,
+                queries: list[str]) -> AdBatch:
+        """What won, as arrays; CPM winners owe their price and every impression is recorded."""
+        b = d.book
         cpm = b.per_mille[out.unit]
         if cpm.any():
             self._owe(b, out, cpm)
-        for i in range(len(out.unit)):
-            u, c = int(out.unit[i]), int(out.creative[i])
-            token = ClickToken(int(impression_ids[i]), consumer_id, int(b.campaign_id[b.unit_campaign[u]]),
-                               int(b.unit_id[u]), int(b.creative_id[c]), int(b.creative_note[c]),
-                               int(out.keyword_id[i]), 0 if cpm[i] else int(out.price_click_fen[i]), now,
-                               surface.value, int(out.rank[i]) + 1)
-            click_id = sign(token, self.key)
-            url = b.creative_url[c]
+        served = AdBatch(out.request, viewers.consumer[out.request], out.rank + 1,
+                         b.campaign_id[b.unit_campaign[out.unit]], b.unit_id[out.unit], b.creative_id[out.creative],
+                         b.creative_note[out.creative], out.keyword_id,
+                         np.where(cpm, 0, out.price_click_fen).astype(np.int64), impression_ids, surface,
+                         int(self.rt.now().timestamp()), [b.creative_url[c] for c in out.creative.tolist()])
+        if n := len(out.unit):
+            query = [queries[r] or None for r in out.request.tolist()] if surface == Surface.SEARCH else None
+            self.content.record(n, {
+                "event_id": impression_ids, "kind": EventKind.AD_IMPRESSION.value, "consumer_id": served.consumer,
+                "campaign_id": served.campaign_id, "unit_id": served.unit_id, "creative_id": served.creative_id,
+                "note_id": served.note_id, "surface": surface.value, "position": served.position, "query": query,
+                "keyword_id": _nulls_for_zero(out.keyword_id), "price_fen": out.price_click_fen,
+                "policy": out.policy, "propensity": out.propensity})
+        return served
+
+    def _refs(self, served: AdBatch) -> list[AdRef]:
+        """Signed click ids and tracked links for the ads of an API page."""
+        refs = []
+        for i in range(len(served.unit_id)):
+            click_id = sign(served.token(i), self.key)
+            url = served.url[i]
             link = f"{url}{'&' if '?' in url else '?'}zc_click={click_id}" if url else None
-            refs.append(AdRef(token.unit_id, token.creative_id, click_id, link))
-        if refs:
-            self.content.record(len(refs), {
-                "event_id": impression_ids, "kind": EventKind.AD_IMPRESSION.value, "consumer_id": consumer_id,
-                "campaign_id": b.campaign_id[b.unit_campaign[out.unit]], "unit_id": b.unit_id[out.unit],
-                "creative_id": b.creative_id[out.creative], "note_id": b.creative_note[out.creative],
-                "surface": surface.value, "position": out.rank + 1, "query": query or None,
-                "keyword_id": _nulls_for_zero(out.keyword_id),
-                "price_fen": out.price_click_fen, "policy": out.policy, "propensity": out.propensity})
+            refs.append(AdRef(int(served.unit_id[i]), int(served.creative_id[i]), click_id, link))
         return refs
+
+    def feed_ads(self, viewers: Viewers, n: int) -> AdBatch:
+        """The ads for many feed pages of ``n`` items at once, sold and recorded as single pages' are: the
+        simulator's path. Each ad's ``position`` is its rank among its page's ads (1 first)."""
+        assert self.slots is not None
+        slots = len(ad_positions(n, self.slots.feed_first, self.slots.feed_every))
+        r = len(viewers.consumer)
+        d, out, ids = self._decide(viewers, np.zeros(r, dtype=bool), [""] * r, np.full(r, slots))
+        return self._served(d, out, ids, viewers, Surface.FEED, [""] * r)
 
     def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None,
              gender: str | None = None, age: int | None = None) -> FeedWithAds:
         assert self.slots is not None
         positions = ad_positions(n, self.slots.feed_first, self.slots.feed_every)
-        viewer = Viewer(device, city, gender, age)
-        d, out, ids = self._decide(consumer_id, False, "", len(positions), viewer)
-        refs = self._refs(d, out, ids, consumer_id, Surface.FEED, "")
+        viewers = Viewers.of(consumer_id, Viewer(device, city, gender, age))
+        d, out, ids = self._decide(viewers, np.zeros(1, dtype=bool), [""], np.array([len(positions)]))
+        refs = self._refs(self._served(d, out, ids, viewers, Surface.FEED, [""]))
         ad_notes = {int(d.book.creative_note[c]) for c in out.creative}
         page = self.content.feed(consumer_id, n)
         organic = [i for i in page.items if i.note_id not in ad_notes]
@@ -387,9 +435,9 @@ class AdEngine:
         organic = self.content.search(query, n=n, page=page, consumer_id=consumer_id, offset=start, kinds=kinds,
                                       since=since, until=until)
         positions = organic.ad_positions  # the organic ranking reserves them (RankSpec)
-        viewer = Viewer(device, city, gender, age)
-        d, out, ids = self._decide(consumer_id or 0, True, query, len(positions), viewer)
-        refs = self._refs(d, out, ids, consumer_id or 0, Surface.SEARCH, query)
+        viewers = Viewers.of(consumer_id or 0, Viewer(device, city, gender, age))
+        d, out, ids = self._decide(viewers, np.ones(1, dtype=bool), [query], np.array([len(positions)]))
+        refs = self._refs(self._served(d, out, ids, viewers, Surface.SEARCH, [query]))
         ad_at = {p: (ref, int(d.book.creative_note[c])) for p, ref, c in zip(positions, refs, out.creative.tolist(),
                                                                               strict=False)}
         items: list[SearchEntry] = []
@@ -509,53 +557,74 @@ class AdEngine:
     def click(self, click_id: str) -> ClickResult:
         """Charge a click once: a replayed click id gets its first answer, a consumer's repeat click on a
         creative the same day is free, and nothing is charged beyond a lease."""
-        now = self.rt.now()
-        token = verify(click_id, self.key, now.timestamp())
-        key = click_key(click_id)
-        for _ in range(3):
-            with self.rt.db.read() as s:
-                seen = s.get(AdClick, key)
-                if seen is not None:
-                    return ClickResult(click_id, seen.charged_fen, seen.outcome)
-                repeat = s.scalar(select(AdClick.click_key).where(
-                    AdClick.consumer_id == token.consumer_id, AdClick.creative_id == token.creative_id,
-                    AdClick.day == self.rt.today(), AdClick.charged_fen > 0)) is not None
-            try:
-                return self._charge(click_id, key, token, repeat)
-            except IntegrityError:
-                continue  # a concurrent click on the same id or creative won: read its outcome
-        raise RuntimeError("click could not be recorded")
+        token = verify(click_id, self.key, self.rt.now().timestamp())
+        return self.click_batch([token])[0]
 
-    def _charge(self, click_id: str, key: str, token: ClickToken, repeat: bool) -> ClickResult:
+    def click_batch(self, tokens: Sequence[ClickToken]) -> list[ClickResult]:
+        """Charge many clicks in one transaction, each as ``click`` would, in order (the simulator's path;
+        tokens come from ``AdBatch.token``). A click racing another process's on the same id or creative
+        loses the unique index, and the batch is retried to read the winner's answer."""
+        for _ in range(3):
+            try:
+                return self._charge(list(tokens))
+            except IntegrityError:
+                continue
+        raise RuntimeError("clicks could not be recorded")
+
+    def _charge(self, tokens: list[ClickToken]) -> list[ClickResult]:
+        if not tokens:
+            return []
+        click_ids = [sign(t, self.key) for t in tokens]
+        keys = [click_key(c) for c in click_ids]
         with self._lock:
             if self.delivery is None:
                 self.sync()
             d = self.delivery
             assert d is not None
-            k = np.flatnonzero(d.book.campaign_id == token.campaign_id)
-            account = int(d.book.campaign_account[k[0]]) if len(k) else None
-            budget = float(d.book.budget_fen[k[0]]) if len(k) else 0.0
-        charged, lease = 0, None
-        # Ids first: no lock is taken while the transaction holds the database's write lock.
-        ids = self.ids.take(2)
+            book = {int(c): (int(a), float(b)) for c, a, b in zip(
+                d.book.campaign_id.tolist(), d.book.campaign_account.tolist(), d.book.budget_fen.tolist(), strict=True)}
+        now, today = self.rt.now(), self.rt.today()
+        ids = iter(self.ids.take(2 * len(tokens)).tolist())  # before the transaction takes the write lock
+        answers: dict[str, ClickResult] = {}
+        rows: list[dict[str, Any]] = []
+        events: dict[str, list[Any]] = {k: [] for k in (
+            "event_id", "kind", "consumer_id", "campaign_id", "unit_id", "creative_id", "note_id", "surface",
+            "position", "price_fen", "lease_id", "keyword_id")}
         with self.purse.charging() as s:
-            if not repeat and account is not None and token.price_fen:
-                charged, lease = self.purse.charge(token.campaign_id, account, budget, token.price_fen)
-            outcome = "cpm" if not token.price_fen else "repeat" if repeat else "charged" if charged else "unfunded"
-            s.add(AdClick(click_key=key, consumer_id=token.consumer_id, campaign_id=token.campaign_id,
-                          unit_id=token.unit_id, creative_id=token.creative_id, day=self.rt.today(),
-                          price_fen=token.price_fen, charged_fen=charged, outcome=outcome, lease_id=lease,
-                          at=self.rt.now()))
-            s.flush()
-            ids = ids[: 2 if charged else 1]
-            kinds = [EventKind.AD_CLICK.value] + ([EventKind.AD_CHARGE.value] if charged else [])
-            enqueue(s, self.rt, make_batch({
-                "event_id": ids, "ts": [self.rt.now().replace(tzinfo=None)] * len(ids), "kind": kinds,
-                "consumer_id": token.consumer_id, "campaign_id": token.campaign_id,
-                "unit_id": token.unit_id, "creative_id": token.creative_id, "note_id": token.note_id,
-                "surface": token.surface, "position": token.position, "price_fen": [charged] * len(ids),
-                "lease_id": [lease] * len(ids), "keyword_id": token.keyword_id or None}))
-        return ClickResult(click_id, charged, outcome)
+            for chunk in range(0, len(keys), 5_000):
+                for seen in s.scalars(select(AdClick).where(AdClick.click_key.in_(keys[chunk:chunk + 5_000]))):
+                    answers[seen.click_key] = ClickResult("", seen.charged_fen, seen.outcome)
+            paid = {(int(c), int(k)) for c, k in s.execute(select(AdClick.consumer_id, AdClick.creative_id).where(
+                AdClick.day == today, AdClick.charged_fen > 0,
+                AdClick.creative_id.in_({t.creative_id for t in tokens}),
+                AdClick.consumer_id.in_({t.consumer_id for t in tokens})))}
+            for key, t in zip(keys, tokens, strict=True):
+                if key in answers:
+                    continue
+                repeat = (t.consumer_id, t.creative_id) in paid
+                charged, lease = 0, None
+                if not repeat and t.campaign_id in book and t.price_fen:
+                    account, budget = book[t.campaign_id]
+                    charged, lease = self.purse.charge(t.campaign_id, account, budget, t.price_fen)
+                outcome = "cpm" if not t.price_fen else "repeat" if repeat else "charged" if charged else "unfunded"
+                if charged:
+                    paid.add((t.consumer_id, t.creative_id))
+                answers[key] = ClickResult("", charged, outcome)
+                rows.append({"click_key": key, "consumer_id": t.consumer_id, "campaign_id": t.campaign_id,
+                             "unit_id": t.unit_id, "creative_id": t.creative_id, "day": today,
+                             "price_fen": t.price_fen, "charged_fen": charged, "outcome": outcome, "lease_id": lease,
+                             "at": now})
+                for kind in (EventKind.AD_CLICK, EventKind.AD_CHARGE) if charged else (EventKind.AD_CLICK,):
+                    for name, value in (("event_id", next(ids)), ("kind", kind.value), ("consumer_id", t.consumer_id),
+                                        ("campaign_id", t.campaign_id), ("unit_id", t.unit_id),
+                                        ("creative_id", t.creative_id), ("note_id", t.note_id),
+                                        ("surface", t.surface), ("position", t.position), ("price_fen", charged),
+                                        ("lease_id", lease), ("keyword_id", t.keyword_id or None)):
+                        events[name].append(value)
+            if rows:
+                s.execute(insert(AdClick), rows)
+                enqueue(s, self.rt, make_batch(events | {"ts": [now.replace(tzinfo=None)] * len(events["kind"])}))
+        return [replace(answers[key], click_id=c) for key, c in zip(keys, click_ids, strict=True)]
 
     def close(self) -> None:
         self.purse.close()

@@ -438,6 +438,22 @@ class ContentEngine:
             learned = self._interests[row] - 1.0  # the matrix starts at one per category: a flat prior
             return {CATEGORY_CODES[k]: float(w) for k, w in enumerate(learned) if w > 0}
 
+    def interest_flags(self, consumer_ids: np.ndarray, k: int) -> np.ndarray:
+        """(r, N_CATEGORIES) bool: each consumer's ``k`` most engaged categories (none before any engagement),
+        as ad targeting reads interests."""
+        flags = np.zeros((len(consumer_ids), N_CATEGORIES), dtype=bool)
+        with self._lock:
+            rows = np.array([self._consumers.get(int(c), -1) for c in consumer_ids.tolist()], dtype=np.int64)
+            known = rows >= 0
+            learned = self._interests[rows[known]] - 1.0  # the matrix starts at one per category: a flat prior
+        if len(learned):
+            top = np.argsort(-learned, axis=1, kind="stable")[:, :k]
+            picked = np.take_along_axis(learned, top, axis=1) > 0
+            sub = np.zeros((len(learned), N_CATEGORIES), dtype=bool)
+            np.put_along_axis(sub, top, picked, axis=1)
+            flags[known] = sub
+        return flags
+
     def distribution(self, note_id: int) -> Distribution | None:
         i = int(self.state.indices(np.array([note_id]))[0])
         if i < 0:
