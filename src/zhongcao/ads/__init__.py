@@ -67,6 +67,7 @@ from zhongcao.ads.plans import (
     list_creatives,
     list_units,
 )
+from zhongcao.ads.purse import PurseSpec
 from zhongcao.ads.reports import SETTLE_DAYS, ReportRow, report, to_csv
 from zhongcao.ads.reports import refresh as refresh_reports
 from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
@@ -101,6 +102,7 @@ __all__ = [
     "OptimizeFor",
     "Pacing",
     "Placement",
+    "PurseSpec",
     "ReportRow",
     "SearchEntry",
     "SearchWithAds",

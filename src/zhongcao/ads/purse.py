@@ -78,6 +78,7 @@ class Purse:
         self.refused: dict[int, Refusal] = {}   # campaign id → why it has no money now
         self._lock = threading.RLock()
         self._charged: set[int] = set()  # campaigns charged in the open ``charging`` transaction
+        self._unsaved: dict[int, int] = {}  # lease → its spend, charged in the open transaction, not yet committed
         self._version = 0  # bumped whenever a lease is taken, spent from or dropped, or money is owed
         self.owed: dict[int, int] = {}  # campaign id → millifen of CPM impressions served, not yet charged
         self._owing = threading.Lock()  # not the lease lock, which a charge holds across a database write
@@ -139,6 +140,7 @@ class Purse:
         held = self.held.pop(campaign_id, None)
         self._version += 1
         if held is not None:
+            self._unsaved.pop(held.lease_id, None)  # the release records the spend
             with contextlib.suppress(ZhongcaoError):  # already settled by the sweeper: its committed spend stands
                 do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
 
@@ -150,14 +152,24 @@ class Purse:
         expires, and the next charge takes a fresh one."""
         with self._lock:
             self._charged = set()
+            self._unsaved = {}
             try:
                 with self.rt.db.transaction() as s:
                     yield s
+                    self._save()
             except BaseException:
+                self._unsaved = {}
                 for campaign_id in self._charged:
                     self.held.pop(campaign_id, None)
                 self._version += 1
                 raise
+
+    def _save(self) -> None:
+        """Commit each lease's spend once per transaction, however many charges it took."""
+        if self._unsaved:
+            do_commit(self.rt, [LeaseCommit(lease, spent) for lease, spent in sorted(self._unsaved.items())],
+                      actor=_SYSTEM)
+            self._unsaved = {}
 
     def charge(self, campaign_id: int, account_id: int, budget: float, price_fen: int) -> tuple[int, int | None]:
         """Charge ``price_fen`` to the campaign inside ``charging``; returns (charged, lease). With no lease
@@ -170,8 +182,8 @@ class Purse:
                 held = self.held.get(campaign_id)
                 if held is None or held.remaining_fen < price_fen:
                     return 0, None
-            do_commit(self.rt, [LeaseCommit(held.lease_id, held.spent_fen + price_fen)], actor=_SYSTEM)
             held.spent_fen += price_fen
+            self._unsaved[held.lease_id] = held.spent_fen  # committed when the charging transaction ends
             self._charged.add(campaign_id)
             self._version += 1
             return price_fen, held.lease_id
