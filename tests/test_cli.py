@@ -57,3 +57,26 @@ def test_admin_token_is_an_operator_key(tmp_path: Path) -> None:
     result = run(["admin", "create-token", "--label", "bootstrap"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("zc_")
+
+
+def test_simulate_runs_a_scenario_and_replays_it_byte_for_byte(tmp_path: Path) -> None:
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "kob_100_stores.toml"
+    args = ["simulate", str(scenario), "--json", "--consumers", "1500", "--days", "1", "--seed", "5"]
+    first = run(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["consumers"], summary["days"], summary["seed"], len(summary["stores"])) == (1500, 1, 5, 100)
+    assert summary["ledger_spend_fen"] == summary["totals"]["spend_fen"]
+    assert run(args, tmp_path).stdout == first.stdout
+    table = run(["simulate", str(scenario), "--consumers", "500", "--days", "1"], tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "AIPL:" in table.stdout
+
+
+def test_a_bad_scenario_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("consumers = 5\n", encoding="utf-8")
+    result = run(["simulate", str(bad)], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error [invalid_scenario]: consumers is 5")
+    assert "Traceback" not in result.stderr

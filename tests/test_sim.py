@@ -141,3 +141,20 @@ def test_bulk_notes_are_checked_and_audited_like_single_ones(rt: Runtime) -> Non
     assert [v.title for v in content.notes_by_id(rt, ids)] == ["第0篇", "第1篇", "第2篇"]
     with rt.db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "note.create")) == 3
+
+
+def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> None:
+    """Money: the simulated spend is the ledger's; determinism: the same seed, the same summary."""
+    first = sim.simulate(SMALL, tmp_path / "a")
+    again = sim.simulate(SMALL, tmp_path / "b")
+    assert first.to_dict() == again.to_dict()
+    assert first.ledger_spend_fen == first.totals["spend_fen"] == sum(s["spend_fen"] for s in first.stores) > 0
+    ads_channel = next(c for c in first.channels if c["channel"] == "feed_ads")
+    assert ads_channel["impressions"] > 0
+    assert ads_channel["clicks"] > 0
+    truth = first.truth
+    assert truth["conversions"] == truth["shop"] + truth["offsite"] + truth["store"] > 0
+    assert abs(truth["baseline_share"] + truth["organic_share"] + truth["feed_ads_share"] - 1) < 1e-3
+    assert sum(first.aipl.values()) > 0
+    other = sim.simulate(replace(SMALL, seed=4), tmp_path / "c")
+    assert other.to_dict() != first.to_dict()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -120,13 +121,70 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
     out.print(f"账本平衡 Ledger balanced: {'是 yes' if result.ledger_balanced else '否 NO'}")
 
 
+@app.command()
+def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g. scenarios/kob_100_stores.toml.")],
+             consumers: Annotated[int | None, typer.Option(help="Override the scenario's consumers.")] = None,
+             days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
+             seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False) -> None:
+    """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
+    spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
+    from rich.progress import Progress
+
+    from zhongcao import sim
+    from zhongcao.core import get_settings
+
+    plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed)
+    settings = get_settings()
+    if as_json:
+        result = sim.simulate(plan, settings.home, settings=settings)
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    with Progress(console=out, transient=True) as bar:
+        task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers", total=plan.days)
+        result = sim.simulate(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
+    _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
+
+
+def _print_summary(result: object, where: Path) -> None:
+    from zhongcao import sim
+
+    assert isinstance(result, sim.Summary)
+    table = Table(title=f"{result.days} 天 days · {result.consumers:,} 消费者 consumers · seed {result.seed}")
+    for col in ("渠道 Channel", "花费 Spend", "曝光 Impressions", "点击 Clicks", "互动 Engagements", "线索 Leads",
+                "订单 Orders", "GMV", "ROI"):
+        table.add_column(col, justify="left" if col.startswith("渠道") else "right")
+    for c in result.channels:
+        table.add_row(c["channel"], format_fen(c["spend_fen"]), f"{c['impressions']:,}", f"{c['clicks']:,}",
+                      f"{c['engagements']:,}", f"{c['leads']:,}", f"{c['orders']:,}", format_fen(c["gmv_fen"]),
+                      "-" if c["roi"] is None else f"{c['roi']:.2f}")
+    out.print(table)
+    ranked = sorted(result.stores, key=lambda s: (-s["gmv_fen"], s["store_id"]))
+    stores = Table(title="门店 Stores: top 5 and bottom 5 by GMV")
+    for col in ("门店 Store", "城市 City", "级别 Tier", "花费 Spend", "线索 Leads", "订单 Orders", "GMV"):
+        stores.add_column(col, justify="left" if col.startswith(("门店", "城市")) else "right")
+    for s in ranked[:5] + ranked[-5:] if len(ranked) > 10 else ranked:
+        stores.add_row(str(s["store_id"]), s["city"], str(s["tier"]), format_fen(s["spend_fen"]), str(s["leads"]),
+                       str(s["orders"]), format_fen(s["gmv_fen"]))
+    out.print(stores)
+    out.print("AIPL: " + "  ".join(f"{k} {v:,}" for k, v in result.aipl.items()))
+    t = result.truth
+    out.print(f"真实归因 True shares of {t['conversions']:,} conversions: baseline {t['baseline_share']:.0%}, "
+              f"organic {t['organic_share']:.0%}, feed ads {t['feed_ads_share']:.0%}; "
+              f"off-platform {t['offsite']:,} ({t['offsite_posted_back']:,} posted back)")
+    out.print(f"账本花费 Ledger spend {format_fen(result.ledger_spend_fen)} = simulated spend "
+              f"{format_fen(result.totals['spend_fen'])}")
+    out.print(f"Look further: the run's platform is kept in {where}; `ZHONGCAO_HOME={where} uv run zhongcao serve` "
+              "serves its ads reports (GET /v1/reports), leads and stores over the API (docs at /docs).")
+
+
 def main() -> None:
     """Entry point: any refusal or failure is one readable line and a non-zero exit, never a traceback."""
     err = Console(stderr=True, soft_wrap=True)
     try:
         app(standalone_mode=False)
     except ZhongcaoError as exc:
-        err.print(f"error [{exc.code}]: {exc.detail}", highlight=False)
+        err.print(f"error [{exc.code}]: {exc.detail}", highlight=False, markup=False)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -134,7 +192,7 @@ def main() -> None:
         err.print("aborted")
         sys.exit(130)
     except Exception as exc:  # the last line of defence for a CLI user
-        err.print(f"error: {_one_line(exc)}", highlight=False)
+        err.print(f"error: {_one_line(exc)}", highlight=False, markup=False)
         sys.exit(getattr(exc, "exit_code", 1) or 1)
 
 

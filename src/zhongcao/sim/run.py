@@ -18,20 +18,23 @@ join it in the next steps.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zhongcao import accounts, ads, billing, commerce, content
 from zhongcao.ads.clicks import sign
-from zhongcao.core import ManualClock, Runtime
+from zhongcao.core import Database, ManualClock, Runtime, Settings
 from zhongcao.events import EventKind, Surface
 from zhongcao.sim import behaviour
 from zhongcao.sim.population import CITIES
-from zhongcao.sim.world import OP, World, streams
+from zhongcao.sim.scenario import Scenario
+from zhongcao.sim.world import OP, World, build, start_of, streams
 
 DECISION_DAYS = {"skincare": 29.0, "beauty": 20.0, "mother_baby": 70.0, "auto": 60.0, "home": 45.0}  # [C]/[U]
 BASELINE_PER_DAY = 0.0004      # purchases a day with no exposure, for an average interest [U]
@@ -323,3 +326,25 @@ class Simulation:
         scenario = self.world.scenario
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
                        scenario.days, scenario.consumers, scenario.seed)
+
+
+def simulate(scenario: Scenario, home: Path, progress: Callable[[int], None] | None = None,
+             settings: Settings | None = None) -> Summary:
+    """Run a scenario in a fresh embedded store of its own under ``home`` (SQLite and DuckDB files), so
+    that the same seed always starts from the same empty platform and gives the same summary."""
+    from zhongcao.migrations import upgrade
+
+    where = home / "simulations" / f"seed-{scenario.seed}"
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    base = settings or Settings()
+    settings = base.model_copy(update={"home": where, "database_url": None, "events_path": None})
+    db = Database(settings.resolved_database_url())
+    try:
+        upgrade(db)
+        rt = Runtime(db=db, clock=ManualClock(start_of(scenario, settings.budget_day_utc_offset_hours)),
+                     settings=settings)
+        return Simulation(rt, build(rt, scenario)).run(progress)
+    finally:
+        db.dispose()
