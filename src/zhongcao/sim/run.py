@@ -38,7 +38,9 @@ from zhongcao.sim.world import OP, World, build, start_of, streams
 
 DECISION_DAYS = {"skincare": 29.0, "beauty": 20.0, "mother_baby": 70.0, "auto": 60.0, "home": 45.0}  # [C]/[U]
 BASELINE_PER_DAY = 0.0004      # purchases a day with no exposure, for an average interest [U]
-WEIGHT = {"impression": 0.004, "read": 0.02, "interaction": 0.03, "ad_impression": 0.002, "ad_click": 0.03}
+# What one exposure adds to the chance of buying over the decision cycle [U]: its hazard term starts at
+# this over the cycle's length and decays with it, so its integral is this probability.
+LIFT = {"impression": 0.0002, "read": 0.003, "interaction": 0.008, "ad_impression": 0.0001, "ad_click": 0.015}
 CHANNELS = ("baseline", "organic", "feed_ads")
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
 STORE_VISIT_SHARE = 0.6  # leads that come to the store and redeem their code [U]
@@ -104,6 +106,7 @@ class Simulation:
         self.brand_category = brand.category
         tau_days = DECISION_DAYS.get(content.CATEGORIES[brand.category][0], 30.0)
         self.decay = float(np.exp(-1.0 / (24.0 * tau_days)))
+        self.weight = {k: v / tau_days for k, v in LIFT.items()}  # a day's hazard right after the exposure
         self.baseline = BASELINE_PER_DAY * behaviour.match(people.interests, np.arange(people.n),
                                                            np.full(people.n, brand.category))
         self.stock = np.zeros((people.n, 2), dtype=np.float64)  # organic, feed_ads
@@ -122,7 +125,7 @@ class Simulation:
         for i, author in enumerate(world.note_author.tolist()):
             if author in by_creator:
                 self.note_quality[i] = world.creators.quality[by_creator[author]]
-        self.channel = {c: Tally() for c in CHANNELS[1:]}
+        self.channel = {c: Tally() for c in CHANNELS}  # baseline: purchases no exposure moved most
         self.stores = [Tally() for _ in brand.stores]
         self.truth = np.zeros(3)
         self.conversions = 0
@@ -184,8 +187,8 @@ class Simulation:
                 "creator_id": world.note_author[self._note_index(all_notes)], "surface": Surface.FEED.value})
         # the brand's notes seen organically seed the hazard
         trust = people.creator_trust[rows]
-        w = (WEIGHT["impression"] + WEIGHT["read"] * read + WEIGHT["interaction"] * interacted) * trust / 24.0
-        np.add.at(self.stock[:, 0], rows[brand_note], w[brand_note] * 24.0)
+        w = (self.weight["impression"] + self.weight["read"] * read + self.weight["interaction"] * interacted) * trust
+        np.add.at(self.stock[:, 0], rows[brand_note], w[brand_note])
         self._touch(rows[brand_note], idx[brand_note], page.note_id[brand_note], read[brand_note],
                     interacted[brand_note])
         tally = self.channel["organic"]
@@ -219,7 +222,7 @@ class Simulation:
         mine = self.world.note_brand[idx] == 0
         interest = behaviour.match(people.interests, rows, self.world.note_category[idx])
         clicked = behaviour.click(self.rng, interest, people.creator_trust[rows])
-        np.add.at(self.stock[:, 1], rows[mine], WEIGHT["ad_impression"] + WEIGHT["ad_click"] * clicked[mine])
+        np.add.at(self.stock[:, 1], rows[mine], self.weight["ad_impression"] + self.weight["ad_click"] * clicked[mine])
         self._touch(rows[mine], idx[mine], served.note_id[mine], clicked[mine], clicked[mine])
         tally = self.channel["feed_ads"]
         tally.impressions += int(mine.sum())
@@ -256,19 +259,20 @@ class Simulation:
         for b, r, post, pick, share in zip(buyers.tolist(), route.tolist(), posted.tolist(), product.tolist(),
                                            shares, strict=True):
             price = self.world.scenario.brands[0].products[pick].price_fen
-            channel = CHANNELS[1 + int(np.argmax(share[1:]))] if share[1:].max() > share[0] else None
+            channel = CHANNELS[int(np.argmax(share))]  # the channel with the largest true share
             store = int(self.last_store[b])
             if r < ROUTES[0]:
                 self._shop_order(b, self.brand.product_ids[pick], price, channel, store)
             elif r < ROUTES[0] + ROUTES[1] or store < 0:
                 self.routes["offsite"] += 1
                 self.routes["offsite_posted_back"] += int(post)
+                self._credit(channel, store, orders=1, gmv=price)  # a sale, whether or not it is reported
             else:
                 self._store_visit(b, store, price, channel)
             self.stage[b] = 5 if self.stage[b] >= 4 else 4
         self.stock[buyers] = 0.0  # a purchase satisfies: the next one needs fresh seeding
 
-    def _source(self, row: int, channel: str | None) -> commerce.Source:
+    def _source(self, row: int, channel: str) -> commerce.Source:
         if channel == "feed_ads" and row in self.last_click:
             return commerce.resolve(self.rt, "ad", self.last_click[row], int(self.ids[row]),
                                     ads.click_resolver(self.rt))
@@ -276,20 +280,20 @@ class Simulation:
             return commerce.Source("note", str(int(self.last_note[row])), note_id=int(self.last_note[row]))
         return commerce.Source("search", content.CATEGORIES[self.brand_category][1])
 
-    def _credit(self, channel: str | None, store: int, *, leads: int = 0, orders: int = 0, gmv: int = 0) -> None:
-        for tally in ([self.channel[channel]] if channel else []) + ([self.stores[store]] if store >= 0 else []):
+    def _credit(self, channel: str, store: int, *, leads: int = 0, orders: int = 0, gmv: int = 0) -> None:
+        for tally in [self.channel[channel]] + ([self.stores[store]] if store >= 0 else []):
             tally.leads += leads
             tally.orders += orders
             tally.gmv_fen += gmv
 
-    def _shop_order(self, row: int, product: int, price: int, channel: str | None, store: int) -> None:
+    def _shop_order(self, row: int, product: int, price: int, channel: str, store: int) -> None:
         source = self._source(row, channel)
         order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
         commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
         self.routes["shop"] += 1
         self._credit(channel, store, orders=1, gmv=price)
 
-    def _store_visit(self, row: int, store: int, price: int, channel: str | None) -> None:
+    def _store_visit(self, row: int, store: int, price: int, channel: str) -> None:
         account = self.brand.stores[store].account_id
         source = self._source(row, channel)
         ids = self.ads.ids

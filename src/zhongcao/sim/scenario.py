@@ -34,7 +34,7 @@ class CampaignPlan:
     placement: str = "feed"
     level: str = "store"
     objective: str = "seeding"
-    bid_fen: int = 80
+    bid_fen: int = 220
     daily_budget_fen: int = 30_000
     keywords: tuple[str, ...] = ()
 
@@ -48,7 +48,7 @@ class Brand:
     products: tuple[Product, ...] = (Product("修护面霜", 29_900), Product("保湿精华", 39_900))
     campaigns: tuple[CampaignPlan, ...] = (CampaignPlan("门店种草 Store seeding"),
                                            CampaignPlan("搜索拦截 Search capture", placement="search",
-                                                        bid_fen=120, keywords=("面霜", "精华", "修护")))
+                                                        bid_fen=300, keywords=("面霜", "精华", "修护")))
     store_notes: int = 3                 # notes each store publishes at the start
     postback_coverage: float = 0.6       # share of off-platform orders posted back
 
