@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from zhongcao import billing, commerce, content, sim
+from zhongcao.cli.simulate import simulate
 from zhongcao.core import Invalid, Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,8 +146,8 @@ def test_bulk_notes_are_checked_and_audited_like_single_ones(rt: Runtime) -> Non
 
 def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> None:
     """Money: the simulated spend is the ledger's; determinism: the same seed, the same summary."""
-    first = sim.simulate(SMALL, tmp_path / "a")
-    again = sim.simulate(SMALL, tmp_path / "b")
+    first = simulate(SMALL, tmp_path / "a")
+    again = simulate(SMALL, tmp_path / "b")
     assert first.to_dict() == again.to_dict()
     assert first.ledger_spend_fen == first.totals["spend_fen"] == sum(s["spend_fen"] for s in first.stores) > 0
     ads_channel = next(c for c in first.channels if c["channel"] == "feed_ads")
@@ -156,5 +157,5 @@ def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> 
     assert truth["conversions"] == truth["shop"] + truth["offsite"] + truth["store"] > 0
     assert abs(truth["baseline_share"] + truth["organic_share"] + truth["feed_ads_share"] - 1) < 1e-3
     assert sum(first.aipl.values()) > 0
-    other = sim.simulate(replace(SMALL, seed=4), tmp_path / "c")
+    other = simulate(replace(SMALL, seed=4), tmp_path / "c")
     assert other.to_dict() != first.to_dict()

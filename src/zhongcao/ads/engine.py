@@ -554,6 +554,10 @@ class AdEngine:
                     "price_fen": [fen for _, fen in items], "lease_id": lease, "policy": "cpm"}))
 
     # -- clicks ---------------------------------------------------------------------------------------
+    def sign(self, token: ClickToken) -> str:
+        """The click id of a served ad, as its page carries it: what a tracked link and a source name."""
+        return sign(token, self.key)
+
     def click(self, click_id: str) -> ClickResult:
         """Charge a click once: a replayed click id gets its first answer, a consumer's repeat click on a
         creative the same day is free, and nothing is charged beyond a lease."""

@@ -132,17 +132,18 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g
     from rich.progress import Progress
 
     from zhongcao import sim
+    from zhongcao.cli.simulate import simulate as run
     from zhongcao.core import get_settings
 
     plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed)
     settings = get_settings()
     if as_json:
-        result = sim.simulate(plan, settings.home, settings=settings)
+        result = run(plan, settings.home, settings=settings)
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
     with Progress(console=out, transient=True) as bar:
         task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers", total=plan.days)
-        result = sim.simulate(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
+        result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
     _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
 
 

@@ -6,7 +6,7 @@ from zhongcao.sim.calibration import Metric
 from zhongcao.sim.calibration import population as population_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
-from zhongcao.sim.run import Simulation, Summary, simulate
+from zhongcao.sim.run import Simulation, Summary
 from zhongcao.sim.scenario import Brand, CampaignPlan, Product, Scenario, load, parse
 from zhongcao.sim.world import BrandSetup, StoreSetup, World, build, start_of, streams
 
@@ -28,7 +28,6 @@ __all__ = [
     "load",
     "parse",
     "population_calibration",
-    "simulate",
     "start_of",
     "streams",
 ]

@@ -18,23 +18,19 @@ join it in the next steps.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zhongcao import accounts, ads, billing, commerce, content
-from zhongcao.ads.clicks import sign
-from zhongcao.core import Database, ManualClock, Runtime, Settings
+from zhongcao.core import ManualClock, Runtime
 from zhongcao.events import EventKind, Surface
 from zhongcao.sim import behaviour
 from zhongcao.sim.population import CITIES
-from zhongcao.sim.scenario import Scenario
-from zhongcao.sim.world import OP, World, build, start_of, streams
+from zhongcao.sim.world import OP, World, streams
 
 DECISION_DAYS = {"skincare": 29.0, "beauty": 20.0, "mother_baby": 70.0, "auto": 60.0, "home": 45.0}  # [C]/[U]
 BASELINE_PER_DAY = 0.0004      # purchases a day with no exposure, for an average interest [U]
@@ -130,6 +126,7 @@ class Simulation:
         self.truth = np.zeros(3)
         self.conversions = 0
         self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "store": 0, "store_visits": 0}
+        self.served = {"feed_impressions": 0, "ad_impressions": 0, "ad_clicks": 0}  # every brand's and note's
         self._start_spend = self._spend()
 
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
@@ -164,6 +161,7 @@ class Simulation:
     def _feed(self, active: np.ndarray) -> None:
         people, world = self.world.consumers, self.world
         page = self.content.feed_batch(self.ids[active], behaviour.PAGE)
+        self.served["feed_impressions"] += len(page.note_id)
         rows = page.consumer - people.first_id
         idx = self._note_index(page.note_id)
         brand_note = world.note_brand[idx] == 0
@@ -215,6 +213,7 @@ class Simulation:
         viewers = ads.Viewers(self.ids[active], self.viewer_gender[active], self.viewer_age[active],
                               self.viewer_device[active], [self.viewer_city[int(c)] for c in people.city[active]])
         served = self.ads.feed_ads(viewers, behaviour.PAGE)
+        self.served["ad_impressions"] += len(served.unit_id)
         if not len(served.unit_id):
             return
         rows = served.consumer - people.first_id
@@ -234,12 +233,13 @@ class Simulation:
         if len(hits):
             tokens = [served.token(int(k)) for k in hits]
             results = self.ads.click_batch(tokens)
+            self.served["ad_clicks"] += len(results)
             for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
                 store = self.store_of_campaign.get(token.campaign_id)
                 if self.world.note_brand[idx[k]] == 0:
                     tally.clicks += 1
                     tally.spend_fen += r.charged_fen
-                    self.last_click[int(rows[k])] = sign(token, self.ads.key)
+                    self.last_click[int(rows[k])] = self.ads.sign(token)
                 if store is not None:
                     self.stores[store].clicks += 1
                     self.stores[store].spend_fen += r.charged_fen
@@ -329,26 +329,5 @@ class Simulation:
                  **{f"{c}_share": round(float(v), 4) for c, v in zip(CHANNELS, shares, strict=True)}}
         scenario = self.world.scenario
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
-                       scenario.days, scenario.consumers, scenario.seed)
+                       scenario.days, scenario.consumers, scenario.seed, dict(self.served))
 
-
-def simulate(scenario: Scenario, home: Path, progress: Callable[[int], None] | None = None,
-             settings: Settings | None = None) -> Summary:
-    """Run a scenario in a fresh embedded store of its own under ``home`` (SQLite and DuckDB files), so
-    that the same seed always starts from the same empty platform and gives the same summary."""
-    from zhongcao.migrations import upgrade
-
-    where = home / "simulations" / f"seed-{scenario.seed}"
-    if where.exists():
-        shutil.rmtree(where)
-    where.mkdir(parents=True)
-    base = settings or Settings()
-    settings = base.model_copy(update={"home": where, "database_url": None, "events_path": None})
-    db = Database(settings.resolved_database_url())
-    try:
-        upgrade(db)
-        rt = Runtime(db=db, clock=ManualClock(start_of(scenario, settings.budget_day_utc_offset_hours)),
-                     settings=settings)
-        return Simulation(rt, build(rt, scenario)).run(progress)
-    finally:
-        db.dispose()
