@@ -68,6 +68,11 @@ def test_simulate_runs_a_scenario_and_replays_it_byte_for_byte(tmp_path: Path) -
     assert (summary["consumers"], summary["days"], summary["seed"], len(summary["stores"])) == (1500, 1, 5, 100)
     assert summary["ledger_spend_fen"] == summary["totals"]["spend_fen"]
     assert run(args, tmp_path).stdout == first.stdout
+    calibrated = run([*args, "--calibration-report"], tmp_path)
+    report = {m["metric"]: m for m in json.loads(calibrated.stdout)["calibration"]}
+    assert {"feed_ad_ctr", "feed_ad_cpm_yuan", "ad_cpc_yuan", "comment_like_ratio", "users_under_30",
+            "daily_users_who_search"} <= set(report)
+    assert calibrated.returncode == (0 if all(m["passed"] for m in report.values()) else 1)
     table = run(["simulate", str(scenario), "--consumers", "500", "--days", "1"], tmp_path)
     assert table.returncode == 0, table.stderr
     assert "AIPL:" in table.stdout

@@ -159,3 +159,11 @@ def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> 
     assert sum(first.aipl.values()) > 0
     other = simulate(replace(SMALL, seed=4), tmp_path / "c")
     assert other.to_dict() != first.to_dict()
+
+
+def test_a_run_is_calibrated_on_what_was_served() -> None:
+    served = {"ad_impressions": 10_000, "ad_clicks": 200, "ad_charged_fen": 400_000, "likes": 1_000, "comments": 80,
+              "reads": 5_000, "interactions": 600}
+    got = {m.name: (m.value, m.passed) for m in sim.run_calibration(served)}
+    assert got == {"feed_ad_ctr": (0.02, True), "feed_ad_cpm_yuan": (400.0, False), "ad_cpc_yuan": (20.0, False),
+                   "comment_like_ratio": (0.08, True), "note_engagement_per_read": (0.12, True)}

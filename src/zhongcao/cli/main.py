@@ -126,7 +126,10 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g
              consumers: Annotated[int | None, typer.Option(help="Override the scenario's consumers.")] = None,
              days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
              seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
-             as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False) -> None:
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+             calibration_report: Annotated[bool, typer.Option(
+                 "--calibration-report", help="Also set the run's aggregates against the field's ranges; exit 1 "
+                 "if one falls outside.")] = False) -> None:
     """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
     spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
     from rich.progress import Progress
@@ -139,12 +142,32 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g
     settings = get_settings()
     if as_json:
         result = run(plan, settings.home, settings=settings)
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-        return
-    with Progress(console=out, transient=True) as bar:
-        task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers", total=plan.days)
-        result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
-    _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
+    else:
+        with Progress(console=out, transient=True) as bar:
+            task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers", total=plan.days)
+            result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
+    metrics = []
+    if calibration_report:
+        metrics = sim.run_calibration(result.extra) + sim.population_calibration(
+            sim.population.generate(plan.consumers, sim.streams(plan.seed)["consumers"]),
+            sim.streams(plan.seed)["behaviour"])
+    if as_json:
+        body = result.to_dict() | ({"calibration": [
+            {"metric": m.name, "value": m.value, "low": m.low, "high": m.high, "confidence": m.confidence,
+             "passed": m.passed} for m in metrics]} if calibration_report else {})
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
+        if calibration_report:
+            report = Table(title="校准 Calibration: simulated vs the field")
+            for col in ("指标 Metric", "模拟 Simulated", "范围 Range", "置信 Conf.", "结果 Result"):
+                report.add_column(col)
+            for m in metrics:
+                report.add_row(m.name, f"{m.value:g}", f"{m.low:g}–{m.high:g}", m.confidence,
+                               "通过 pass" if m.passed else "未通过 FAIL")
+            out.print(report)
+    if any(not m.passed for m in metrics):
+        raise typer.Exit(1)
 
 
 def _print_summary(result: object, where: Path) -> None:

@@ -4,6 +4,7 @@ platform rule is a call into the engine."""
 
 from zhongcao.sim.calibration import Metric
 from zhongcao.sim.calibration import population as population_calibration
+from zhongcao.sim.calibration import run as run_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
 from zhongcao.sim.run import Simulation, Summary
@@ -28,6 +29,7 @@ __all__ = [
     "load",
     "parse",
     "population_calibration",
+    "run_calibration",
     "start_of",
     "streams",
 ]

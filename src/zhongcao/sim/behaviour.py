@@ -22,7 +22,7 @@ HOURLY /= HOURLY.sum()
 PAGE = 10  # notes a feed session shows
 
 # Interactions after a read, before quality and interest [U]; comment/like ≈ 8% [C].
-AFTER_READ = {EventKind.LIKE: 0.12, EventKind.COLLECT: 0.05, EventKind.COMMENT: 0.0096, EventKind.SHARE: 0.008,
+AFTER_READ = {EventKind.LIKE: 0.10, EventKind.COLLECT: 0.05, EventKind.COMMENT: 0.008, EventKind.SHARE: 0.008,
               EventKind.FOLLOW: 0.01}
 
 

@@ -31,3 +31,17 @@ def population(consumers: Consumers, rng: np.random.Generator) -> list[Metric]:
         Metric("users_in_tier_1_2_cities", round(float(np.mean(consumers.tier <= 2)), 4), 0.45, 0.55, "C"),
         Metric("daily_users_who_search", round(float(np.mean(searched)), 4), 0.55, 0.65, "C"),
     ]
+
+
+def run(served: dict[str, int]) -> list[Metric]:
+    """What a simulation's engine served and its consumers did, against the field's ranges."""
+    def ratio(a: str, b: str, scale: float = 1.0) -> float:
+        return round(served[a] / served[b] * scale, 4) if served.get(b) else float("nan")
+
+    return [
+        Metric("feed_ad_ctr", ratio("ad_clicks", "ad_impressions"), 0.01, 0.05, "U"),
+        Metric("feed_ad_cpm_yuan", ratio("ad_charged_fen", "ad_impressions", 1000 / 100), 30.0, 100.0, "U"),
+        Metric("ad_cpc_yuan", ratio("ad_charged_fen", "ad_clicks", 1 / 100), 0.5, 5.0, "U"),
+        Metric("comment_like_ratio", ratio("comments", "likes"), 0.06, 0.10, "C"),
+        Metric("note_engagement_per_read", ratio("interactions", "reads"), 0.08, 0.15, "U"),
+    ]

@@ -126,7 +126,10 @@ class Simulation:
         self.truth = np.zeros(3)
         self.conversions = 0
         self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "store": 0, "store_visits": 0}
-        self.served = {"feed_impressions": 0, "ad_impressions": 0, "ad_clicks": 0}  # every brand's and note's
+        # every brand's and note's: what calibration reads
+        self.served = {"feed_impressions": 0, "reads": 0, "likes": 0, "comments": 0, "interactions": 0,
+                       "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0}
+        self._active_today = np.zeros(people.n, dtype=bool)
         self._start_spend = self._spend()
 
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
@@ -139,9 +142,11 @@ class Simulation:
 
     def run(self, progress: Callable[[int], None] | None = None) -> Summary:
         for day in range(self.world.scenario.days):
+            self._active_today = np.zeros(self.world.consumers.n, dtype=bool)
             for hour in range(24):
                 self._tick(hour)
                 self.clock.advance(timedelta(hours=1))
+            self.served["active_consumer_days"] += int(self._active_today.sum())
             if progress:
                 progress(day + 1)
         self.content.flush()
@@ -151,6 +156,7 @@ class Simulation:
     def _tick(self, hour: int) -> None:
         people = self.world.consumers
         active = np.flatnonzero(self.rng.poisson(people.activity * behaviour.HOURLY[hour]) > 0)
+        self._active_today[active] = True
         self.stock *= self.decay
         if len(active):
             self._feed(active)
@@ -171,10 +177,14 @@ class Simulation:
         kinds, who, notes = [], [], []
         for kind, hit in seen.interactions.items():
             interacted |= hit
+            if kind in (EventKind.LIKE, EventKind.COMMENT):
+                self.served["likes" if kind == EventKind.LIKE else "comments"] += int(hit.sum())
             kinds.append(np.full(int(hit.sum()), kind.value))
             who.append(page.consumer[hit])
             notes.append(page.note_id[hit])
         read = seen.read
+        self.served["reads"] += int(read.sum())
+        self.served["interactions"] += int(interacted.sum())
         kinds.insert(0, np.full(int(read.sum()), EventKind.READ.value))
         who.insert(0, page.consumer[read])
         notes.insert(0, page.note_id[read])
@@ -234,6 +244,7 @@ class Simulation:
             tokens = [served.token(int(k)) for k in hits]
             results = self.ads.click_batch(tokens)
             self.served["ad_clicks"] += len(results)
+            self.served["ad_charged_fen"] += sum(r.charged_fen for r in results)
             for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
                 store = self.store_of_campaign.get(token.campaign_id)
                 if self.world.note_brand[idx[k]] == 0:
