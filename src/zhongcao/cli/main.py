@@ -206,7 +206,9 @@ def main() -> None:
     """Entry point: any refusal or failure is one readable line and a non-zero exit, never a traceback."""
     err = Console(stderr=True, soft_wrap=True)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns an Exit's code here instead of raising it
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ZhongcaoError as exc:
         err.print(f"error [{exc.code}]: {exc.detail}", highlight=False, markup=False)
         sys.exit(2)
