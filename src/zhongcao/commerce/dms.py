@@ -106,24 +106,18 @@ class DmStats:
     by_seat: list[dict[str, object]]
 
 
-def origin_of(row: ConversationRow | LeadRow) -> dict[str, object]:
-    src = Source.of(row)
-    return {"kind": src.kind, "id": src.ref, "note_id": src.note_id, "live_id": src.live_id,
-            "campaign_id": src.campaign_id}
-
-
 def _conversation(row: ConversationRow) -> ConversationView:
     seat = ({"member_id": row.seat_member_id} if row.seat_member_id is not None else
             {"kos_account_id": row.seat_account_id} if row.seat_account_id is not None else None)
     response = ((row.first_response_at - row.first_consumer_at).total_seconds()
                 if row.first_response_at and row.first_consumer_at else None)
-    return ConversationView(row.id, row.consumer_id, row.account_id, origin_of(row), seat, row.consumer_messages,
+    return ConversationView(row.id, row.consumer_id, row.account_id, Source.of(row).view(), seat, row.consumer_messages,
                             row.account_messages, row.created_at, response)
 
 
 def _lead(row: LeadRow) -> LeadView:
-    return LeadView(row.id, row.account_id, row.conversation_id, row.consumer_id, row.kind, row.value, origin_of(row),
-                    row.status, row.created_at, row.updated_at, row.valid_at)
+    return LeadView(row.id, row.account_id, row.conversation_id, row.consumer_id, row.kind, row.value,
+                    Source.of(row).view(), row.status, row.created_at, row.updated_at, row.valid_at)
 
 
 def do_open_conversation(rt: Runtime, ids: EventIds, consumer_id: int, account_id: int, origin: Source, *,

@@ -66,14 +66,9 @@ class OrderView:
     closed_at: datetime | None
 
 
-def _source_view(src: Source) -> dict[str, object]:
-    return {"kind": src.kind, "id": src.ref, "note_id": src.note_id, "live_id": src.live_id,
-            "campaign_id": src.campaign_id}
-
-
 def _view(row: OrderRow, items: Sequence[OrderItemRow]) -> OrderView:
     return OrderView(row.id, row.consumer_id, row.seller_id, row.status, row.total_fen,
-                     [OrderItem(i.product_id, i.qty, i.price_fen) for i in items], _source_view(Source.of(row)),
+                     [OrderItem(i.product_id, i.qty, i.price_fen) for i in items], Source.of(row).view(),
                      row.created_at, row.paid_at, row.shipped_at, row.completed_at, row.closed_at)
 
 
@@ -136,7 +131,7 @@ def do_create_order(rt: Runtime, ids: EventIds, consumer_id: int, items: Sequenc
         emit(s, rt, ids, EventKind.LIVE_ORDER if source.kind == "live" else EventKind.ORDER,
              consumer_id=consumer_id, order_id=order_id, value_fen=total, quantity=sum(wanted.values()),
              product_id=lines[0].product_id, **source.event(), **seller_columns(account_kind(s, seller), seller))
-    return OrderView(order_id, consumer_id, seller, "created", total, lines, _source_view(source), now, None, None,
+    return OrderView(order_id, consumer_id, seller, "created", total, lines, source.view(), now, None, None,
                      None, None)
 
 

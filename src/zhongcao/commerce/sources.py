@@ -56,6 +56,11 @@ class Source:
                 "campaign_id": self.campaign_id, "unit_id": self.unit_id, "creative_id": self.creative_id,
                 "surface": SURFACES[self.kind].value, "query": self.ref if self.kind == "search" else None}
 
+    def view(self) -> dict[str, object]:
+        """How an answer (an order, a conversation, a lead, a webhook) shows the source."""
+        return {"kind": self.kind, "id": self.ref, "note_id": self.note_id, "live_id": self.live_id,
+                "campaign_id": self.campaign_id}
+
     @classmethod
     def of(cls, row: Any) -> Source:
         return cls(row.source_kind, row.source_ref, row.note_id, row.live_id, row.campaign_id, row.unit_id,

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, ancestors, record_audit, require
 from zhongcao.commerce.models import AttemptRow, DeliveryRow, LeadRow, WebhookRow
+from zhongcao.commerce.sources import Source
 from zhongcao.core import Invalid, Runtime
 
 SIGNATURE_HEADER = "X-Zhongcao-Signature"
@@ -121,8 +122,7 @@ def _payload(lead: LeadRow) -> bytes:
     body = {"event": "lead.created", "lead_id": lead.id, "account_id": lead.account_id,
             "conversation_id": lead.conversation_id, "consumer_id": lead.consumer_id, "kind": lead.kind,
             "value": lead.value, "status": lead.status,
-            "origin": {"kind": lead.source_kind, "id": lead.source_ref, "note_id": lead.note_id,
-                       "live_id": lead.live_id, "campaign_id": lead.campaign_id},
+            "origin": Source.of(lead).view(),
             "created_at": lead.created_at.isoformat()}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
