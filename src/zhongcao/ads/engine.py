@@ -585,8 +585,10 @@ class AdEngine:
                 self.sync()
             d = self.delivery
             assert d is not None
-            book = {int(c): (int(a), float(b)) for c, a, b in zip(
-                d.book.campaign_id.tolist(), d.book.campaign_account.tolist(), d.book.budget_fen.tolist(), strict=True)}
+            wanted = np.unique([t.campaign_id for t in tokens])  # only the batch's campaigns, not the whole book
+            at = positions(d.book.campaign_id, wanted)
+            book = {int(c): (int(d.book.campaign_account[k]), float(d.book.budget_fen[k]))
+                    for c, k in zip(wanted.tolist(), at.tolist(), strict=True) if k >= 0}
         now, today = self.rt.now(), self.rt.today()
         ids = iter(self.ids.take(2 * len(tokens)).tolist())  # before the transaction takes the write lock
         answers: dict[str, ClickResult] = {}
