@@ -7,6 +7,7 @@ pages and charges clicks through budget leases.
 """
 
 from zhongcao.ads.audiences import refresh as refresh_audiences
+from zhongcao.ads.book import positions
 from zhongcao.ads.commerce_bridge import click_resolver, spend_on_clicks
 from zhongcao.ads.conversions import (
     PLATFORMS,
@@ -134,6 +135,7 @@ __all__ = [
     "list_campaigns",
     "list_creatives",
     "list_units",
+    "positions",
     "record_conversion",
     "refresh_audiences",
     "refresh_reports",

@@ -111,11 +111,13 @@ class Simulation:
         self.last_store = np.full(people.n, -1, dtype=np.int32)   # index into brand.stores
         self.last_note = np.zeros(people.n, dtype=np.int64)
         self.last_click: dict[int, str] = {}
-        self.store_of_account = {s.account_id: k for k, s in enumerate(brand.stores)}
-        self.store_of_campaign: dict[int, int] = {}
-        for k, s in enumerate(brand.stores):
-            for c in ads.list_campaigns(rt, s.account_id, actor=OP):
-                self.store_of_campaign[c.id] = k
+        # the store behind each note (-1 for none), and behind each store campaign, looked up as arrays per tick
+        store_of_account = {s.account_id: k for k, s in enumerate(brand.stores)}
+        self.note_store = np.array([store_of_account.get(a, -1) for a in world.note_author.tolist()], dtype=np.int32)
+        runs = sorted((c.id, k) for k, s in enumerate(brand.stores) for c in ads.list_campaigns(rt, s.account_id,
+                                                                                                    actor=OP))
+        self.store_campaigns = np.array([c for c, _ in runs], dtype=np.int64)
+        self.campaign_store = np.array([k for _, k in runs], dtype=np.int32)
         self.note_quality = np.full(len(world.note_ids), 0.3, dtype=np.float32)
         by_creator = {int(a): i for i, a in enumerate(world.creator_ids)}
         for i, author in enumerate(world.note_author.tolist()):
@@ -211,9 +213,9 @@ class Simulation:
         self.stage[rows] = np.maximum(self.stage[rows], 1)
         np.add.at(self.engaged, rows, engaged.astype(np.int16))
         self.stage[rows[read | engaged]] = np.maximum(self.stage[rows[read | engaged]], 2)
-        self.stage[self.engaged >= 3] = np.maximum(self.stage[self.engaged >= 3], 3)
-        stores = np.array([self.store_of_account.get(int(a), -1) for a in self.world.note_author[idx]],
-                          dtype=np.int32)
+        deep = rows[self.engaged[rows] >= 3]  # only these consumers' counts changed
+        self.stage[deep] = np.maximum(self.stage[deep], 3)
+        stores = self.note_store[idx]
         known = stores >= 0
         self.last_store[rows[known]] = stores[known]
         self.last_note[rows] = note_ids
@@ -235,10 +237,9 @@ class Simulation:
         self._touch(rows[mine], idx[mine], served.note_id[mine], clicked[mine], clicked[mine])
         tally = self.channel["feed_ads"]
         tally.impressions += int(mine.sum())
-        for k in np.flatnonzero(mine).tolist():
-            store = self.store_of_campaign.get(int(served.campaign_id[k]))
-            if store is not None:
-                self.stores[store].impressions += 1
+        store = self._store_of(served.campaign_id)
+        for k, count in zip(*np.unique(store[mine & (store >= 0)], return_counts=True), strict=True):
+            self.stores[int(k)].impressions += int(count)
         hits = np.flatnonzero(clicked)
         if len(hits):
             tokens = [served.token(int(k)) for k in hits]
@@ -246,14 +247,20 @@ class Simulation:
             self.served["ad_clicks"] += len(results)
             self.served["ad_charged_fen"] += sum(r.charged_fen for r in results)
             for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
-                store = self.store_of_campaign.get(token.campaign_id)
-                if self.world.note_brand[idx[k]] == 0:
+                if mine[k]:
                     tally.clicks += 1
                     tally.spend_fen += r.charged_fen
                     self.last_click[int(rows[k])] = self.ads.sign(token)
-                if store is not None:
-                    self.stores[store].clicks += 1
-                    self.stores[store].spend_fen += r.charged_fen
+                if store[k] >= 0:
+                    self.stores[int(store[k])].clicks += 1
+                    self.stores[int(store[k])].spend_fen += r.charged_fen
+
+    def _store_of(self, campaign_ids: np.ndarray) -> np.ndarray:
+        """The brand's store running each campaign, -1 for another advertiser's."""
+        if not len(self.store_campaigns):
+            return np.full(len(campaign_ids), -1, dtype=np.int32)
+        at = ads.positions(self.store_campaigns, campaign_ids)
+        return np.where(at >= 0, self.campaign_store[np.maximum(at, 0)], -1)
 
     def _convert(self) -> None:
         hazard = self.baseline + self.stock.sum(axis=1)
