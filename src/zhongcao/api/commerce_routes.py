@@ -325,7 +325,7 @@ def mentions(account_id: int, request: Request, rt: RT, who: Who,
     characters or more), newest first."""
     name = accounts.get_account(rt, account_id, actor=who).name
     engine: content.ContentEngine = request.app.state.content
-    found = {int(i) for part in {name, *name.split()} if len(part) >= 2 for i in engine.notes_about(part)}
+    found = {int(i) for part in commerce.name_parts(name) for i in engine.notes_about(part)}
     notes = [v for v in content.notes_by_id(rt, sorted(found)) if v.author_id != account_id and
              v.status == "published"]
     notes.sort(key=lambda v: (v.created_at, v.id), reverse=True)

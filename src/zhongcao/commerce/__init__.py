@@ -41,6 +41,7 @@ from zhongcao.commerce.official import (
     do_feature_note,
     do_push,
     featured_notes,
+    name_parts,
 )
 from zhongcao.commerce.orders import OrderItem, OrderView, do_create_order, expire_unpaid_orders, get_order
 from zhongcao.commerce.orders import do_transition as do_order_transition
@@ -143,6 +144,7 @@ __all__ = [
     "list_pois",
     "list_products",
     "mask",
+    "name_parts",
     "resolve",
     "room",
     "sign",

@@ -117,6 +117,11 @@ def _recent(s: Session, account_id: int, consumers: np.ndarray, since: datetime)
     return np.array([got.get(int(c), 0) for c in consumers], dtype=np.int64)
 
 
+def name_parts(name: str) -> list[str]:
+    """How notes name an account: whole, or by a part of two characters or more ("品牌 Brand": 品牌, Brand)."""
+    return list(dict.fromkeys(n for n in (name, *name.split()) if len(n) >= 2))
+
+
 def _mentions(note: NoteView, names: Sequence[str]) -> bool:
     text = " ".join([note.title, note.body, *note.topics]).lower()
     return any(name.lower() in text for name in names if name)
@@ -134,7 +139,7 @@ def do_feature_note(rt: Runtime, account_id: int, note_id: int, *, featured: boo
         if note.author_id == account_id:
             raise Invalid("invalid_featured_note", "UGC is a note by someone else; the brand's own notes are on "
                           "its profile already", field="note_id", allowed="a note by a consumer or creator")
-        names = [n for n in (name, *name.split()) if len(n) >= 2]  # "品牌 Brand": as 品牌 or as Brand
+        names = name_parts(name)
         if not _mentions(note, names):
             raise Invalid("invalid_featured_note", f"note {note_id} does not mention {name!r}", field="note_id",
                           allowed=f"a note whose title, body or topics name {names}")

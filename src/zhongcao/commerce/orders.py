@@ -7,7 +7,8 @@ more than there is, on SQLite or PostgreSQL, and locks are taken in one global o
 and a refund before shipping, puts its stock back.
 
 Consumers act through the platform's app: placing, paying, cancelling and confirming receipt are the
-platform's calls (an operator or system actor) on a consumer's behalf; shipping is the seller's.
+platform's calls (an operator or system actor) on a consumer's behalf; shipping is the seller's, and a
+refund is the seller's or the platform's (for the consumer).
 Every order keeps its source (note, ad click, live room, search, profile, push) for attribution, and emits
 ``order`` (``live_order`` from a live room), ``order_paid`` and ``refund`` events.
 """

@@ -60,6 +60,13 @@ class Consumers:
         return [CITIES[int(c)][0] for c in self.city[idx]]
 
 
+def city_weights() -> np.ndarray:
+    """The chance of each city in CITIES: its tier's share, split evenly among the tier's cities."""
+    tiers = np.array([t for _, t in CITIES])
+    weight = np.array([TIER_SHARE[t] / np.sum(tiers == t) for t in tiers])
+    return weight / weight.sum()
+
+
 def generate(n: int, rng: np.random.Generator, *, first_id: int = 1) -> Consumers:
     female = rng.random(n) < FEMALE_SHARE
     bucket = rng.choice(len(AGES), size=n, p=[a[2] for a in AGES])
@@ -67,8 +74,7 @@ def generate(n: int, rng: np.random.Generator, *, first_id: int = 1) -> Consumer
     high = np.array([a[1] for a in AGES])[bucket]
     age = (low + np.floor(rng.random(n) * (high - low + 1))).astype(np.int16)
     tiers = np.array([t for _, t in CITIES])
-    weight = np.array([TIER_SHARE[t] / np.sum(tiers == t) for t in tiers])
-    city = rng.choice(len(CITIES), size=n, p=weight / weight.sum()).astype(np.int16)
+    city = rng.choice(len(CITIES), size=n, p=city_weights()).astype(np.int16)
     ios = rng.random(n) < np.where(tiers[city] <= 2, 0.55, 0.35)  # [U] iPhone share falls with city tier
     tilt = np.zeros(N_CATEGORIES)
     for name, t in GENDER_TILT.items():

@@ -115,8 +115,7 @@ def _brand(rt: Runtime, plan: Brand, rng: np.random.Generator, note_rng: np.rand
     brand = accounts.do_create_accounts(rt, "brand", [plan.name], certified=True, actor=OP)[0]
     as_brand = Actor.of_account(brand)
     tiers = np.array([t for _, t in population.CITIES])
-    weight = np.array([population.TIER_SHARE[t] / np.sum(tiers == t) for t in tiers])
-    city = rng.choice(len(population.CITIES), size=plan.stores, p=weight / weight.sum())
+    city = rng.choice(len(population.CITIES), size=plan.stores, p=population.city_weights())
     names = [f"{plan.name.split()[0]}·{population.CITIES[int(c)][0]}{i + 1:03d}店" for i, c in enumerate(city)]
     store_ids = accounts.do_create_accounts(rt, "store", names, certified=True, actor=OP)
     budgets = [int(round(plan.budget_fen_by_tier[int(tiers[c]) - 1] * rng.uniform(0.8, 1.2), -2)) for c in city]
