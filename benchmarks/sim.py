@@ -32,14 +32,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--stores", type=int, default=100)
     args = parser.parse_args()
-    base = sim.load(Path(__file__).resolve().parents[1] / "scenarios" / "kob_100_stores.toml")
+    base = sim.load(sim.DEFAULT)
     scenario = replace(base.with_overrides(consumers=args.consumers, days=args.days),
                        brands=(replace(base.brands[0], stores=args.stores),))
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         summary = simulate(scenario, Path(d))
         wall = time.perf_counter() - t
-        served = summary.extra["feed_impressions"] + summary.extra["ad_impressions"]
+        served = sum(summary.extra[k] for k in ("feed_impressions", "ad_impressions", "search_ad_impressions"))
 
         db = Database(f"sqlite:///{d}/baseline.db")
         upgrade(db)

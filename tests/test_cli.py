@@ -17,30 +17,34 @@ def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[
                           timeout=300, check=False)
 
 
-def test_demo_sets_up_a_funded_kob_network(tmp_path: Path) -> None:
-    result = run(["demo", "--json", "--stores", "12", "--seed", "3"], tmp_path)
+def test_demo_runs_the_kob_campaign_and_replays_it_byte_for_byte(tmp_path: Path) -> None:
+    args = ["demo", "--json", "--consumers", "1500", "--days", "1", "--stores", "8", "--seed", "3"]
+    result = run(args, tmp_path)
     assert result.returncode == 0, result.stderr
     demo = json.loads(result.stdout)
-    assert len(demo["stores"]) == 12
-    assert demo["ledger_balanced"] is True
-    assert all(s["available_fen"] == s["allocated_fen"] > 0 for s in demo["stores"])
-    assert demo["allocated_fen"] == sum(s["allocated_fen"] for s in demo["stores"])
-    assert demo["brand_available_fen"] + demo["allocated_fen"] + demo["pool_balance_fen"] == demo["top_up_fen"]
-    assert (tmp_path / "state.db").exists()
-    again = json.loads(run(["demo", "--json", "--stores", "12", "--seed", "3"], tmp_path).stdout)
-    assert [s["allocated_fen"] for s in again["stores"]] == [s["allocated_fen"] for s in demo["stores"]]
+    assert len(demo["stores"]) == 8
+    assert demo["allocated_fen"] == sum(s["allocated_fen"] for s in demo["stores"]) > 0
+    assert set(demo["totals"]) == {"spend_fen", "impressions", "clicks", "engagements", "leads", "orders", "gmv_fen"}
+    assert all(isinstance(v, int) for v in demo["totals"].values())
+    assert [c["channel"] for c in demo["channels"]] == ["baseline", "organic", "feed_ads", "search_ads"]
+    assert demo["ledger_spend_fen"] == demo["totals"]["spend_fen"]
+    assert (tmp_path / "simulations" / "seed-3" / "state.db").exists()
+    assert run(args, tmp_path).stdout == result.stdout
 
 
-def test_demo_table_is_bilingual(tmp_path: Path) -> None:
-    result = run(["demo", "--stores", "3"], tmp_path)
+def test_demo_tables_are_bilingual_and_say_where_to_look_next(tmp_path: Path) -> None:
+    result = run(["demo", "--consumers", "500", "--days", "1", "--stores", "3"], tmp_path, COLUMNS="200")
     assert result.returncode == 0, result.stderr
     assert "门店 Store" in result.stdout
-    assert "Ledger balanced" in result.stdout
+    assert "渠道 Channel" in result.stdout
+    assert "zhongcao serve" in result.stdout
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     cases = [
         (["demo", "--stores", "0"], {}),
+        (["simulate", "kob_100_stores", "--counterfactual", "channel=tv off"], {}),
+        (["simulate", "no_such_scenario"], {}),
         (["no-such-command"], {}),
         (["db", "upgrade"], {"ZHONGCAO_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}),
     ]
@@ -60,8 +64,8 @@ def test_admin_token_is_an_operator_key(tmp_path: Path) -> None:
 
 
 def test_simulate_runs_a_scenario_and_replays_it_byte_for_byte(tmp_path: Path) -> None:
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "kob_100_stores.toml"
-    args = ["simulate", str(scenario), "--json", "--consumers", "1500", "--days", "1", "--seed", "5"]
+    scenario = "kob_100_stores"
+    args = ["simulate", scenario, "--json", "--consumers", "1500", "--days", "1", "--seed", "5"]
     first = run(args, tmp_path)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
@@ -73,9 +77,11 @@ def test_simulate_runs_a_scenario_and_replays_it_byte_for_byte(tmp_path: Path) -
     assert {"feed_ad_ctr", "feed_ad_cpm_yuan", "ad_cpc_yuan", "comment_like_ratio", "users_under_30",
             "daily_users_who_search"} <= set(report)
     assert calibrated.returncode == (0 if all(m["passed"] for m in report.values()) else 1)
-    table = run(["simulate", str(scenario), "--consumers", "500", "--days", "1"], tmp_path)
+    table = run(["simulate", scenario, "--consumers", "500", "--days", "1", "--counterfactual", "channel=feed_ads off"],
+                tmp_path)
     assert table.returncode == 0, table.stderr
     assert "AIPL:" in table.stdout
+    assert "Counterfactual" in table.stdout
 
 
 def test_a_bad_scenario_is_one_line_and_exit_2(tmp_path: Path) -> None:

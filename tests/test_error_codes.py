@@ -24,6 +24,8 @@ UNREACHABLE = {
     "http_error": "Starlette raises no other HTTPException for the routes we define",
     "invalid_event": "no route writes raw events yet; tests/test_events.py provokes it on the store",
     "invalid_scenario": "scenarios are read by the command line; tests/test_sim.py provokes it there",
+    "invalid_counterfactual": "counterfactuals are the command line's; tests/test_sim.py provokes it there",
+    "invalid_table": "no route writes side tables; the simulator's truth table is written in-process",
 }
 
 

@@ -162,6 +162,45 @@ def test_reserve_cannot_exceed_available(rt: Runtime, funded: Kob) -> None:
     refused(rt, (k.stores[0],), "invalid_ttl", billing.do_reserve, rt, k.stores[0], 1, 0, actor=k.actor(k.stores[0]))
 
 
+def test_a_batch_of_asks_takes_what_each_wallet_and_cap_allow(rt: Runtime, funded: Kob) -> None:
+    k = funded
+    billing.do_allocate(rt, k.brand, k.stores[1], 5_000, actor=k.actor(k.brand))
+    cap = billing.BudgetCap("campaign:1", 30_000)
+    asks = [billing.LeaseAsk(k.stores[0], 44_000, 220, (cap,)),      # the cap binds: the whole 30,000 of it
+            billing.LeaseAsk(k.stores[0], 44_000, 220, (cap,)),      # the same cap, now spent: refused
+            billing.LeaseAsk(k.stores[1], 44_000, 220),              # the wallet binds: all 5,000
+            billing.LeaseAsk(k.stores[1], 10_000, 220)]              # nothing left in it: refused
+    answers = billing.do_reserve_many(rt, asks, 3_600, actor=OP, holder="sim")
+    assert [getattr(a, "amount_fen", None) for a in answers] == [30_000, None, 5_000, None]
+    assert answers[1] == billing.LeaseRefusal("budget_cap_reached", 0)
+    assert answers[3] == billing.LeaseRefusal("insufficient_funds", 0)
+    assert billing.cap_used_today(rt, "campaign:1") == 30_000
+    assert (wallet(rt, k.stores[0]).available_fen, wallet(rt, k.stores[1]).available_fen) == (270_000, 0)
+    assert_books(rt)
+    leases = [a for a in answers if isinstance(a, billing.LeaseView)]
+    billing.do_commit(rt, [billing.LeaseCommit(leases[0].id, 1_000)], actor=OP)
+    closed = billing.do_release_many(rt, [(leases[0].id, 2_500), (leases[1].id, None)], actor=OP)
+    assert [(v.state, v.spent_fen) for v in closed] == [("closed", 2_500), ("closed", 0)]
+    assert billing.cap_used_today(rt, "campaign:1") == 2_500  # the unspent rest is back in the day's budget
+    assert (wallet(rt, k.stores[0]).balance_fen, wallet(rt, k.stores[1]).available_fen) == (297_500, 5_000)
+    assert_books(rt)
+
+
+def test_refused_batches_change_nothing(rt: Runtime, funded: Kob) -> None:
+    k = funded
+    store = k.stores[0]
+    refused(rt, (store,), "invalid_amount", billing.do_reserve_many, rt,
+            [billing.LeaseAsk(store, 1_000, 220), billing.LeaseAsk(store, 100, 220)], 60, actor=OP)
+    refused(rt, (store,), "invalid_ttl", billing.do_reserve_many, rt, [billing.LeaseAsk(store, 1_000, 220)], 0,
+            actor=OP)
+    refused(rt, (store,), "account_not_found", billing.do_reserve_many, rt,  # a sibling cannot see its money
+            [billing.LeaseAsk(store, 1_000, 220)], 60, actor=k.actor(k.stores[1]))
+    lease = billing.do_reserve(rt, store, 1_000, 60, actor=OP)
+    refused(rt, (store,), "lease_not_found", billing.do_release_many, rt, [(lease.id, 500), (lease.id + 99, None)],
+            actor=OP)
+    assert billing.get_lease(rt, lease.id, actor=OP).state == "open"
+
+
 def test_expired_leases_settle_at_committed_spend(rt: Runtime, funded: Kob) -> None:
     k = funded
     store, actor = k.stores[0], k.actor(k.stores[0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from zhongcao import billing, commerce, content, sim
+from zhongcao import billing, commerce, content, events, sim
 from zhongcao.cli.simulate import simulate
 from zhongcao.core import Invalid, Runtime
 
@@ -20,7 +20,8 @@ SMALL = sim.Scenario(seed=3, consumers=2_000, days=2, creators=40, creator_notes
 
 
 def test_the_shipped_scenario_loads() -> None:
-    scenario = sim.load(ROOT / "scenarios" / "kob_100_stores.toml")
+    assert sim.DEFAULT in sim.shipped()
+    scenario = sim.load(sim.DEFAULT)
     (brand,) = scenario.brands
     assert (scenario.consumers, scenario.days, brand.stores, len(brand.campaigns)) == (100_000, 30, 100, 2)
     assert brand.campaigns[1].keywords == ("面霜", "精华", "修护")
@@ -145,25 +146,79 @@ def test_bulk_notes_are_checked_and_audited_like_single_ones(rt: Runtime) -> Non
 
 
 def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> None:
-    """Money: the simulated spend is the ledger's; determinism: the same seed, the same summary."""
+    """Money: the simulated spend is the ledger's; determinism: the same seed, the same summary; truth: every
+    conversion has its row in the event store, with shares that add up."""
     first = simulate(SMALL, tmp_path / "a")
     again = simulate(SMALL, tmp_path / "b")
     assert first.to_dict() == again.to_dict()
     assert first.ledger_spend_fen == first.totals["spend_fen"] == sum(s["spend_fen"] for s in first.stores) > 0
-    ads_channel = next(c for c in first.channels if c["channel"] == "feed_ads")
-    assert ads_channel["impressions"] > 0
-    assert ads_channel["clicks"] > 0
+    for name in ("feed_ads", "search_ads"):
+        channel = next(c for c in first.channels if c["channel"] == name)
+        assert channel["impressions"] > 0, name
+        assert channel["clicks"] > 0, name
+    assert first.extra["searches"] > 0
+    assert first.extra["search_ad_clicks"] > 0
     truth = first.truth
     assert truth["conversions"] == truth["shop"] + truth["offsite"] + truth["store"] > 0
-    assert abs(truth["baseline_share"] + truth["organic_share"] + truth["feed_ads_share"] - 1) < 1e-3
+    assert abs(sum(truth[f"{c}_share"] for c in ("baseline", "organic", "feed_ads", "search_ads")) - 1) < 1e-3
     assert sum(first.aipl.values()) > 0
+    with events.EventStore(tmp_path / "a" / "simulations" / f"seed-{SMALL.seed}" / "events.duckdb") as store:
+        rows = store.run(store.table(sim.TRUTH_TABLE)).to_pylist()
+        assert store.run(store.events().count()).as_py() > first.extra["feed_impressions"]  # events are stored
+    assert len(rows) == truth["conversions"]
+    assert {r["route"] for r in rows} <= {"shop", "offsite", "store"}
+    assert all(abs(sum(r[f"{c}_share"] for c in ("baseline", "organic", "feed_ads", "search_ads")) - 1) < 1e-4
+               for r in rows)
+    assert sum(not r["posted_back"] for r in rows) == truth["offsite"] - truth["offsite_posted_back"]
     other = simulate(replace(SMALL, seed=4), tmp_path / "c")
     assert other.to_dict() != first.to_dict()
+
+
+def test_switching_off_search_ads_leaves_no_search_ad_clicks_and_measures_their_lift(tmp_path: Path) -> None:
+    base = simulate(SMALL, tmp_path)
+    off = sim.Switch.parse("channel=search_ads off", 6)
+    without = simulate(SMALL, tmp_path, off=off)
+    assert (without.extra["search_ad_clicks"], without.extra["search_ad_impressions"]) == (0, 0)
+    assert without.ledger_spend_fen == without.totals["spend_fen"] < base.totals["spend_fen"]
+    assert without.extra["searches"] > 0  # people still search; only the ads are gone
+    lift = sim.incremental(base, without, off)
+    assert lift["incremental_conversions"] == base.truth["conversions"] - without.truth["conversions"]
+    assert lift["spend_saved_fen"] == base.totals["spend_fen"] - without.totals["spend_fen"]
+    assert next(c["spend_fen"] for c in without.channels if c["channel"] == "search_ads") == 0
+    # common random numbers: before the ads could matter, the two runs drew the same consumers and reads
+    assert without.extra["active_consumer_days"] == base.extra["active_consumer_days"]
+
+
+def test_one_stores_ads_switch_off_alone(tmp_path: Path) -> None:
+    off = sim.Switch.parse("store=2", 6)
+    run = simulate(SMALL, tmp_path, off=off)
+    assert run.stores[1]["spend_fen"] == 0
+    assert run.stores[1]["clicks"] == 0
+    assert sum(s["spend_fen"] for s in run.stores) == run.ledger_spend_fen > 0
+
+
+@pytest.mark.parametrize("spec", ["channel=tv", "store=0", "store=7", "", "budget=2"])
+def test_a_bad_counterfactual_is_refused(spec: str) -> None:
+    with pytest.raises(Invalid) as exc:
+        sim.Switch.parse(spec, 6)
+    assert (exc.value.code, exc.value.field) == ("invalid_counterfactual", "counterfactual")
+
+
+def test_more_budget_buys_more_impressions_with_diminishing_returns(tmp_path: Path) -> None:
+    """Wallets, not daily budgets, bind here: a month's allocation per store of ¥20, ¥40, ¥80 and ¥800."""
+    seen = []
+    for fen in (2_000, 4_000, 8_000, 80_000):
+        brand = replace(SMALL.brands[0], budget_fen_by_tier=(fen, fen, fen, fen))
+        run = simulate(replace(SMALL, brands=(brand,)), tmp_path / str(fen))
+        seen.append(sum(c["impressions"] for c in run.channels if c["channel"] in ("feed_ads", "search_ads")))
+    assert seen[0] < seen[1] < seen[2] <= seen[3]
+    assert (seen[3] - seen[2]) / (80_000 - 8_000) < (seen[1] - seen[0]) / (4_000 - 2_000)
 
 
 def test_a_run_is_calibrated_on_what_was_served() -> None:
     served = {"ad_impressions": 10_000, "ad_clicks": 200, "ad_charged_fen": 400_000, "likes": 1_000, "comments": 80,
               "reads": 5_000, "interactions": 600}
     got = {m.name: (m.value, m.passed) for m in sim.run_calibration(served)}
-    assert got == {"feed_ad_ctr": (0.02, True), "feed_ad_cpm_yuan": (400.0, False), "ad_cpc_yuan": (20.0, False),
-                   "comment_like_ratio": (0.08, True), "note_engagement_per_read": (0.12, True)}
+    assert {k: v for k, v in got.items() if k != "daily_active_users_who_search"} == {
+        "feed_ad_ctr": (0.02, True), "feed_ad_cpm_yuan": (400.0, False), "ad_cpc_yuan": (20.0, False),
+        "comment_like_ratio": (0.08, True), "note_engagement_per_read": (0.12, True)}

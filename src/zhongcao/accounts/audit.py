@@ -44,13 +44,15 @@ def record_audit(
 
 
 def record_audits(session: Session, rt: Runtime, actor: Actor,
-                  entries: list[tuple[int | None, str, str, dict[str, Any] | None]]) -> None:
-    """Many entries in one statement: (account id, action, target, after) each, by one actor, now."""
+                  entries: list[tuple[int | None, str, str, dict[str, Any] | None]],
+                  before: dict[str, Any] | None = None) -> None:
+    """Many entries in one statement: (account id, action, target, after) each, by one actor, now, from one
+    ``before`` state."""
     if entries:
         now = rt.now()
         session.execute(insert(AuditEntry), [
             {"at": now, "actor": actor.label, "actor_account_id": actor.account_id, "account_id": account_id,
-             "action": action, "target": target, "before": None, "after": after}
+             "action": action, "target": target, "before": before, "after": after}
             for account_id, action, target, after in entries])
 
 

@@ -77,10 +77,13 @@ def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def plan_version(rt: Runtime) -> tuple[object, ...]:
-    """Cheap fingerprint of the plans: the budget day (a holiday changes budgets), the newest change and the
-    row counts of each level, and of the computed audiences."""
+    """Cheap fingerprint of the plans: the budget day (a holiday changes budgets), the newest change, the row
+    counts of each level and how many of them are active (a pause in the same instant as the last change
+    still shows), and of the computed audiences."""
+    active = Status.ACTIVE.value
     with rt.db.read() as s:
-        return (rt.today(), *(s.execute(select(func.max(m.updated_at), func.count()).select_from(m)).one()
+        return (rt.today(), *(s.execute(select(func.max(m.updated_at), func.count(),
+                                               func.count().filter(m.status == active)).select_from(m)).one()
                               for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow)),
                 s.execute(select(func.max(AudienceRow.computed_at), func.count()).select_from(AudienceRow)).one())
 

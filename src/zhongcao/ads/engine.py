@@ -400,6 +400,14 @@ class AdEngine:
         d, out, ids = self._decide(viewers, np.zeros(r, dtype=bool), [""] * r, np.full(r, slots))
         return self._served(d, out, ids, viewers, Surface.FEED, [""] * r)
 
+    def search_ads(self, viewers: Viewers, queries: list[str], n: int) -> AdBatch:
+        """The ads for many first search pages of ``n`` results at once, matched by keyword and sold and
+        recorded as single searches' are: the simulator's path."""
+        slots = len(self.content.ad_positions(n, 1))
+        r = len(viewers.consumer)
+        d, out, ids = self._decide(viewers, np.ones(r, dtype=bool), queries, np.full(r, slots))
+        return self._served(d, out, ids, viewers, Surface.SEARCH, queries)
+
     def feed(self, consumer_id: int, n: int, *, device: str | None = None, city: str | None = None,
              gender: str | None = None, age: int | None = None) -> FeedWithAds:
         assert self.slots is not None

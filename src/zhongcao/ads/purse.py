@@ -20,7 +20,16 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor
-from zhongcao.billing import BudgetCap, LeaseCommit, do_commit, do_release, do_reserve
+from zhongcao.billing import (
+    BudgetCap,
+    LeaseAsk,
+    LeaseCommit,
+    LeaseRefusal,
+    do_commit,
+    do_release,
+    do_release_many,
+    do_reserve_many,
+)
 from zhongcao.core import Runtime, ZhongcaoError
 
 _SYSTEM = Actor.system()
@@ -51,6 +60,7 @@ class Held:
 class Refusal:
     code: str        # insufficient_funds, budget_cap_reached, ...
     until: datetime  # when to ask again
+    budget: float    # the daily budget it was refused under: a raised budget asks again at once
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -103,46 +113,63 @@ class Purse:
         return funded
 
     def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
-        """Take a fresh lease for every campaign short of money or near its lease's expiry."""
+        """Take a fresh lease for every campaign short of money or near its lease's expiry: one transaction
+        gives the old leases back, one takes the new ones."""
         now = self.rt.now()
         margin = timedelta(seconds=self.spec.renew_margin_seconds)
-        for c, account, budget, need in zip(campaign_ids.tolist(), accounts.tolist(), budgets.tolist(),
-                                            need_fen.tolist(), strict=True):
-            with self._lock:
+        with self._lock:
+            due = []
+            for c, account, budget, need in zip(campaign_ids.tolist(), accounts.tolist(), budgets.tolist(),
+                                                need_fen.tolist(), strict=True):
                 held, refusal = self.held.get(c), self.refused.get(c)
                 if held is not None and held.remaining_fen >= need and held.expires_at - margin > now:
                     continue
-                if refusal is not None and refusal.until > now:
+                if refusal is not None and refusal.until > now and refusal.budget == budget:
                     continue
-                self._renew(c, account, budget, int(need))
+                due.append((c, account, budget, int(need)))
+            self._renew(due)
 
-    def _renew(self, campaign_id: int, account_id: int, budget: float, need: int) -> None:
-        self._give_back(campaign_id)
-        caps = [BudgetCap(f"campaign:{campaign_id}", int(budget))] if np.isfinite(budget) else []
-        amount = max(need * self.spec.clicks_per_lease, self.spec.min_lease_fen)
-        while True:
-            try:
-                lease = do_reserve(self.rt, account_id, amount, self.spec.ttl_seconds, actor=_SYSTEM,
-                                   holder=self.holder, caps=caps)
-            except ZhongcaoError as exc:
-                if exc.code in ("insufficient_funds", "budget_cap_reached") and amount > need:
-                    amount = max(amount // 2, need)  # less money left than a full lease: take what is there
-                    continue
-                retry = self.rt.now() + timedelta(seconds=self.spec.retry_seconds)
-                self.refused[campaign_id] = Refusal(exc.code, retry)
-                return
-            self.held[campaign_id] = Held(lease.id, lease.amount_fen, 0, lease.expires_at)
-            self._version += 1
-            self.refused.pop(campaign_id, None)
+    def _renew(self, due: list[tuple[int, int, float, int]]) -> None:
+        """New leases for (campaign, account, daily budget, dearest click) each, as large as a lease may be
+        and the money allows; a campaign refused waits until the money could be there."""
+        if not due:
             return
-
-    def _give_back(self, campaign_id: int) -> None:
-        held = self.held.pop(campaign_id, None)
+        self._give_back([c for c, _, _, _ in due])
+        asks = [LeaseAsk(account, max(need * self.spec.clicks_per_lease, self.spec.min_lease_fen, need), need,
+                         (BudgetCap(f"campaign:{c}", int(budget)),) if np.isfinite(budget) else ())
+                for c, account, budget, need in due]
+        try:
+            answers = do_reserve_many(self.rt, asks, self.spec.ttl_seconds, actor=_SYSTEM, holder=self.holder)
+        except ZhongcaoError as exc:  # one spender may not spend now (e.g. frozen): ask for each on its own
+            if len(asks) > 1:
+                for one in due:
+                    self._renew([one])
+                return
+            answers = [LeaseRefusal(exc.code, 0)]
+        now = self.rt.now()
+        for (c, _, budget, _), answer in zip(due, answers, strict=True):
+            if isinstance(answer, LeaseRefusal):
+                # another process's lease may hand budget back any time; a new budget day surely does
+                until = min(now + timedelta(seconds=self.spec.retry_seconds), self.rt.day_ends_at())
+                self.refused[c] = Refusal(answer.code, until, budget)
+                continue
+            self.held[c] = Held(answer.id, answer.amount_fen, 0, answer.expires_at)
+            self.refused.pop(c, None)
         self._version += 1
-        if held is not None:
+
+    def _give_back(self, campaign_ids: list[int]) -> None:
+        leases = [self.held.pop(c) for c in campaign_ids if c in self.held]
+        self._version += 1
+        for held in leases:
             self._unsaved.pop(held.lease_id, None)  # the release records the spend
-            with contextlib.suppress(ZhongcaoError):  # already settled by the sweeper: its committed spend stands
-                do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
+        if not leases:
+            return
+        try:
+            do_release_many(self.rt, [(h.lease_id, h.spent_fen) for h in leases], actor=_SYSTEM)
+        except ZhongcaoError:  # one was settled by the sweeper already: its committed spend stands; the rest go
+            for held in leases:
+                with contextlib.suppress(ZhongcaoError):
+                    do_release(self.rt, held.lease_id, actor=_SYSTEM, spent_fen=held.spent_fen)
 
     @contextlib.contextmanager
     def charging(self) -> Iterator[Session]:
@@ -176,11 +203,13 @@ class Purse:
         able to pay, nothing is charged: a free click, never an overspend."""
         with self._lock:
             held = self.held.get(campaign_id)
-            if held is None or held.remaining_fen < price_fen or held.expires_at <= self.rt.now():
-                self.refused.pop(campaign_id, None)
-                self._renew(campaign_id, account_id, budget, price_fen)
+            now = self.rt.now()
+            if held is None or held.remaining_fen < price_fen or held.expires_at <= now:
+                refusal = self.refused.get(campaign_id)  # refused just now: asking again per click is no use
+                if refusal is None or refusal.until <= now or refusal.budget != budget:
+                    self._renew([(campaign_id, account_id, budget, price_fen)])
                 held = self.held.get(campaign_id)
-                if held is None or held.remaining_fen < price_fen:
+                if held is None or held.remaining_fen < price_fen or held.expires_at <= now:
                     return 0, None
             held.spent_fen += price_fen
             self._unsaved[held.lease_id] = held.spent_fen  # committed when the charging transaction ends
@@ -207,5 +236,4 @@ class Purse:
 
     def close(self) -> None:
         with self._lock:
-            for campaign_id in list(self.held):
-                self._give_back(campaign_id)
+            self._give_back(list(self.held))

@@ -15,16 +15,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, record_audit, require, require_owner
+from zhongcao.accounts import Actor, Capability, record_audit, record_audits, require, require_owner
 from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
     adjust,
+    adjust_many,
     delegated_free,
     insert_for,
     insufficient,
@@ -75,18 +77,29 @@ class CommitResult:
     txn_id: int | None
 
 
-def _take_caps(rt: Runtime, s: Session, caps: Iterable[BudgetCap], amount_fen: int) -> None:
+def _lock_caps(rt: Runtime, s: Session, scopes: Iterable[str]) -> dict[str, CapUsage]:
+    """Today's usage rows of these caps, created at zero if new, locked after wallets in scope order."""
     day = rt.today()
-    for cap in sorted(caps, key=lambda c: c.scope):  # caps lock after wallets, in scope order
-        s.execute(insert_for(s)(CapUsage).values(scope=cap.scope, day=day, used_fen=0).on_conflict_do_nothing())
-        usage = s.scalar(rt.db.for_update(select(CapUsage).where(CapUsage.scope == cap.scope, CapUsage.day == day))
-                         .execution_options(populate_existing=True))
-        assert usage is not None
-        room = cap.limit_fen - usage.used_fen
+    usage: dict[str, CapUsage] = {}
+    for scope in sorted(set(scopes)):
+        s.execute(insert_for(s)(CapUsage).values(scope=scope, day=day, used_fen=0).on_conflict_do_nothing())
+        row = s.scalar(rt.db.for_update(select(CapUsage).where(CapUsage.scope == scope, CapUsage.day == day))
+                       .execution_options(populate_existing=True))
+        assert row is not None
+        usage[scope] = row
+    return usage
+
+
+def _take_caps(rt: Runtime, s: Session, caps: Iterable[BudgetCap], amount_fen: int) -> None:
+    caps = list(caps)
+    usage = _lock_caps(rt, s, [c.scope for c in caps])
+    for cap in caps:
+        room = cap.limit_fen - usage[cap.scope].used_fen
         if amount_fen > room:
             raise Conflict("budget_cap_reached", f"{cap.scope} has {max(room, 0)} fen left today",
                            field="amount_fen", allowed=f"at most {max(room, 0)} fen")
-        usage.used_fen += amount_fen
+    for cap in caps:
+        usage[cap.scope].used_fen += amount_fen
 
 
 def cap_used_today(rt: Runtime, scope: str) -> int:
@@ -96,13 +109,34 @@ def cap_used_today(rt: Runtime, scope: str) -> int:
         return int(used or 0)
 
 
+def _check_ttl(ttl_seconds: object) -> None:
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise Invalid("invalid_ttl", f"ttl_seconds must be 1..{MAX_TTL_SECONDS}", field="ttl_seconds",
+                      allowed=f"integer 1..{MAX_TTL_SECONDS}")
+
+
+def _grant(rt: Runtime, s: Session, grants: Sequence[tuple[int, int, int, Sequence[BudgetCap]]], ttl_seconds: int,
+           holder: str, actor: Actor) -> list[LeaseView]:
+    """The lease rows (wallet, spender, amount, caps each), their caps and audits, once the money and the caps
+    are taken: one flush for all."""
+    now, day = rt.now(), rt.today()
+    leases = [Lease(wallet_id=wallet_id, account_id=spender_id, amount_fen=amount, spent_fen=0, state="open",
+                    holder=holder[:100], created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
+              for wallet_id, spender_id, amount, _ in grants]
+    s.add_all(leases)
+    s.flush()
+    s.add_all([LeaseCap(lease_id=lease.id, scope=c.scope, day=day)
+               for lease, (_, _, _, caps) in zip(leases, grants, strict=True) for c in caps])
+    record_audits(s, rt, actor, [(lease.account_id, "lease.reserve", f"lease:{lease.id}", {
+        "amount_fen": lease.amount_fen, "expires_at": lease.expires_at.isoformat()}) for lease in leases])
+    return [LeaseView.of(lease) for lease in leases]
+
+
 def reserve_in(rt: Runtime, s: Session, wallet_id: int, spender_id: int, amount_fen: int, ttl_seconds: int,
                *, caps: Sequence[BudgetCap], holder: str, actor: Actor) -> LeaseView:
     """Reserve inside the caller's transaction: the wallet must already be one the caller may spend."""
     require_positive_fen(amount_fen)
-    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise Invalid("invalid_ttl", f"ttl_seconds must be 1..{MAX_TTL_SECONDS}", field="ttl_seconds",
-                      allowed=f"integer 1..{MAX_TTL_SECONDS}")
+    _check_ttl(ttl_seconds)
     _settle_expired_in(rt, s, select(Lease.id).where(Lease.wallet_id == wallet_id), actor=Actor.system())
     wallet = lock_wallets(rt, s, [wallet_id])[wallet_id]
     available = wallet.balance_fen - wallet.reserved_fen
@@ -110,16 +144,70 @@ def reserve_in(rt: Runtime, s: Session, wallet_id: int, spender_id: int, amount_
         raise insufficient("available", available)
     _take_caps(rt, s, caps, amount_fen)
     adjust(s, wallet_id, reserved_fen=amount_fen)
-    now = rt.now()
-    lease = Lease(wallet_id=wallet_id, account_id=spender_id, amount_fen=amount_fen, spent_fen=0, state="open",
-                  holder=holder[:100], created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
-    s.add(lease)
-    s.flush()
-    day = rt.today()
-    s.add_all([LeaseCap(lease_id=lease.id, scope=c.scope, day=day) for c in caps])
-    record_audit(s, rt, actor, account_id=spender_id, action="lease.reserve", target=f"lease:{lease.id}",
-                 after={"amount_fen": amount_fen, "expires_at": lease.expires_at.isoformat()})
-    return LeaseView.of(lease)
+    return _grant(rt, s, [(wallet_id, spender_id, amount_fen, caps)], ttl_seconds, holder, actor)[0]
+
+
+@dataclass(frozen=True)
+class LeaseAsk:
+    """One spender's ask in a batch: as much as its wallet and caps allow up to ``amount_fen``, or nothing if
+    that is less than ``min_fen`` (the dearest thing it could buy)."""
+
+    account_id: int
+    amount_fen: int
+    min_fen: int
+    caps: tuple[BudgetCap, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeaseRefusal:
+    code: str          # insufficient_funds or budget_cap_reached: which one ran short
+    available_fen: int  # what there was, below the ask's minimum
+
+
+def do_reserve_many(rt: Runtime, asks: Sequence[LeaseAsk], ttl_seconds: int, *, actor: Actor,
+                    holder: str = "") -> list[LeaseView | LeaseRefusal]:
+    """Leases for many spenders in one transaction, each as large as there is money for: a serving process
+    renews every campaign it serves at once, and a campaign near its daily budget takes the rest of it in
+    one ask instead of halving its way down. A refusal is an answer, not an error, so one spender short of
+    money does not undo the others' leases."""
+    _check_ttl(ttl_seconds)
+    for i, ask in enumerate(asks):
+        require_positive_fen(ask.amount_fen, field=f"asks[{i}].amount_fen")
+        require_positive_fen(ask.min_fen, field=f"asks[{i}].min_fen")
+        if ask.amount_fen < ask.min_fen:
+            raise Invalid("invalid_amount", "amount_fen must be at least min_fen", field=f"asks[{i}].amount_fen",
+                          allowed=f"integer >= {ask.min_fen}")
+    if not asks:
+        return []
+    with rt.db.transaction() as s:
+        spenders = sorted({a.account_id for a in asks})
+        for account_id in spenders:
+            require(s, actor, account_id, Capability.OPERATE)
+        wallet_of = {a: account_wallet_id(s, a) for a in spenders}
+        _settle_expired_in(rt, s, select(Lease.id).where(Lease.wallet_id.in_(list(wallet_of.values()))),
+                           actor=Actor.system())
+        free = {w.id: w.balance_fen - w.reserved_fen for w in lock_wallets(rt, s, list(wallet_of.values())).values()}
+        usage = _lock_caps(rt, s, [c.scope for a in asks for c in a.caps])
+        answers: list[LeaseRefusal | None] = []
+        grants: list[tuple[int, int, int, Sequence[BudgetCap]]] = []
+        reserved: dict[int, int] = defaultdict(int)
+        for ask in asks:
+            wallet_id = wallet_of[ask.account_id]
+            room = min((c.limit_fen - usage[c.scope].used_fen for c in ask.caps), default=free[wallet_id])
+            amount = min(ask.amount_fen, free[wallet_id], room)
+            if amount < ask.min_fen:
+                short = "insufficient_funds" if free[wallet_id] <= room else "budget_cap_reached"
+                answers.append(LeaseRefusal(short, max(amount, 0)))
+                continue
+            free[wallet_id] -= amount
+            reserved[wallet_id] += amount
+            for c in ask.caps:
+                usage[c.scope].used_fen += amount
+            answers.append(None)
+            grants.append((wallet_id, ask.account_id, amount, ask.caps))
+        adjust_many(s, {w: {"reserved_fen": fen} for w, fen in reserved.items()})
+        granted = iter(_grant(rt, s, grants, ttl_seconds, holder, actor))
+        return [answer if answer is not None else next(granted) for answer in answers]
 
 
 def do_reserve(rt: Runtime, account_id: int, amount_fen: int, ttl_seconds: int, *, actor: Actor,
@@ -214,45 +302,72 @@ def do_commit(rt: Runtime, commits: Sequence[LeaseCommit], *, actor: Actor) -> C
         return CommitResult(len(commits), sum(moved.values()), txn_id)
 
 
-def _close(rt: Runtime, s: Session, lease: Lease, *, actor: Actor, reason: str) -> None:
-    """Settle a lease at its committed spend: the unspent rest leaves the reservation and the caps."""
-    unspent = lease.amount_fen - lease.spent_fen
-    ids = [lease.wallet_id] + ([lease.return_to_wallet_id] if lease.return_to_wallet_id else [])
-    wallet = lock_wallets(rt, s, ids)[lease.wallet_id]
-    adjust(s, lease.wallet_id, reserved_fen=-unspent)
-    for cap in s.scalars(select(LeaseCap).where(LeaseCap.lease_id == lease.id)):
-        s.execute(update(CapUsage).where(CapUsage.scope == cap.scope, CapUsage.day == cap.day)
-                  .values(used_fen=CapUsage.used_fen - unspent).execution_options(synchronize_session=False))
-    returned = 0
-    if lease.return_to_wallet_id and lease.return_cap_fen:
-        returned = min(unspent, lease.return_cap_fen, delegated_free(wallet))
-        if returned > 0:
-            post(rt, s, "revoke_return", {lease.wallet_id: -returned, lease.return_to_wallet_id: returned},
-                 actor=actor, memo={"amount_fen": returned, "lease_id": lease.id},
-                 also={lease.wallet_id: {"delegated_fen": -returned}})
-    lease.state = "closed"
-    lease.closed_at = rt.now()
-    record_audit(s, rt, actor, account_id=lease.account_id, action=f"lease.{reason}", target=f"lease:{lease.id}",
-                 before={"state": "open"}, after={"state": "closed", "spent_fen": lease.spent_fen,
-                                                  "released_fen": unspent, "returned_to_parent_fen": returned})
+_CAPS = cast(Table, CapUsage.__table__)
+_GIVE_BACK = (update(_CAPS).where(_CAPS.c.scope == bindparam("s"), _CAPS.c.day == bindparam("d"))
+              .values(used_fen=_CAPS.c.used_fen - bindparam("fen")))
+
+
+def _close(rt: Runtime, s: Session, leases: Sequence[Lease], *, actor: Actor, reason: str) -> None:
+    """Settle leases at their committed spend: the unspent rest leaves the reservations and the caps. A pool's
+    lease hands back to the parent what it had drawn on the parent's delegation."""
+    if not leases:
+        return
+    wallets = lock_wallets(rt, s, [w for lease in leases for w in (lease.wallet_id, lease.return_to_wallet_id) if w])
+    unspent = {lease.id: lease.amount_fen - lease.spent_fen for lease in leases}
+    reserved: dict[int, int] = defaultdict(int)
+    for lease in leases:
+        reserved[lease.wallet_id] -= unspent[lease.id]
+    adjust_many(s, {w: {"reserved_fen": d} for w, d in reserved.items()})
+    back: dict[tuple[str, date], int] = defaultdict(int)
+    for lease_id, scope, day in s.execute(select(LeaseCap.lease_id, LeaseCap.scope, LeaseCap.day)
+                                          .where(LeaseCap.lease_id.in_(list(unspent)))):
+        back[(scope, day)] += unspent[lease_id]
+    if back:
+        s.connection().execute(_GIVE_BACK, [{"s": sc, "d": d, "fen": f} for (sc, d), f in sorted(back.items())])
+    now = rt.now()
+    audits: list[tuple[int | None, str, str, dict[str, object] | None]] = []
+    for lease in leases:
+        returned = 0
+        if lease.return_to_wallet_id and lease.return_cap_fen:
+            returned = min(unspent[lease.id], lease.return_cap_fen, delegated_free(wallets[lease.wallet_id]))
+            if returned > 0:
+                post(rt, s, "revoke_return", {lease.wallet_id: -returned, lease.return_to_wallet_id: returned},
+                     actor=actor, memo={"amount_fen": returned, "lease_id": lease.id},
+                     also={lease.wallet_id: {"delegated_fen": -returned}})
+        lease.state = "closed"
+        lease.closed_at = now
+        audits.append((lease.account_id, f"lease.{reason}", f"lease:{lease.id}", {
+            "state": "closed", "spent_fen": lease.spent_fen, "released_fen": unspent[lease.id],
+            "returned_to_parent_fen": returned}))
+    record_audits(s, rt, actor, audits, before={"state": "open"})
 
 
 def do_release(rt: Runtime, lease_id: int, *, actor: Actor, spent_fen: int | None = None) -> LeaseView:
     """Close a lease, optionally with a final cumulative spend. Releasing a settled lease is a no-op."""
+    return do_release_many(rt, [(lease_id, spent_fen)], actor=actor)[0]
+
+
+def do_release_many(rt: Runtime, releases: Sequence[tuple[int, int | None]], *, actor: Actor) -> list[LeaseView]:
+    """Close many leases in one transaction, each with an optional final cumulative spend, all or nothing."""
+    if not releases:
+        return []
     with rt.db.transaction() as s:
-        leases = _lock_leases(rt, s, [lease_id])
-        if lease_id not in leases:
-            raise NotFound("lease", lease_id)
-        lease = leases[lease_id]
-        require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease_id)
+        ids = [lease_id for lease_id, _ in releases]
+        leases = _lock_leases(rt, s, ids)
+        for lease_id in ids:
+            if lease_id not in leases:
+                raise NotFound("lease", lease_id)
+        for lease in leases.values():
+            require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease.id)
         # Account wallets before the final spend touches ad revenue: the global lock order.
-        lock_wallets(rt, s, [lease.wallet_id] + ([lease.return_to_wallet_id] if lease.return_to_wallet_id else []))
-        if spent_fen is not None:
-            do_commit(rt, [LeaseCommit(lease_id, spent_fen)], actor=actor)
-            s.refresh(lease)
-        if lease.state == "open":
-            _close(rt, s, lease, actor=actor, reason="release")
-        return LeaseView.of(lease)
+        lock_wallets(rt, s, [w for lease in leases.values()
+                             for w in (lease.wallet_id, lease.return_to_wallet_id) if w])
+        final = [LeaseCommit(lease_id, spent) for lease_id, spent in releases if spent is not None]
+        if final:
+            do_commit(rt, final, actor=actor)
+            leases = _lock_leases(rt, s, ids)  # reloaded with the spend just committed
+        _close(rt, s, [lease for lease in leases.values() if lease.state == "open"], actor=actor, reason="release")
+        return [LeaseView.of(leases[lease_id]) for lease_id in ids]
 
 
 def _settle_expired_in(rt: Runtime, s: Session, candidates: object, *, actor: Actor, limit: int = 500) -> int:
@@ -260,8 +375,7 @@ def _settle_expired_in(rt: Runtime, s: Session, candidates: object, *, actor: Ac
     stmt = (select(Lease).where(Lease.id.in_(candidates), Lease.state == "open", Lease.expires_at <= cutoff)  # type: ignore[arg-type]
             .order_by(Lease.id).limit(limit))
     expired = list(s.scalars(rt.db.for_update(stmt)))
-    for lease in expired:
-        _close(rt, s, lease, actor=actor, reason="expire")
+    _close(rt, s, expired, actor=actor, reason="expire")
     return len(expired)
 
 

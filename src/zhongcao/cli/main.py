@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from zhongcao.core import Runtime, ZhongcaoError, format_fen
+
+if TYPE_CHECKING:
+    from zhongcao.sim import Scenario, Summary, Switch
 
 app = typer.Typer(help="zhongcao (种草): social-commerce marketing on one closed loop.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -96,56 +99,70 @@ def create_token(label: Annotated[str, typer.Option(help="What the token is for.
 
 
 @app.command()
-def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-         stores: Annotated[int, typer.Option(min=1, max=10_000, help="How many stores.")] = 100,
-         seed: Annotated[int, typer.Option(help="Seed for the random draws.")] = 7) -> None:
-    """KOB demo: one brand with certified stores, authorized, funded and allocated."""
-    from zhongcao.cli.demo import run_demo
+def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+         consumers: Annotated[int | None, typer.Option(help="Consumers (default 100,000).")] = None,
+         days: Annotated[int | None, typer.Option(help="Days (default 30).")] = None,
+         seed: Annotated[int | None, typer.Option(help="Seed for every random draw (default 7).")] = None,
+         stores: Annotated[int | None, typer.Option(help="Stores under the brand (default 100).")] = None) -> None:
+    """The main job: a 30-day KOB campaign, one brand with 100 stores, feed and search ads and organic
+    seeding, simulated on the real engine into the embedded store; then what each channel and store got."""
+    from zhongcao import sim
 
-    result = run_demo(_runtime(), stores=stores, seed=seed)
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-        return
-    table = Table(title=f"{result.brand_name} · KOB 门店预算 store budgets", show_lines=False)
-    for col, justify in [("门店 Store", "left"), ("城市 City", "left"), ("级别 Tier", "right"),
-                         ("分配 Allocated", "right"), ("可用 Available", "right")]:
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for row in result.stores:
-        table.add_row(row.name, row.city, str(row.tier), format_fen(row.allocated_fen),
-                      format_fen(row.available_fen))
-    out.print(table)
-    out.print(f"品牌充值 Brand top-up: {format_fen(result.top_up_fen)}   "
-              f"已分配 Allocated to {len(result.stores)} stores: {format_fen(result.allocated_fen)}   "
-              f"共享池 Tier-3 pool: {format_fen(result.pool_balance_fen)}   "
-              f"总部可用 HQ available: {format_fen(result.brand_available_fen)}")
-    out.print(f"账本平衡 Ledger balanced: {'是 yes' if result.ledger_balanced else '否 NO'}")
+    _run_scenario(sim.load(sim.DEFAULT).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores),
+                  as_json=as_json, calibration_report=False, off=None)
 
 
 @app.command()
-def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g. scenarios/kob_100_stores.toml.")],
+def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file, or a shipped one by name: "
+                                                       "kob_100_stores.")],
              consumers: Annotated[int | None, typer.Option(help="Override the scenario's consumers.")] = None,
              days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
              seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+             stores: Annotated[int | None, typer.Option(help="Override every brand's store count.")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
              calibration_report: Annotated[bool, typer.Option(
                  "--calibration-report", help="Also set the run's aggregates against the field's ranges; exit 1 "
-                 "if one falls outside.")] = False) -> None:
+                 "if one falls outside.")] = False,
+             counterfactual: Annotated[str | None, typer.Option(
+                 help="Rerun with something switched off, on the same random numbers, and report the true "
+                 "incremental effect: 'channel=search_ads off', 'channel=feed_ads off', 'store=12 off'.")] = None,
+             ) -> None:
     """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
     spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
-    from rich.progress import Progress
+    from zhongcao import sim
+
+    plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
+    off = sim.Switch.parse(counterfactual, plan.brands[0].stores) if counterfactual is not None else None
+    _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off)
+
+
+def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from zhongcao import sim
     from zhongcao.cli.simulate import simulate as run
     from zhongcao.core import get_settings
 
-    plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed)
     settings = get_settings()
     if as_json:
         result = run(plan, settings.home, settings=settings)
     else:
-        with Progress(console=out, transient=True) as bar:
-            task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers", total=plan.days)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=out, transient=True) as bar:
+            task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} "
+                                "stores", total=plan.days)
             result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
+    lift = None
+    if off is not None:
+        if as_json:
+            other = run(plan, settings.home, settings=settings, off=off)
+        else:
+            with Progress(*columns, console=out, transient=True) as bar:
+                task = bar.add_task(f"反事实 Counterfactual: {off.label} off", total=plan.days)
+                other = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
+                            off=off)
+        lift = sim.incremental(result, other, off)
     metrics = []
     if calibration_report:
         metrics = sim.run_calibration(result.extra) + sim.population_calibration(
@@ -154,10 +171,16 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g
     if as_json:
         body = result.to_dict() | ({"calibration": [
             {"metric": m.name, "value": m.value, "low": m.low, "high": m.high, "confidence": m.confidence,
-             "passed": m.passed} for m in metrics]} if calibration_report else {})
+             "passed": m.passed} for m in metrics]} if calibration_report else {}) | (
+            {"counterfactual": lift} if lift is not None else {})
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
     else:
         _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
+        if lift is not None:
+            out.print(f"反事实 Counterfactual ({lift['switched_off']} off, same random numbers): conversions "
+                      f"{lift['base_conversions']:,} → {lift['conversions']:,}; true incremental conversions "
+                      f"{lift['incremental_conversions']:,}, GMV {format_fen(lift['incremental_gmv_fen'])}, for "
+                      f"{format_fen(lift['spend_saved_fen'])} of spend")
         if calibration_report:
             report = Table(title="校准 Calibration: simulated vs the field")
             for col in ("指标 Metric", "模拟 Simulated", "范围 Range", "置信 Conf.", "结果 Result"):
@@ -170,10 +193,7 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="A scenario TOML, e.g
         raise typer.Exit(1)
 
 
-def _print_summary(result: object, where: Path) -> None:
-    from zhongcao import sim
-
-    assert isinstance(result, sim.Summary)
+def _print_summary(result: Summary, where: Path) -> None:
     table = Table(title=f"{result.days} 天 days · {result.consumers:,} 消费者 consumers · seed {result.seed}")
     for col in ("渠道 Channel", "花费 Spend", "曝光 Impressions", "点击 Clicks", "互动 Engagements", "线索 Leads",
                 "订单 Orders", "GMV", "ROI"):

@@ -7,16 +7,17 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from zhongcao import sim
+from zhongcao import events, sim
 from zhongcao.core import Database, ManualClock, Runtime, Settings
 from zhongcao.migrations import upgrade
 
 
 def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None] | None = None,
-             settings: Settings | None = None) -> sim.Summary:
-    """Run a scenario under ``home/simulations/seed-<seed>`` (SQLite and DuckDB files), replacing an earlier
-    run of the same seed; the store stays there to be served and inspected."""
-    where = home / "simulations" / f"seed-{scenario.seed}"
+             settings: Settings | None = None, off: sim.Switch | None = None) -> sim.Summary:
+    """Run a scenario under ``home/simulations/seed-<seed>`` (SQLite and DuckDB files; a counterfactual
+    under ``seed-<seed>-off-<what>``), replacing an earlier run of the same; the store stays there to be
+    served and inspected."""
+    where = home / "simulations" / (f"seed-{scenario.seed}" + (f"-off-{off.label}" if off else ""))
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)
@@ -27,6 +28,10 @@ def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None]
         upgrade(db)
         rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, settings.budget_day_utc_offset_hours)),
                      settings=settings)
-        return sim.Simulation(rt, sim.build(rt, scenario)).run(progress)
+        store = events.EventStore(settings.resolved_events_path())
+        try:
+            return sim.Simulation(rt, sim.build(rt, scenario), store, off).run(progress)
+        finally:
+            store.close()
     finally:
         db.dispose()

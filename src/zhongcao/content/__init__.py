@@ -26,6 +26,7 @@ from zhongcao.content.engine import (
     FeedItem,
     FeedPage,
     NoteStats,
+    SearchBatch,
     SearchItem,
     SearchPage,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "PoolChanges",
     "PoolSpec",
     "RankSpec",
+    "SearchBatch",
     "SearchIndex",
     "SearchItem",
     "SearchPage",

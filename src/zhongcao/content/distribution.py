@@ -36,7 +36,7 @@ class PoolSpec:
 
     quotas: tuple[int, ...] = (100, 500, 2_000, 20_000, 100_000, 1_000_000)  # exposures per pool [U]
     read_gate: float = 0.08       # read (click-through) rate a note must hold to climb [U]
-    engage_gate: float = 0.05     # interaction rate a note must hold to climb [U]
+    engage_gate: float = 0.05     # interactions per read a note must hold to climb (互动率, as 蒲公英 counts it) [U]
     confidence: float = 0.8       # gates apply to the posterior's lower (1 - confidence) quantile
     prior: tuple[float, float] = (1.0, 9.0)  # Beta prior on both rates: a mean of 10%, worth 10 impressions
     ces_weights: dict[int, float] = field(default_factory=lambda: {
@@ -219,7 +219,9 @@ def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
             break
         trials = state.exposures[due]
         read_lb = lower_bound(state.reads[due], trials, spec)
-        engage_lb = lower_bound(state.engaged[due], trials, spec)
+        # 互动率 is interactions over reads: a gate per exposure would ask every note for a read rate of
+        # 5% / (interactions per read), i.e. 40–60%, and starve the feed of promoted notes
+        engage_lb = lower_bound(state.engaged[due], state.reads[due], spec)
         passed = (read_lb >= spec.read_gate) & (engage_lb >= spec.engage_gate)
         up, stop = due[passed], due[~passed]
         state.level_exposures[up] -= quota[up]

@@ -43,7 +43,7 @@ from zhongcao.content.distribution import (
     update_pools,
 )
 from zhongcao.content.notes import AUTHOR_KINDS, LOOKBACK, NoteView, get_note, notes_changed_since
-from zhongcao.content.ranking import RankSpec, ad_positions, rank
+from zhongcao.content.ranking import RankSpec, ad_positions, base_scores, personal, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
@@ -139,6 +139,16 @@ class SearchPage:
     total: int
     items: list[SearchItem]
     ad_positions: list[int]
+
+
+@dataclass(frozen=True)
+class SearchBatch:
+    """Many first result pages, flat: one row per result, in request order then position."""
+
+    request: np.ndarray   # row of the request in the batch
+    consumer: np.ndarray  # consumer ids
+    note_id: np.ndarray
+    position: np.ndarray  # 1-based organic rank
 
 
 class ContentEngine:
@@ -359,6 +369,41 @@ class ContentEngine:
         items = [SearchItem(int(matches.note_ids[o]), start + i + 1, round(float(sc), 4))
                  for i, (o, sc) in enumerate(zip(order[start:start + n], scores[start:start + n], strict=True))]
         return SearchPage(query, page, matches.total, items, ad_positions(n, page, self.ranking))
+
+    def ad_positions(self, n: int, page: int) -> list[int]:
+        """The positions of a search page of ``n`` that the ranking reserves for ads."""
+        return ad_positions(n, page, self.ranking)
+
+    def search_batch(self, queries: list[str], consumer_ids: np.ndarray, n: int) -> SearchBatch:
+        """Many consumers' first result pages at once, ranked and logged as ``search`` ranks and logs one:
+        the simulator's path. Each distinct query is matched and scored once per batch; only the
+        personal lift is per consumer."""
+        now = self.rt.now()
+        scored = {}
+        for query in dict.fromkeys(queries):
+            matches = self.index.match(query, k=max(n, 100))
+            idx = self.state.indices(matches.note_ids)
+            scored[query] = (matches.note_ids, self.state.category[idx],
+                             base_scores(idx, matches.scores, self.state, now.timestamp(), self.ranking))
+        request, notes, position = [], [], []
+        for r, (query, consumer) in enumerate(zip(queries, consumer_ids.tolist(), strict=True)):
+            note_ids, categories, base = scored[query]
+            interest = None
+            if (row := self._consumers.get(consumer)) is not None:
+                interest = self._interests[row] / self._interests[row].sum()
+            score = personal(base, categories, interest, self.ranking)
+            top = np.argsort(-score, kind="stable")[:n]
+            request.append(np.full(len(top), r))
+            notes.append(note_ids[top])
+            position.append(np.arange(1, len(top) + 1))
+        if queries:
+            self.record(len(queries), {
+                "kind": EventKind.SEARCH.value, "consumer_id": consumer_ids,
+                "query": [normalize(q)[:MAX_LOGGED_QUERY] for q in queries], "surface": Surface.SEARCH.value,
+                "position": 1}, at=now)
+        rows = np.concatenate([np.empty(0, dtype=np.int64), *request])
+        return SearchBatch(rows, consumer_ids[rows], np.concatenate([np.empty(0, dtype=np.int64), *notes]),
+                           np.concatenate([np.empty(0, dtype=np.int64), *position]))
 
     def record_engagement(self, note_id: int, consumer_id: int, kind: str) -> NoteStats:
         """A consumer read or interacted with a note: one event, through the outbox, into the counters."""

@@ -20,16 +20,26 @@ class RankSpec:
     ad_every: int = 10
 
 
-def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,
-         interest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Order and final scores for matched notes (state indices, BM25 relevance)."""
+def base_scores(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float,
+                spec: RankSpec) -> np.ndarray:
+    """Matched notes' scores before personalization (state indices, BM25 relevance): the same for every
+    consumer, so a batch of searches computes them once per query."""
     strength = 20.0
     engagement = (state.quality[note_idx] * strength + state.ces_w[note_idx]) / (strength + state.exposures[note_idx])
     age_days = np.maximum(now - state.created[note_idx], 0) / 86_400.0
     freshness = spec.freshness_floor + (1 - spec.freshness_floor) * np.exp(-age_days / spec.freshness_days)
-    score = relevance * (1 + spec.engagement_weight * engagement) * freshness
-    if interest is not None:
-        score = score * (1 + spec.personal_weight * interest[state.category[note_idx]])
+    return np.asarray(relevance * (1 + spec.engagement_weight * engagement) * freshness)
+
+
+def personal(score: np.ndarray, categories: np.ndarray, interest: np.ndarray | None, spec: RankSpec) -> np.ndarray:
+    """Scores lifted by the consumer's interest share in each note's category."""
+    return score if interest is None else score * (1 + spec.personal_weight * interest[categories])
+
+
+def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,
+         interest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Order and final scores for matched notes (state indices, BM25 relevance)."""
+    score = personal(base_scores(note_idx, relevance, state, now, spec), state.category[note_idx], interest, spec)
     order = np.argsort(-score, kind="stable")
     return order, score[order]
 

@@ -74,7 +74,9 @@ class SearchIndex:
         else:
             Path(path).mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self.schema, path=str(path))
-        self._writer = self._index.writer(heap_size=writer_heap_bytes)
+        # One indexing thread: several deal documents to segments in whatever order they finish, and ties
+        # between equal scores break by segment, so the same notes would rank differently run to run.
+        self._writer = self._index.writer(heap_size=writer_heap_bytes, num_threads=1)
         self._lock = threading.Lock()
         # A word's clause depends on the word alone; words repeat across queries, so build each once.
         self._word_clause = functools.lru_cache(maxsize=65_536)(self._build_word_clause)
@@ -169,7 +171,8 @@ class SearchIndex:
         ids = np.fromiter((searcher.doc(addr)["note_id"][0] for _, addr in result.hits), dtype=np.int64,
                           count=len(result.hits))
         scores = np.fromiter((score for score, _ in result.hits), dtype=np.float32, count=len(result.hits))
-        return Matches(ids, scores, _count(result))
+        order = np.lexsort((ids, -scores))  # equal scores in note-id order, wherever their segments are
+        return Matches(ids[order], scores[order], _count(result))
 
     def containing(self, query: str, k: int = 100_000) -> np.ndarray:
         """Ids of the notes that hold every word of ``query`` (never relaxed to any word): who is "about" a

@@ -86,6 +86,8 @@ CODES: dict[str, str] = {
     "invalid_poi": "a store location's name, address, city or coordinates are out of bounds",
     "invalid_push": "a push's text, audience or recipients are out of bounds",
     "invalid_scenario": "a simulation scenario's field is unknown, missing or out of range",
+    "invalid_counterfactual": "a counterfactual names nothing the simulator can switch off",
+    "invalid_table": "a side table of the event store needs a plain lower-case name",
     "invalid_featured_note": "featured UGC is a published note by someone else that names the account",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",

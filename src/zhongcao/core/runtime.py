@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from zhongcao.core.clock import Clock, SystemClock, budget_day
 from zhongcao.core.config import Settings, get_settings
@@ -22,6 +22,12 @@ class Runtime:
     def today(self) -> date:
         """The budget day now: caps and daily budgets count against it."""
         return budget_day(self.clock.now(), self.settings.budget_day_utc_offset_hours)
+
+    def day_ends_at(self) -> datetime:
+        """When the budget day ends: the next local midnight, where daily budgets start again."""
+        offset = timedelta(hours=self.settings.budget_day_utc_offset_hours)
+        midnight = datetime.combine(self.today() + timedelta(days=1), time(), tzinfo=UTC)
+        return midnight - offset
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,27 @@ class EventStore:
             finally:
                 self._con.unregister("_batch")
         return WriteResult(int(inserted), n - int(inserted))
+
+    def append(self, name: str, table: pa.Table) -> int:
+        """Append rows to a table of the store beside the events (the simulator's ground truth), created
+        from the batch's schema the first time; returns the rows written."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name) or name == "events":
+            raise Invalid("invalid_table", f"{name!r} is not a side table name", field="name",
+                          allowed="lower-case letters, digits and _; not 'events'")
+        if table.num_rows == 0:
+            return 0
+        with self._lock:
+            self._con.register("_rows", table)
+            try:
+                self._con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM _rows LIMIT 0")
+                self._con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
+            finally:
+                self._con.unregister("_rows")
+        return table.num_rows
+
+    def table(self, name: str) -> ibis.Table:
+        """A side table as an Ibis table; run expressions with ``run``."""
+        return self._ibis.table(name)
 
     def events(self) -> ibis.Table:
         """The events as an Ibis table; run expressions with ``run`` (it serializes access)."""

@@ -7,12 +7,14 @@ from zhongcao.sim.calibration import population as population_calibration
 from zhongcao.sim.calibration import run as run_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
-from zhongcao.sim.run import Simulation, Summary
-from zhongcao.sim.scenario import Brand, CampaignPlan, Product, Scenario, load, parse
+from zhongcao.sim.run import TRUTH_TABLE, Simulation, Summary, Switch, incremental
+from zhongcao.sim.scenario import DEFAULT, Brand, CampaignPlan, Product, Scenario, load, parse, shipped
 from zhongcao.sim.world import BrandSetup, StoreSetup, World, build, start_of, streams
 
 __all__ = [
     "CITIES",
+    "DEFAULT",
+    "TRUTH_TABLE",
     "Brand",
     "BrandSetup",
     "CampaignPlan",
@@ -24,12 +26,15 @@ __all__ = [
     "Simulation",
     "StoreSetup",
     "Summary",
+    "Switch",
     "World",
     "build",
+    "incremental",
     "load",
     "parse",
     "population_calibration",
     "run_calibration",
+    "shipped",
     "start_of",
     "streams",
 ]

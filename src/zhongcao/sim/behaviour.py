@@ -2,8 +2,9 @@
 
 Every probability is a function of the consumer and the item: interest in the note's category (relative
 to an even spread, so 1 is average), the note's quality, and trust in creators against ads. The levels
-are set so the defaults land inside the field's ranges (SIMULATOR.md): reads from a feed impression a
-few percent, likes the most common interaction, comments about 8% of likes, ad CTR around 1–3%.
+are set so the defaults land inside the field's ranges (SIMULATOR.md): reads from a feed impression
+around the 8% a note needs to climb the pools, likes the most common interaction, comments about 8% of
+likes, ad CTR around 1–3%.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def match(interests: np.ndarray, consumer_row: np.ndarray, category: np.ndarray)
     return interests[consumer_row, category] * N_CATEGORIES
 
 
-def react(rng: np.random.Generator, interest: np.ndarray, quality: np.ndarray, trust: np.ndarray) -> Reactions:
-    """Reads and interactions for organic impressions."""
-    p_read = np.clip(0.05 * np.sqrt(interest) * (0.6 + quality) * np.sqrt(trust), 0, 0.6)
+def react(rng: np.random.Generator, interest: np.ndarray, quality: np.ndarray, trust: np.ndarray,
+          intent: np.ndarray | float = 1.0) -> Reactions:
+    """Reads and interactions for organic impressions; ``intent`` multiplies the read chance (a searcher
+    reads the top results far more than a browser reads a feed card)."""
+    p_read = np.clip(0.09 * np.sqrt(interest) * (0.6 + quality) * np.sqrt(trust) * intent, 0, 0.8)
     read = rng.random(len(p_read)) < p_read
     lift = 0.5 + quality
     draws = rng.random((len(AFTER_READ), len(p_read)))

@@ -44,4 +44,5 @@ def run(served: dict[str, int]) -> list[Metric]:
         Metric("ad_cpc_yuan", ratio("ad_charged_fen", "ad_clicks", 1 / 100), 0.5, 5.0, "U"),
         Metric("comment_like_ratio", ratio("comments", "likes"), 0.06, 0.10, "C"),
         Metric("note_engagement_per_read", ratio("interactions", "reads"), 0.08, 0.15, "U"),
+        Metric("daily_active_users_who_search", ratio("searcher_days", "active_consumer_days"), 0.55, 0.65, "C"),
     ]

@@ -24,11 +24,12 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from zhongcao import accounts, ads, billing, commerce, content
-from zhongcao.core import ManualClock, Runtime
+from zhongcao import accounts, ads, billing, commerce, content, events
+from zhongcao.core import Invalid, ManualClock, Runtime
 from zhongcao.events import EventKind, Surface
-from zhongcao.sim import behaviour
+from zhongcao.sim import behaviour, text
 from zhongcao.sim.population import CITIES
 from zhongcao.sim.world import OP, World, streams
 
@@ -36,14 +37,64 @@ DECISION_DAYS = {"skincare": 29.0, "beauty": 20.0, "mother_baby": 70.0, "auto": 
 BASELINE_PER_DAY = 0.0004      # purchases a day with no exposure, for an average interest [U]
 # What one exposure adds to the chance of buying over the decision cycle [U]: its hazard term starts at
 # this over the cycle's length and decays with it, so its integral is this probability.
-LIFT = {"impression": 0.0002, "read": 0.003, "interaction": 0.008, "ad_impression": 0.0001, "ad_click": 0.015}
-CHANNELS = ("baseline", "organic", "feed_ads")
+# A search ad lifts less than a feed ad: the consumer searched, so the intent was there already.
+LIFT = {"impression": 0.0002, "read": 0.003, "interaction": 0.008, "ad_impression": 0.0001, "ad_click": 0.015,
+        "search_ad_click": 0.008}
+CHANNELS = ("baseline", "organic", "feed_ads", "search_ads")
+STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2}  # columns of the hazard's stock per channel
+SEARCH_SCALE = 0.6  # consumers' search rates count every user; the active ones search this much of it [U]
+RESEARCH = 2.0  # 回搜: seeding worth one read or more raises the chance to search by up to this much again [U]
+SEARCH_PAGE = 10
+SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
+SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
+CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert")
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
 STORE_VISIT_SHARE = 0.6  # leads that come to the store and redeem their code [U]
 STAGES = ("none", "aware", "interest", "deep_interest", "purchase", "loyal")
 # Leases for simulated time: a tick is an hour, so the serving default (5 minutes) would expire every lease
 # every tick. A lease lives a day and holds a few hours of a campaign's clicks: as exact, far fewer renewals.
 LEASES = ads.PurseSpec(ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600, retry_seconds=3_600)
+
+
+TRUTH_TABLE = "truth_conversions"
+# One row per conversion: how it happened, and each channel's true share of the hazard that moved it.
+TRUTH_SCHEMA = pa.schema([
+    ("ts", pa.timestamp("us", tz="UTC")), ("consumer_id", pa.int64()), ("route", pa.string()),
+    ("ref_id", pa.int64()), ("posted_back", pa.bool_()), ("product_id", pa.int64()), ("value_fen", pa.int64()),
+    ("store_id", pa.int64()), ("channel", pa.string()),
+    *[(f"{c}_share", pa.float64()) for c in ("baseline", "organic", "feed_ads", "search_ads")]])
+
+
+@dataclass(frozen=True)
+class Switch:
+    """What a counterfactual run switches off: a paid channel, one store's ads, or both (one store's
+    channel)."""
+
+    channel: str | None = None  # feed_ads or search_ads
+    store: int | None = None    # index of the store in the brand's stores
+
+    @classmethod
+    def parse(cls, spec: str, stores: int) -> Switch:
+        """``channel=search_ads``, ``store=12`` (the 12th store, from 1), or both joined by a comma."""
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            key, _, value = part.partition("=")
+            value = value.removesuffix(" off").strip()
+            if key.strip() == "channel" and value in ("feed_ads", "search_ads"):
+                values["channel"] = value
+            elif key.strip() == "store" and value.isdigit() and 1 <= int(value) <= stores:
+                values["store"] = int(value) - 1
+            else:
+                raise Invalid("invalid_counterfactual", f"cannot switch off {part!r}", field="counterfactual",
+                              allowed=f"channel=feed_ads|search_ads and/or store=1..{stores}")
+        if not values:
+            raise Invalid("invalid_counterfactual", "nothing to switch off", field="counterfactual",
+                          allowed=f"channel=feed_ads|search_ads and/or store=1..{stores}")
+        return cls(**values)
+
+    @property
+    def label(self) -> str:
+        return ",".join(f"{k}={v + 1 if k == 'store' else v}" for k, v in asdict(self).items() if v is not None)
 
 
 @dataclass
@@ -78,12 +129,15 @@ class Summary:
 class Simulation:
     """One run of a built world; ``run`` advances it day by day."""
 
-    def __init__(self, rt: Runtime, world: World) -> None:
+    def __init__(self, rt: Runtime, world: World, store: events.EventStore | None = None,
+                 off: Switch | None = None) -> None:
         if not isinstance(rt.clock, ManualClock):
             raise TypeError("a simulation runs on simulated time: give the runtime a ManualClock")
-        self.rt, self.world, self.clock = rt, world, rt.clock
+        self.rt, self.world, self.clock, self.store = rt, world, rt.clock, store
         rngs = streams(world.scenario.seed)
-        self.rng = rngs["behaviour"]
+        self.rng = rngs["behaviour"]  # draws outside the ticks (a store visit's code)
+        self._tick_no = 0
+        self.off = off
         self.content = content.ContentEngine(rt, rng=rngs["engine"])
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
@@ -105,12 +159,17 @@ class Simulation:
         self.weight = {k: v / tau_days for k, v in LIFT.items()}  # a day's hazard right after the exposure
         self.baseline = BASELINE_PER_DAY * behaviour.match(people.interests, np.arange(people.n),
                                                            np.full(people.n, brand.category))
-        self.stock = np.zeros((people.n, 2), dtype=np.float64)  # organic, feed_ads
+        self.stock = np.zeros((people.n, len(STOCK)), dtype=np.float64)
         self.stage = np.zeros(people.n, dtype=np.int8)
         self.engaged = np.zeros(people.n, dtype=np.int16)
         self.last_store = np.full(people.n, -1, dtype=np.int32)   # index into brand.stores
         self.last_note = np.zeros(people.n, dtype=np.int64)
-        self.last_click: dict[int, str] = {}
+        self.last_click: dict[int, tuple[str, str]] = {}  # consumer row → (channel, signed click id)
+        self.last_query: dict[int, str] = {}
+        words = [text.VOCABULARY[key] for key, *_ in content.CATEGORIES]
+        self.words = np.array(words)  # (categories, words per category)
+        keywords = [k for c in world.scenario.brands[0].campaigns if c.placement == "search" for k in c.keywords]
+        self.brand_words = np.array(keywords or words[brand.category])
         # the store behind each note (-1 for none), and behind each store campaign, looked up as arrays per tick
         store_of_account = {s.account_id: k for k, s in enumerate(brand.stores)}
         self.note_store = np.array([store_of_account.get(a, -1) for a in world.note_author.tolist()], dtype=np.int32)
@@ -125,12 +184,18 @@ class Simulation:
                 self.note_quality[i] = world.creators.quality[by_creator[author]]
         self.channel = {c: Tally() for c in CHANNELS}  # baseline: purchases no exposure moved most
         self.stores = [Tally() for _ in brand.stores]
-        self.truth = np.zeros(3)
+        self.truth = np.zeros(len(CHANNELS))
+        self._truth_rows: list[dict[str, Any]] = []
         self.conversions = 0
         self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "store": 0, "store_visits": 0}
         # every brand's and note's: what calibration reads
         self.served = {"feed_impressions": 0, "reads": 0, "likes": 0, "comments": 0, "interactions": 0,
-                       "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0}
+                       "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0,
+                       "searches": 0, "searcher_days": 0, "search_reads": 0, "search_ad_impressions": 0,
+                       "search_ad_clicks": 0, "search_ad_charged_fen": 0}
+        self._searched_today = np.zeros(people.n, dtype=bool)
+        if off is not None:
+            self._switch_off(off)
         self._active_today = np.zeros(people.n, dtype=bool)
         self._start_spend = self._spend()
 
@@ -142,69 +207,148 @@ class Simulation:
         return sum(s.allocated_fen - billing.get_wallet(self.rt, s.account_id, actor=OP).balance_fen
                    for s in self.brand.stores)
 
+    def _switch_off(self, off: Switch) -> None:
+        """A counterfactual: pause the channel's or the store's campaigns through the ads slice, before the
+        first tick, so the engine simply has nothing of theirs to sell."""
+        stores = self.brand.stores
+        accounts_off = {stores[off.store].account_id} if off.store is not None else {s.account_id for s in stores}
+        placements = {"feed_ads": "feed", "search_ads": "search"}
+        ids = [c.id for a in sorted(accounts_off) for c in ads.list_campaigns(self.rt, a, actor=OP)
+               if off.channel is None or c.placement == placements[off.channel]]
+        if ids:
+            ads.do_set_status(self.rt, "campaign", ids, "paused", actor=OP)
+            self.ads.sync()
+
+    def _draws(self, concern: str) -> np.random.Generator:
+        """This tick's generator for one concern, from the seed, the tick and the concern alone: a
+        counterfactual that changes how many draws one concern takes leaves every other draw as it was
+        (common random numbers)."""
+        return np.random.default_rng([self.world.scenario.seed, self._tick_no, CONCERNS.index(concern)])
+
     def run(self, progress: Callable[[int], None] | None = None) -> Summary:
         for day in range(self.world.scenario.days):
-            self._active_today = np.zeros(self.world.consumers.n, dtype=bool)
+            self._active_today[:] = False
+            self._searched_today[:] = False
             for hour in range(24):
                 self._tick(hour)
                 self.clock.advance(timedelta(hours=1))
             self.served["active_consumer_days"] += int(self._active_today.sum())
+            self.served["searcher_days"] += int(self._searched_today.sum())
+            self._ingest()
             if progress:
                 progress(day + 1)
         self.content.flush()
         self.ads.close()  # leases return what they did not spend
+        self._ingest()
         return self._summary()
+
+    def _ingest(self) -> None:
+        """The day's events into the event store, as the server's ingester moves them, so reports and
+        rollups see the run, and the day's ground truth into its own table beside them; without a store the
+        events wait in the outbox for ``zhongcao serve``."""
+        if self.store is None:
+            return
+        self.content.flush()
+        while events.ingest(self.rt, self.store, fold=self.content.fold) > 0:
+            pass
+        if self._truth_rows:
+            self.store.append(TRUTH_TABLE, pa.Table.from_pylist(self._truth_rows, schema=TRUTH_SCHEMA))
+            self._truth_rows = []
 
     def _tick(self, hour: int) -> None:
         people = self.world.consumers
-        active = np.flatnonzero(self.rng.poisson(people.activity * behaviour.HOURLY[hour]) > 0)
+        self._tick_no += 1
+        active = np.flatnonzero(self._draws("active").poisson(people.activity * behaviour.HOURLY[hour]) > 0)
         self._active_today[active] = True
         self.stock *= self.decay
         if len(active):
             self._feed(active)
+        self._search(hour)
         self._convert()
         self.content.flush()
         self.ads.sync()
 
-    def _feed(self, active: np.ndarray) -> None:
+    def _react(self, consumer: np.ndarray, note_id: np.ndarray, surface: Surface, rng: np.random.Generator,
+               intent: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Reads and interactions with the notes shown, handed to the engine as events; returns the consumer
+        rows, the note indices, and who read and who interacted."""
         people, world = self.world.consumers, self.world
-        page = self.content.feed_batch(self.ids[active], behaviour.PAGE)
-        self.served["feed_impressions"] += len(page.note_id)
-        rows = page.consumer - people.first_id
-        idx = self._note_index(page.note_id)
-        brand_note = world.note_brand[idx] == 0
+        rows = consumer - people.first_id
+        idx = self._note_index(note_id)
         interest = behaviour.match(people.interests, rows, world.note_category[idx])
-        seen = behaviour.react(self.rng, interest, self.note_quality[idx], people.creator_trust[rows])
+        seen = behaviour.react(rng, interest, self.note_quality[idx], people.creator_trust[rows], intent)
         interacted = np.zeros(len(rows), dtype=bool)
-        kinds, who, notes = [], [], []
+        kinds, who, notes = [np.full(int(seen.read.sum()), EventKind.READ.value)], [consumer[seen.read]], \
+            [note_id[seen.read]]
         for kind, hit in seen.interactions.items():
             interacted |= hit
             if kind in (EventKind.LIKE, EventKind.COMMENT):
                 self.served["likes" if kind == EventKind.LIKE else "comments"] += int(hit.sum())
             kinds.append(np.full(int(hit.sum()), kind.value))
-            who.append(page.consumer[hit])
-            notes.append(page.note_id[hit])
-        read = seen.read
-        self.served["reads"] += int(read.sum())
+            who.append(consumer[hit])
+            notes.append(note_id[hit])
         self.served["interactions"] += int(interacted.sum())
-        kinds.insert(0, np.full(int(read.sum()), EventKind.READ.value))
-        who.insert(0, page.consumer[read])
-        notes.insert(0, page.note_id[read])
         all_notes = np.concatenate(notes)
         if len(all_notes):
             self.content.record(len(all_notes), {
                 "kind": np.concatenate(kinds), "consumer_id": np.concatenate(who), "note_id": all_notes,
-                "creator_id": world.note_author[self._note_index(all_notes)], "surface": Surface.FEED.value})
-        # the brand's notes seen organically seed the hazard
-        trust = people.creator_trust[rows]
+                "creator_id": world.note_author[self._note_index(all_notes)], "surface": surface.value})
+        return rows, idx, seen.read, interacted
+
+    def _seed(self, rows: np.ndarray, idx: np.ndarray, note_ids: np.ndarray, read: np.ndarray,
+              interacted: np.ndarray) -> None:
+        """The brand's notes seen organically (feed or search) add to the organic stock of the hazard."""
+        mine = self.world.note_brand[idx] == 0
+        trust = self.world.consumers.creator_trust[rows]
         w = (self.weight["impression"] + self.weight["read"] * read + self.weight["interaction"] * interacted) * trust
-        np.add.at(self.stock[:, 0], rows[brand_note], w[brand_note])
-        self._touch(rows[brand_note], idx[brand_note], page.note_id[brand_note], read[brand_note],
-                    interacted[brand_note])
+        np.add.at(self.stock[:, STOCK["organic"]], rows[mine], w[mine])
+        self._touch(rows[mine], idx[mine], note_ids[mine], read[mine], interacted[mine])
         tally = self.channel["organic"]
-        tally.impressions += int(brand_note.sum())
-        tally.engagements += int(interacted[brand_note].sum())
-        self._ads(active)
+        tally.impressions += int(mine.sum())
+        tally.engagements += int(interacted[mine].sum())
+
+    def _feed(self, active: np.ndarray) -> None:
+        page = self.content.feed_batch(self.ids[active], behaviour.PAGE)
+        self.served["feed_impressions"] += len(page.note_id)
+        rows, idx, read, interacted = self._react(page.consumer, page.note_id, Surface.FEED, self._draws("feed"))
+        self.served["reads"] += int(read.sum())
+        self._seed(rows, idx, page.note_id, read, interacted)
+        served = self.ads.feed_ads(self._viewers(active), behaviour.PAGE)
+        self._sell(served, "feed_ads", self._draws("feed_ads"))
+
+    def _viewers(self, rows: np.ndarray) -> ads.Viewers:
+        return ads.Viewers(self.ids[rows], self.viewer_gender[rows], self.viewer_age[rows], self.viewer_device[rows],
+                           [self.viewer_city[int(c)] for c in self.world.consumers.city[rows]])
+
+    def _search(self, hour: int) -> None:
+        """Who searches this hour, and for what: seeding makes a consumer likelier to search, and to search
+        the brand's words (回搜); everyone else searches a word of a category they like."""
+        people = self.world.consumers
+        rng = self._draws("search")
+        seeded = self.stock[:, STOCK["organic"]] + self.stock[:, STOCK["feed_ads"]]
+        primed = seeded / (seeded + self.weight["read"])
+        who = np.flatnonzero(rng.poisson(people.search_rate * SEARCH_SCALE * behaviour.HOURLY[hour] *
+                                         (1 + RESEARCH * primed)) > 0)
+        if not len(who):
+            return
+        self._active_today[who] = True
+        self._searched_today[who] = True
+        brand_query = rng.random(len(who)) < primed[who]
+        category = (people.interests[who].cumsum(axis=1) < rng.random(len(who))[:, None]).sum(axis=1)
+        category = np.minimum(category, self.words.shape[0] - 1)
+        pick = rng.integers(0, self.words.shape[1], len(who))
+        queries = np.where(brand_query, self.brand_words[pick % len(self.brand_words)],
+                           self.words[category, pick]).tolist()
+        self.last_query.update(zip(who[brand_query].tolist(), np.array(queries)[brand_query].tolist(), strict=True))
+        self.served["searches"] += len(who)
+        page = self.content.search_batch(queries, self.ids[who], SEARCH_PAGE)
+        rows, idx, read, interacted = self._react(page.consumer, page.note_id, Surface.SEARCH, rng,
+                                                  SEARCH_INTENT / np.sqrt(page.position))
+        self.served["search_reads"] += int(read.sum())
+        self.served["reads"] += int(read.sum())  # reads count both surfaces; search_reads is the search part
+        self._seed(rows, idx, page.note_id, read, interacted)
+        served = self.ads.search_ads(self._viewers(who), queries, SEARCH_PAGE)
+        self._sell(served, "search_ads", self._draws("search_ads"), SEARCH_AD_INTENT)
 
     def _touch(self, rows: np.ndarray, idx: np.ndarray, note_ids: np.ndarray, read: np.ndarray,
                engaged: np.ndarray) -> None:
@@ -220,40 +364,42 @@ class Simulation:
         self.last_store[rows[known]] = stores[known]
         self.last_note[rows] = note_ids
 
-    def _ads(self, active: np.ndarray) -> None:
-        people = self.world.consumers
-        viewers = ads.Viewers(self.ids[active], self.viewer_gender[active], self.viewer_age[active],
-                              self.viewer_device[active], [self.viewer_city[int(c)] for c in people.city[active]])
-        served = self.ads.feed_ads(viewers, behaviour.PAGE)
-        self.served["ad_impressions"] += len(served.unit_id)
+    def _sell(self, served: ads.AdBatch, channel: str, rng: np.random.Generator, intent: float = 1.0) -> None:
+        """Ads the engine sold: exposures and clicks lift the channel's stock; clicks go back through
+        ``click_batch``, which charges the leases."""
+        prefix = "ad" if channel == "feed_ads" else "search_ad"
+        self.served[f"{prefix}_impressions"] += len(served.unit_id)
         if not len(served.unit_id):
             return
+        people = self.world.consumers
         rows = served.consumer - people.first_id
         idx = self._note_index(served.note_id)
         mine = self.world.note_brand[idx] == 0
         interest = behaviour.match(people.interests, rows, self.world.note_category[idx])
-        clicked = behaviour.click(self.rng, interest, people.creator_trust[rows])
-        np.add.at(self.stock[:, 1], rows[mine], self.weight["ad_impression"] + self.weight["ad_click"] * clicked[mine])
+        clicked = behaviour.click(rng, interest * intent, people.creator_trust[rows])
+        lift = self.weight["ad_click" if channel == "feed_ads" else "search_ad_click"]
+        np.add.at(self.stock[:, STOCK[channel]], rows[mine], self.weight["ad_impression"] + lift * clicked[mine])
         self._touch(rows[mine], idx[mine], served.note_id[mine], clicked[mine], clicked[mine])
-        tally = self.channel["feed_ads"]
+        tally = self.channel[channel]
         tally.impressions += int(mine.sum())
         store = self._store_of(served.campaign_id)
         for k, count in zip(*np.unique(store[mine & (store >= 0)], return_counts=True), strict=True):
             self.stores[int(k)].impressions += int(count)
         hits = np.flatnonzero(clicked)
-        if len(hits):
-            tokens = [served.token(int(k)) for k in hits]
-            results = self.ads.click_batch(tokens)
-            self.served["ad_clicks"] += len(results)
-            self.served["ad_charged_fen"] += sum(r.charged_fen for r in results)
-            for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
-                if mine[k]:
-                    tally.clicks += 1
-                    tally.spend_fen += r.charged_fen
-                    self.last_click[int(rows[k])] = self.ads.sign(token)
-                if store[k] >= 0:
-                    self.stores[int(store[k])].clicks += 1
-                    self.stores[int(store[k])].spend_fen += r.charged_fen
+        if not len(hits):
+            return
+        tokens = [served.token(int(k)) for k in hits]
+        results = self.ads.click_batch(tokens)
+        self.served[f"{prefix}_clicks"] += len(results)
+        self.served[f"{prefix}_charged_fen"] += sum(r.charged_fen for r in results)
+        for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
+            if mine[k]:
+                tally.clicks += 1
+                tally.spend_fen += r.charged_fen
+                self.last_click[int(rows[k])] = (channel, self.ads.sign(token))
+            if store[k] >= 0:
+                self.stores[int(store[k])].clicks += 1
+                self.stores[int(store[k])].spend_fen += r.charged_fen
 
     def _store_of(self, campaign_ids: np.ndarray) -> np.ndarray:
         """The brand's store running each campaign, -1 for another advertiser's."""
@@ -263,37 +409,50 @@ class Simulation:
         return np.where(at >= 0, self.campaign_store[np.maximum(at, 0)], -1)
 
     def _convert(self) -> None:
+        rng = self._draws("convert")
         hazard = self.baseline + self.stock.sum(axis=1)
         p = 1.0 - np.exp(-hazard / 24.0)
-        buyers = np.flatnonzero(self.rng.random(len(p)) < p)
+        buyers = np.flatnonzero(rng.random(len(p)) < p)  # one draw per consumer per tick, whatever happens
         if not len(buyers):
             return
         shares = np.column_stack([self.baseline[buyers], self.stock[buyers]]) / hazard[buyers, None]
         self.truth += shares.sum(axis=0)
         self.conversions += len(buyers)
-        route = self.rng.random(len(buyers))
-        posted = self.rng.random(len(buyers)) < self.world.scenario.brands[0].postback_coverage
-        product = self.rng.integers(0, len(self.brand.product_ids), len(buyers))
-        for b, r, post, pick, share in zip(buyers.tolist(), route.tolist(), posted.tolist(), product.tolist(),
-                                           shares, strict=True):
+        route = rng.random(len(buyers))
+        posted = rng.random(len(buyers)) < self.world.scenario.brands[0].postback_coverage
+        product = rng.integers(0, len(self.brand.product_ids), len(buyers))
+        visits = rng.random(len(buyers)) < STORE_VISIT_SHARE
+        at = self.rt.now()
+        for b, r, post, pick, visit, share in zip(buyers.tolist(), route.tolist(), posted.tolist(), product.tolist(),
+                                                  visits.tolist(), shares, strict=True):
             price = self.world.scenario.brands[0].products[pick].price_fen
             channel = CHANNELS[int(np.argmax(share))]  # the channel with the largest true share
             store = int(self.last_store[b])
+            ref = 0
             if r < ROUTES[0]:
-                self._shop_order(b, self.brand.product_ids[pick], price, channel, store)
+                way, ref = "shop", self._shop_order(b, self.brand.product_ids[pick], price, channel, store)
             elif r < ROUTES[0] + ROUTES[1] or store < 0:
+                way = "offsite"
                 self.routes["offsite"] += 1
                 self.routes["offsite_posted_back"] += int(post)
                 self._credit(channel, store, orders=1, gmv=price)  # a sale, whether or not it is reported
             else:
-                self._store_visit(b, store, price, channel)
+                way, ref = "store", self._store_visit(b, store, price, channel, visit)
             self.stage[b] = 5 if self.stage[b] >= 4 else 4
+            self._truth_rows.append({
+                "ts": at, "consumer_id": int(self.ids[b]), "route": way, "ref_id": ref,
+                "posted_back": way != "offsite" or post, "product_id": self.brand.product_ids[pick],
+                "value_fen": price if way != "store" or visit else 0,
+                "store_id": self.brand.stores[store].account_id if store >= 0 else None, "channel": channel,
+                **{f"{c}_share": round(float(s), 6) for c, s in zip(CHANNELS, share, strict=True)}})
         self.stock[buyers] = 0.0  # a purchase satisfies: the next one needs fresh seeding
 
     def _source(self, row: int, channel: str) -> commerce.Source:
-        if channel == "feed_ads" and row in self.last_click:
-            return commerce.resolve(self.rt, "ad", self.last_click[row], int(self.ids[row]),
-                                    ads.click_resolver(self.rt))
+        clicked = self.last_click.get(row)
+        if channel in ("feed_ads", "search_ads") and clicked is not None and clicked[0] == channel:
+            return commerce.resolve(self.rt, "ad", clicked[1], int(self.ids[row]), ads.click_resolver(self.rt))
+        if channel == "search_ads" and row in self.last_query:
+            return commerce.Source("search", self.last_query[row])
         if self.last_note[row]:
             return commerce.Source("note", str(int(self.last_note[row])), note_id=int(self.last_note[row]))
         return commerce.Source("search", content.CATEGORIES[self.brand_category][1])
@@ -304,14 +463,16 @@ class Simulation:
             tally.orders += orders
             tally.gmv_fen += gmv
 
-    def _shop_order(self, row: int, product: int, price: int, channel: str, store: int) -> None:
+    def _shop_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
         source = self._source(row, channel)
         order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
         commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
         self.routes["shop"] += 1
         self._credit(channel, store, orders=1, gmv=price)
+        return order.id
 
-    def _store_visit(self, row: int, store: int, price: int, channel: str) -> None:
+    def _store_visit(self, row: int, store: int, price: int, channel: str, visit: bool) -> int:
+        """A DM to the store, a lead card, and for some a visit code redeemed at the counter; the lead's id."""
         account = self.brand.stores[store].account_id
         source = self._source(row, channel)
         ids = self.ads.ids
@@ -319,14 +480,15 @@ class Simulation:
         commerce.do_post_message(self.rt, conversation.id, "consumer", "请问门店地址在哪里？", actor=OP)
         commerce.do_post_message(self.rt, conversation.id, "account", "欢迎到店体验，给您发个到店码。",
                                  actor=accounts.Actor.of_account(account))
-        commerce.do_lead_card(self.rt, ids, conversation.id, "phone", f"1380000{row % 10_000:04d}", actor=OP)
+        lead = commerce.do_lead_card(self.rt, ids, conversation.id, "phone", f"1380000{row % 10_000:04d}", actor=OP)
         self.routes["store"] += 1
         self._credit(channel, store, leads=1)
-        if self.rng.random() < STORE_VISIT_SHARE:
+        if visit:
             code = commerce.do_issue_visit_code(self.rt, conversation.id, actor=OP).code
             commerce.do_redeem_visit_code(self.rt, ids, code, actor=accounts.Actor.of_account(account))
             self.routes["store_visits"] += 1
             self._credit(channel, store, orders=1, gmv=price)
+        return lead.lead_id
 
     def _summary(self) -> Summary:
         spend = self._spend() - self._start_spend
@@ -340,12 +502,24 @@ class Simulation:
                   for s, t in zip(self.brand.stores, self.stores, strict=True)]
         totals = {k: sum(getattr(t, k) for t in self.channel.values())
                   for k in ("impressions", "clicks", "engagements", "leads", "orders", "gmv_fen")}
-        totals["spend_fen"] = self.channel["feed_ads"].spend_fen
+        totals["spend_fen"] = self.channel["feed_ads"].spend_fen + self.channel["search_ads"].spend_fen
         aipl = {STAGES[k]: int(np.sum(self.stage == k)) for k in range(1, len(STAGES))}
-        shares = self.truth / self.conversions if self.conversions else np.zeros(3)
+        shares = self.truth / self.conversions if self.conversions else np.zeros(len(CHANNELS))
         truth = {"conversions": self.conversions, **self.routes,
                  **{f"{c}_share": round(float(v), 4) for c, v in zip(CHANNELS, shares, strict=True)}}
         scenario = self.world.scenario
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
                        scenario.days, scenario.consumers, scenario.seed, dict(self.served))
 
+
+
+def incremental(base: Summary, other: Summary, off: Switch) -> dict[str, Any]:
+    """What switching something off took away, run against run on the same random numbers: the true
+    incremental conversions, GMV and spend of what was switched off."""
+    gmv = base.totals["gmv_fen"] - other.totals["gmv_fen"]
+    return {"switched_off": off.label, "base_conversions": base.truth["conversions"],
+            "conversions": other.truth["conversions"],
+            "incremental_conversions": base.truth["conversions"] - other.truth["conversions"],
+            "incremental_gmv_fen": gmv, "spend_saved_fen": base.totals["spend_fen"] - other.totals["spend_fen"],
+            "incremental_roi": round(gmv / (base.totals["spend_fen"] - other.totals["spend_fen"]), 4)
+            if base.totals["spend_fen"] != other.totals["spend_fen"] else None}

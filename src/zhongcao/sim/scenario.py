@@ -18,6 +18,8 @@ from zhongcao.content import CODE
 from zhongcao.core import Invalid
 
 PLACEMENTS = ("feed", "search")
+SHIPPED = Path(__file__).parent / "scenarios"  # the scenarios that come with the package, by file stem
+DEFAULT = "kob_100_stores"                     # what ``zhongcao demo`` runs
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,13 @@ class Scenario:
     creator_notes: int = 4_000           # organic notes on the platform at the start
     brands: tuple[Brand, ...] = (Brand("花间集美妆 Huajianji Beauty"),)
 
-    def with_overrides(self, **changes: Any) -> Scenario:
-        """The scenario with the command line's ``--consumers``, ``--days`` and ``--seed`` applied."""
+    def with_overrides(self, *, stores: int | None = None, **changes: Any) -> Scenario:
+        """The scenario with the command line's ``--consumers``, ``--days``, ``--seed`` and ``--stores`` (every
+        brand's store count) applied, each checked as the TOML's would be."""
         values = {k: v for k, v in changes.items() if v is not None}
+        if stores is not None:
+            values["brands"] = [_build(Brand, {**{f.name: getattr(b, f.name) for f in fields(b)}, "stores": stores},
+                                       f"brands[{i}].") for i, b in enumerate(self.brands)]
         return _build(Scenario, {**{f.name: getattr(self, f.name) for f in fields(self)}, **values}, "")
 
 
@@ -155,8 +161,17 @@ def parse(values: dict[str, Any]) -> Scenario:
     return scenario
 
 
+def shipped() -> list[str]:
+    return sorted(p.stem for p in SHIPPED.glob("*.toml"))
+
+
 def load(path: str | Path) -> Scenario:
-    """A scenario file; a missing file or broken TOML is refused like any other bad input."""
+    """A scenario file, or a shipped scenario by name (``kob_100_stores``); a missing file or broken TOML
+    is refused like any other bad input."""
+    if not Path(path).exists() and (SHIPPED / f"{path}.toml").exists():
+        path = SHIPPED / f"{path}.toml"
+    elif not Path(path).exists():
+        raise _bad("path", f"no scenario file {path}", f"a TOML file, or one of {shipped()}")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
