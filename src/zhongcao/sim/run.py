@@ -135,7 +135,6 @@ class Simulation:
             raise TypeError("a simulation runs on simulated time: give the runtime a ManualClock")
         self.rt, self.world, self.clock, self.store = rt, world, rt.clock, store
         rngs = streams(world.scenario.seed)
-        self.rng = rngs["behaviour"]  # draws outside the ticks (a store visit's code)
         self._tick_no = 0
         self.off = off
         self.content = content.ContentEngine(rt, rng=rngs["engine"])
