@@ -270,6 +270,24 @@ def test_search_leans_towards_what_a_consumer_engages_with(client: TestClient, k
     assert ranked.index(trip["id"]) < ranked.index(food["id"])
 
 
+def test_a_search_batch_ranks_each_consumer_as_a_single_search_would(rt: Runtime, kob: Kob) -> None:
+    for i, category in enumerate(["food", "travel", "fashion"] * 5):
+        do_create_note(rt, kob.stores[i % 2], title=f"周末 好去处 {i}", body="吃饭 逛街", category=category, actor=OP)
+    do_create_note(rt, kob.stores[0], title="露营 装备", body="帐篷", category="travel", actor=OP)
+    engine = ContentEngine(rt, rng=np.random.default_rng(1))
+    engine.sync()
+    trip = engine.search("露营").items[0].note_id
+    for kind in ("like", "collect", "comment"):  # consumer 5 learns to like travel; 6 and 7 are strangers
+        engine.record_engagement(trip, 5, kind)
+    queries, consumers = ["周末 好去处", "露营", "周末 好去处", "周末 好去处"], np.array([5, 5, 6, 7], dtype=np.int64)
+    batch = engine.search_batch(queries, consumers, 4)
+    for r, (query, consumer) in enumerate(zip(queries, consumers.tolist(), strict=True)):
+        single = [i.note_id for i in engine.search(query, n=4, consumer_id=consumer).items]
+        assert batch.note_id[batch.request == r].tolist() == single
+        assert batch.position[batch.request == r].tolist() == list(range(1, len(single) + 1))
+    assert batch.note_id[batch.request == 0].tolist() != batch.note_id[batch.request == 2].tolist()  # personal
+
+
 def test_an_engaging_note_climbs_through_the_api_and_a_dull_one_stops(rt: Runtime, kob: Kob) -> None:
     """The closed loop over HTTP in simulated time: feed requests, engagements, and the pools they move."""
     configured = dataclasses.replace(rt, settings=rt.settings.model_copy(

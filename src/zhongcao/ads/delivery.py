@@ -205,9 +205,11 @@ class Delivery:
                       rng: np.random.Generator) -> np.ndarray:
         """``_passes`` for (row, unit) pairs rather than a grid."""
         b = self.book
-        ok = b.targeting.eligible_pairs(req.audience.take(rows), units)
-        ok &= self.frequency.below(req.consumer[rows], b.unit_id[units], self.spec.frequency_cap)
-        return ok & (rng.random(len(units)) < rates[b.unit_campaign[units]])
+        ok = b.targeting.eligible_pairs(req.audience, rows, units)
+        ok &= rng.random(len(units)) < rates[b.unit_campaign[units]]
+        at = np.flatnonzero(ok)
+        ok[at] = self.frequency.below(req.consumer[rows[at]], b.unit_id[units[at]], self.spec.frequency_cap)
+        return ok
 
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:

@@ -290,12 +290,18 @@ class AdEngine:
                 continue
             self._applied[batch.batch_id] = batch.created_at
             self._events_mark = max(self._events_mark, batch.created_at)
-            self._learn(d, batch)
+            self._learn(d, batch.events)
         horizon = self._events_mark - timedelta(seconds=2 * LOOKBACK_S)
         self._applied = {i: at for i, at in self._applied.items() if at >= horizon}
 
-    def _learn(self, d: Delivery, batch: Tailed) -> None:
-        ev = batch.events
+    def learn(self, events: pa.Table) -> None:
+        """Learn from this process's own ad events when they skip the outbox (a ``Buffer`` sink's, the
+        simulator's): the tail never sees those, and estimates would count clicks without impressions."""
+        with self._lock:
+            if self.delivery is not None:
+                self._learn(self.delivery, events)
+
+    def _learn(self, d: Delivery, ev: pa.Table) -> None:
         kind = ev.column("kind").to_numpy()
         ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE, *CONVERSIONS])
         if not ads.any():

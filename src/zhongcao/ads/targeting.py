@@ -130,15 +130,21 @@ class TargetingIndex:
             ok &= table[np.ix_(codes + 1, units)]
         return ok & self._members_grid(audience, units) if self.ruled[units].any() else ok
 
-    def eligible_pairs(self, audience: Audience, units: np.ndarray) -> np.ndarray:
-        """(pairs,) bool: whether ``units[i]`` may show to consumer i of ``audience``."""
+    def eligible_pairs(self, audience: Audience, rows: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """(pairs,) bool: whether ``units[i]`` may show to consumer ``rows[i]`` of ``audience``. The cheap
+        attribute tables go first, and interests and behaviour rules are checked only for the pairs
+        still in: a brand word triggers every store's keyword, and most of those pairs fail on city."""
         ok = self.audience_ready[units].copy()
         for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
                                 strict=True):
-            ok &= table[codes + 1, units]
-        shared = (audience.interests & (self._wants[:, units].T > 0)).any(axis=1)
-        ok &= shared | self._open[units]
-        return ok & self._members_pairs(audience, units) if self.ruled[units].any() else ok
+            ok &= table[codes[rows] + 1, units]
+        narrow = np.flatnonzero(ok & ~self._open[units])
+        if len(narrow):
+            ok[narrow] = (audience.interests[rows[narrow]] & (self._wants[:, units[narrow]].T > 0)).any(axis=1)
+        ruled = np.flatnonzero(ok & self.ruled[units])
+        if len(ruled):
+            ok[ruled] = self._members_pairs(audience.take(rows[ruled]), units[ruled])
+        return ok
 
     def eligible(self, audience: Audience) -> np.ndarray:
         """(requests, units) bool: which units may show to each consumer."""

@@ -28,14 +28,13 @@ from zhongcao.billing.ledger import (
     adjust,
     adjust_many,
     delegated_free,
-    insert_for,
     insufficient,
     lock_wallets,
     post,
     system_wallet_id,
 )
 from zhongcao.billing.models import CapUsage, Lease, LeaseCap, Wallet
-from zhongcao.core import Conflict, Invalid, NotFound, Runtime, require_positive_fen
+from zhongcao.core import Conflict, Invalid, NotFound, Runtime, insert_for, require_positive_fen
 
 MAX_TTL_SECONDS = 86_400
 

@@ -16,13 +16,12 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, require
 from zhongcao.billing.models import Entry, Txn, Wallet
-from zhongcao.core import Conflict, Invalid, Runtime
+from zhongcao.core import Conflict, Invalid, Runtime, insert_for
 
 PAYMENTS = "platform:payments"      # outside money: top-ups arrive from it, refunds leave to it
 AD_REVENUE = "platform:ad_revenue"  # what ad delivery charged
@@ -72,11 +71,6 @@ def delegated_free(w: Wallet) -> int:
 def own_free(w: Wallet) -> int:
     """The account's own available money: what a refund may pay out."""
     return w.balance_fen - w.reserved_fen - delegated_free(w)
-
-
-def insert_for(session: Session) -> Any:
-    """The dialect's INSERT, for ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
-    return (sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert)
 
 
 def _ensure(session: Session, **owner: Any) -> int:

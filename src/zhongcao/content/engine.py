@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -58,7 +59,6 @@ from zhongcao.events import (
     claim_node,
     heartbeat_node,
     ingested_ids,
-    make_batch,
     pending,
     tail,
 )
@@ -153,7 +153,8 @@ class SearchBatch:
 
 class ContentEngine:
     def __init__(self, rt: Runtime, *, pools: PoolSpec | None = None, ranking: RankSpec | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, sink: Callable[[pa.Table], None] | None = None) -> None:
+        """``sink`` takes the serving events instead of the outbox (see ``Buffer``)."""
         self.rt = rt
         self.rng = rng if rng is not None else np.random.default_rng()
         self.pools = pools or PoolSpec.from_config(rt.settings.pools)
@@ -168,7 +169,7 @@ class ContentEngine:
         self._started = False
         self._events_mark = rt.now() - LOOKBACK
         self._applied_batches: dict[int, datetime] = {}
-        self.buffer = Buffer(rt)  # this process's serving events, on their way to the outbox
+        self.buffer = Buffer(rt, sink=sink)  # this process's serving events, on their way to the outbox
         self._lock = threading.RLock()
         self._ids_lock = threading.Lock()
         # Consumers met through the API: a row each in the interest matrix and the seen filter.
@@ -248,10 +249,9 @@ class ContentEngine:
     def _apply_batch(self, batch: Tailed) -> None:
         self._applied_batches[batch.batch_id] = batch.created_at
         self._events_mark = max(self._events_mark, batch.created_at)
-        self._apply_events(batch.events)
+        self._apply_events(rollup.NoteEvents.of(batch.events))
 
-    def _apply_events(self, events: pa.Table) -> None:
-        ev = rollup.NoteEvents.of(events)
+    def _apply_events(self, ev: rollup.NoteEvents) -> None:
         idx = self.state.indices(ev.note_id)
         act = record_events(self.state, idx, ev.kind, ev.at, self.pools)
         self._learn(ev.consumer_id[act], idx[act])
@@ -385,25 +385,30 @@ class ContentEngine:
             idx = self.state.indices(matches.note_ids)
             scored[query] = (matches.note_ids, self.state.category[idx],
                              base_scores(idx, matches.scores, self.state, now.timestamp(), self.ranking))
+        known = np.array([self._consumers.get(c, -1) for c in consumer_ids.tolist()], dtype=np.int64)
+        interest = np.zeros((len(queries), N_CATEGORIES), dtype=np.float32)  # none known: no lift
+        have = known >= 0
+        interest[have] = self._interests[known[have]] / self._interests[known[have]].sum(axis=1, keepdims=True)
+        by_query: dict[str, list[int]] = {}
+        for r, query in enumerate(queries):
+            by_query.setdefault(query, []).append(r)
         request, notes, position = [], [], []
-        for r, (query, consumer) in enumerate(zip(queries, consumer_ids.tolist(), strict=True)):
+        for query, asked in by_query.items():  # every request of a query at once: one (requests, matches) grid
             note_ids, categories, base = scored[query]
-            interest = None
-            if (row := self._consumers.get(consumer)) is not None:
-                interest = self._interests[row] / self._interests[row].sum()
-            score = personal(base, categories, interest, self.ranking)
-            top = np.argsort(-score, kind="stable")[:n]
-            request.append(np.full(len(top), r))
-            notes.append(note_ids[top])
-            position.append(np.arange(1, len(top) + 1))
+            score = personal(base[None, :], categories, interest[asked], self.ranking)
+            top = np.argsort(-score, axis=1, kind="stable")[:, :n]
+            request.append(np.repeat(asked, top.shape[1]))
+            notes.append(note_ids[top].ravel())
+            position.append(np.tile(np.arange(1, top.shape[1] + 1), len(asked)))
+        order = np.argsort(np.concatenate([np.empty(0, dtype=np.int64), *request]), kind="stable")
         if queries:
             self.record(len(queries), {
                 "kind": EventKind.SEARCH.value, "consumer_id": consumer_ids,
                 "query": [normalize(q)[:MAX_LOGGED_QUERY] for q in queries], "surface": Surface.SEARCH.value,
                 "position": 1}, at=now)
-        rows = np.concatenate([np.empty(0, dtype=np.int64), *request])
-        return SearchBatch(rows, consumer_ids[rows], np.concatenate([np.empty(0, dtype=np.int64), *notes]),
-                           np.concatenate([np.empty(0, dtype=np.int64), *position]))
+        rows = np.concatenate([np.empty(0, dtype=np.int64), *request])[order]
+        return SearchBatch(rows, consumer_ids[rows], np.concatenate([np.empty(0, dtype=np.int64), *notes])[order],
+                           np.concatenate([np.empty(0, dtype=np.int64), *position])[order])
 
     def record_engagement(self, note_id: int, consumer_id: int, kind: str) -> NoteStats:
         """A consumer read or interacted with a note: one event, through the outbox, into the counters."""
@@ -431,7 +436,7 @@ class ContentEngine:
         kind = columns["kind"]
         if not np.isscalar(kind) or kind in COUNTED:
             with self._lock:
-                self._apply_events(make_batch(events))
+                self._apply_events(rollup.NoteEvents.of_columns(n, events))
                 if self._judge():
                     self._feed_index = None
         self._hold(n, events, durable)

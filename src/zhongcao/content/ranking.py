@@ -32,8 +32,9 @@ def base_scores(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, n
 
 
 def personal(score: np.ndarray, categories: np.ndarray, interest: np.ndarray | None, spec: RankSpec) -> np.ndarray:
-    """Scores lifted by the consumer's interest share in each note's category."""
-    return score if interest is None else score * (1 + spec.personal_weight * interest[categories])
+    """Scores lifted by the consumer's interest share in each note's category; ``interest`` may also be
+    (consumers, categories), for a grid of scores."""
+    return score if interest is None else score * (1 + spec.personal_weight * interest[..., categories])
 
 
 def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -158,3 +159,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT, for ON CONFLICT on both SQLite and PostgreSQL."""
+    return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert

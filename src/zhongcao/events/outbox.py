@@ -67,11 +67,17 @@ class Buffer:
     engagement a consumer sees counted, flush at once.
 
     Only the engines record here, with columns they build themselves: ``make_batch`` checks them at the
-    flush, and a batch it refuses would be a bug in an engine."""
+    flush, and a batch it refuses would be a bug in an engine.
 
-    def __init__(self, rt: Runtime, max_events: int = 20_000) -> None:
+    A ``sink`` takes the batches instead of the outbox: the process that holds the event store itself
+    (the simulator) has no other process to hand them to, and writing them to State only to read them
+    back is most of what its events cost (see ``absorb``)."""
+
+    def __init__(self, rt: Runtime, max_events: int = 20_000,
+                 sink: Callable[[pa.Table], None] | None = None) -> None:
         self.rt = rt
         self.max_events = max_events
+        self.sink = sink
         self._records: list[tuple[int, Mapping[str, Any]]] = []
         self._events = 0
         self._lock = threading.Lock()        # guards the list: held for an append or a swap
@@ -101,6 +107,9 @@ class Buffer:
             tailed: Tailed | None = None
             try:
                 batch = make_batch(concat_columns(records))
+                if self.sink is not None:
+                    self.sink(batch)
+                    return None
                 with self.rt.db.transaction() as s:
                     tailed = enqueue(s, self.rt, batch)
                     written(tailed)
@@ -167,4 +176,20 @@ def ingest(rt: Runtime, store: EventStore, limit: int = 500, fold: Fold | None =
             if fold is not None:
                 fold(s, pa.concat_tables([batches[i] for i in sorted(mine)]).combine_chunks())
             s.execute(update(OutboxBatch).where(OutboxBatch.id.in_(mine)).values(ingested_at=rt.now()))
+    return stored
+
+
+def absorb(rt: Runtime, store: EventStore, batches: list[pa.Table], fold: Fold | None = None) -> int:
+    """Store and fold batches that a ``Buffer`` sink kept from the outbox; returns the events newly stored.
+
+    As ``ingest``, the store is written first and the fold runs in one State transaction. A crash between
+    the two leaves the rollups short of these events, which ``ingest`` would repeat; that suits only a
+    process whose run is repeated whole when it dies, the simulator's."""
+    if not batches:
+        return 0
+    table = pa.concat_tables(batches)  # chunked: DuckDB and the fold read chunks, and a copy costs
+    stored = store.write(table).inserted
+    if fold is not None:
+        with rt.db.transaction() as s:
+            fold(s, table)
     return stored

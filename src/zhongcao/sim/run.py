@@ -12,8 +12,8 @@ in the brand's shop (an order through the commerce slice, sourced to the ad clic
 them last), off the platform (only some of which a postback would report), or message the store that
 touched them last: a DM, a lead card, a visit code redeemed at the counter.
 
-This first loop runs the feed and feed ads for one brand; search, live and creators' collaborations
-join it in the next steps.
+The loop runs the feed, search and their ads for one brand; live and creators' collaborations join it
+later.
 """
 
 from __future__ import annotations
@@ -137,7 +137,10 @@ class Simulation:
         rngs = streams(world.scenario.seed)
         self._tick_no = 0
         self.off = off
-        self.content = content.ContentEngine(rt, rng=rngs["engine"])
+        # With a store, serving events go straight to it at each day's ingest, and to the ads engine that
+        # learns from them; the outbox would only hold them for this same process to read back.
+        self._batches: list[pa.Table] = []
+        self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
         self.content.sync()
@@ -198,6 +201,10 @@ class Simulation:
         self._active_today = np.zeros(people.n, dtype=bool)
         self._start_spend = self._spend()
 
+    def _keep(self, batch: pa.Table) -> None:
+        self._batches.append(batch)
+        self.ads.learn(batch)
+
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
         return self._note_order[np.searchsorted(self._note_sorted, note_ids)]
 
@@ -248,6 +255,8 @@ class Simulation:
         if self.store is None:
             return
         self.content.flush()
+        events.absorb(self.rt, self.store, self._batches, fold=self.content.fold)
+        self._batches.clear()
         while events.ingest(self.rt, self.store, fold=self.content.fold) > 0:
             pass
         if self._truth_rows:
