@@ -211,6 +211,13 @@ def test_switching_off_search_ads_leaves_no_search_ad_clicks_and_measures_their_
     assert without.extra["active_consumer_days"] == base.extra["active_consumer_days"]
 
 
+def test_a_counterfactual_with_nothing_switched_off_is_the_base_run(tmp_path: Path) -> None:
+    base = simulate(SMALL, tmp_path)
+    same = simulate(SMALL, tmp_path, off=sim.Switch())
+    assert same.to_dict() == base.to_dict()
+    assert sim.incremental(base, same, sim.Switch())["incremental_conversions"] == 0
+
+
 def test_one_stores_ads_switch_off_alone(tmp_path: Path) -> None:
     off = sim.Switch.parse("store=2", 6)
     run = simulate(SMALL, tmp_path, off=off)

@@ -28,7 +28,7 @@ def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None]
         upgrade(db)
         rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, settings.budget_day_utc_offset_hours)),
                      settings=settings)
-        store = events.EventStore(settings.resolved_events_path())
+        store = events.EventStore(settings.resolved_events_path(), threads=1)
         try:
             return sim.Simulation(rt, sim.build(rt, scenario), store, off).run(progress)
         finally:

@@ -349,9 +349,12 @@ def serve_feed(index: FeedIndex, consumers: np.ndarray, n: int, interests: np.nd
     available = (index.ranked_count + np.diff(index.trial_start)) > 0
     p = interests[consumers].astype(np.float64) * available[None, :]
     p /= np.maximum(p.sum(axis=1, keepdims=True), 1e-300)
-    cum = np.cumsum(p, axis=1)
-    cats = (rng.random((r, m))[:, :, None] > cum[:, None, :]).sum(axis=2)
-    cats = np.minimum(cats, N_CATEGORIES - 1)
+    # A category per slot by inverse CDF: every row's CDF is shifted by its row number into one sorted
+    # array, so one binary search serves the batch (a comparison per category and slot cost more).
+    offset = np.arange(r, dtype=np.float64)[:, None]
+    cum = (np.cumsum(p, axis=1) + offset).ravel()
+    cats = np.searchsorted(cum, rng.random((r, m)) + offset, side="left") - offset.astype(np.int64) * N_CATEGORIES
+    cats = np.clip(cats, 0, N_CATEGORIES - 1)
     explore = rng.random((r, m)) < spec.exploration
     u = rng.random((r, m))
     # exploitation: a uniformly chosen rank within the category's window

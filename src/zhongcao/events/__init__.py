@@ -2,7 +2,7 @@
 
 from zhongcao.events.batch import concat_columns, id_column, make_batch, make_row
 from zhongcao.events.ids import EventIds, claim_node, heartbeat_node, id_node, id_time
-from zhongcao.events.outbox import Buffer, Fold, Tailed, absorb, enqueue, ingest, ingested_ids, pending, tail
+from zhongcao.events.outbox import Buffer, Fold, Tailed, enqueue, ingest, ingested_ids, pending, tail
 from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES, EventKind, Surface
 from zhongcao.events.store import EventStore, WriteResult
 
@@ -18,7 +18,6 @@ __all__ = [
     "Surface",
     "Tailed",
     "WriteResult",
-    "absorb",
     "claim_node",
     "concat_columns",
     "enqueue",

@@ -71,7 +71,7 @@ class Buffer:
 
     A ``sink`` takes the batches instead of the outbox: the process that holds the event store itself
     (the simulator) has no other process to hand them to, and writing them to State only to read them
-    back is most of what its events cost (see ``absorb``)."""
+    back is most of what its events cost. That process then writes and folds them itself."""
 
     def __init__(self, rt: Runtime, max_events: int = 20_000,
                  sink: Callable[[pa.Table], None] | None = None) -> None:
@@ -178,18 +178,3 @@ def ingest(rt: Runtime, store: EventStore, limit: int = 500, fold: Fold | None =
             s.execute(update(OutboxBatch).where(OutboxBatch.id.in_(mine)).values(ingested_at=rt.now()))
     return stored
 
-
-def absorb(rt: Runtime, store: EventStore, batches: list[pa.Table], fold: Fold | None = None) -> int:
-    """Store and fold batches that a ``Buffer`` sink kept from the outbox; returns the events newly stored.
-
-    As ``ingest``, the store is written first and the fold runs in one State transaction. A crash between
-    the two leaves the rollups short of these events, which ``ingest`` would repeat; that suits only a
-    process whose run is repeated whole when it dies, the simulator's."""
-    if not batches:
-        return 0
-    table = pa.concat_tables(batches)  # chunked: DuckDB and the fold read chunks, and a copy costs
-    stored = store.write(table).inserted
-    if fold is not None:
-        with rt.db.transaction() as s:
-            fold(s, table)
-    return stored

@@ -19,6 +19,7 @@ later.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -68,7 +69,7 @@ TRUTH_SCHEMA = pa.schema([
 @dataclass(frozen=True)
 class Switch:
     """What a counterfactual run switches off: a paid channel, one store's ads, or both (one store's
-    channel)."""
+    channel); nothing, when empty."""
 
     channel: str | None = None  # feed_ads or search_ads
     store: int | None = None    # index of the store in the brand's stores
@@ -94,7 +95,8 @@ class Switch:
 
     @property
     def label(self) -> str:
-        return ",".join(f"{k}={v + 1 if k == 'store' else v}" for k, v in asdict(self).items() if v is not None)
+        return ",".join(f"{k}={v + 1 if k == 'store' else v}" for k, v in asdict(self).items()
+                        if v is not None) or "nothing"
 
 
 @dataclass
@@ -140,6 +142,7 @@ class Simulation:
         # With a store, serving events go straight to it at each day's ingest, and to the ads engine that
         # learns from them; the outbox would only hold them for this same process to read back.
         self._batches: list[pa.Table] = []
+        self._landing: Future[None] | None = None  # the last day's ingest, running beside the ticks
         self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
@@ -215,7 +218,10 @@ class Simulation:
 
     def _switch_off(self, off: Switch) -> None:
         """A counterfactual: pause the channel's or the store's campaigns through the ads slice, before the
-        first tick, so the engine simply has nothing of theirs to sell."""
+        first tick, so the engine simply has nothing of theirs to sell. An empty switch turns nothing off:
+        the counterfactual path that must give the base run back."""
+        if off.channel is None and off.store is None:
+            return
         stores = self.brand.stores
         accounts_off = {stores[off.store].account_id} if off.store is not None else {s.account_id for s in stores}
         placements = {"feed_ads": "feed", "search_ads": "search"}
@@ -232,36 +238,58 @@ class Simulation:
         return np.random.default_rng([self.world.scenario.seed, self._tick_no, CONCERNS.index(concern)])
 
     def run(self, progress: Callable[[int], None] | None = None) -> Summary:
-        for day in range(self.world.scenario.days):
-            self._active_today[:] = False
-            self._searched_today[:] = False
-            for hour in range(24):
-                self._tick(hour)
-                self.clock.advance(timedelta(hours=1))
-            self.served["active_consumer_days"] += int(self._active_today.sum())
-            self.served["searcher_days"] += int(self._searched_today.sum())
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-ingest") as self._ingester:
+            for day in range(self.world.scenario.days):
+                self._active_today[:] = False
+                self._searched_today[:] = False
+                for hour in range(24):
+                    self._tick(hour)
+                    self.clock.advance(timedelta(hours=1))
+                self.served["active_consumer_days"] += int(self._active_today.sum())
+                self.served["searcher_days"] += int(self._searched_today.sum())
+                self._ingest()
+                if progress:
+                    progress(day + 1)
+            self.content.flush()
+            self.ads.close()  # leases return what they did not spend
             self._ingest()
-            if progress:
-                progress(day + 1)
-        self.content.flush()
-        self.ads.close()  # leases return what they did not spend
-        self._ingest()
+            self._settle()
         return self._summary()
 
     def _ingest(self) -> None:
         """The day's events into the event store, as the server's ingester moves them, so reports and
         rollups see the run, and the day's ground truth into its own table beside them; without a store the
-        events wait in the outbox for ``zhongcao serve``."""
+        events wait in the outbox for ``zhongcao serve``.
+
+        The day's serving events skipped the outbox (the content engine's sink): their rollups are folded
+        here, and their DuckDB write, with the outbox's few batches, runs beside the next day's ticks on
+        the other core; DuckDB writes without holding the GIL, and nothing a tick reads waits on it
+        (rollups are for a restarted engine). The day before must have landed first, so days land in order
+        and an ingest error stops the run. A crash loses the run, which is repeated whole."""
         if self.store is None:
             return
+        self._settle()
         self.content.flush()
-        events.absorb(self.rt, self.store, self._batches, fold=self.content.fold)
-        self._batches.clear()
-        while events.ingest(self.rt, self.store, fold=self.content.fold) > 0:
+        served = pa.concat_tables(self._batches) if self._batches else None  # chunked: nothing is copied
+        self._batches = []
+        if served is not None:
+            with self.rt.db.transaction() as s:  # SQLite has one writer: in the background it stalls the ticks
+                self.content.fold(s, served)
+        truth, self._truth_rows = self._truth_rows, []
+        self._landing = self._ingester.submit(self._land, self.store, served, truth)
+
+    def _land(self, store: events.EventStore, served: pa.Table | None, truth: list[dict[str, Any]]) -> None:
+        if served is not None:
+            store.write(served)
+        while events.ingest(self.rt, store, fold=self.content.fold) > 0:
             pass
-        if self._truth_rows:
-            self.store.append(TRUTH_TABLE, pa.Table.from_pylist(self._truth_rows, schema=TRUTH_SCHEMA))
-            self._truth_rows = []
+        if truth:
+            store.append(TRUTH_TABLE, pa.Table.from_pylist(truth, schema=TRUTH_SCHEMA))
+
+    def _settle(self) -> None:
+        if self._landing is not None:
+            self._landing.result()
+            self._landing = None
 
     def _tick(self, hour: int) -> None:
         people = self.world.consumers
