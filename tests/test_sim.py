@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from zhongcao import billing, commerce, content, events, sim
+from zhongcao.ads.models import ConversionRow
 from zhongcao.cli.simulate import simulate
 from zhongcao.core import Invalid, Runtime
 
@@ -174,10 +175,8 @@ def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> 
     assert other.to_dict() != first.to_dict()
 
 
-@pytest.mark.parametrize("with_store", [True, False])
-def test_the_ads_engine_learns_every_impression_it_served(tmp_path: Path, with_store: bool) -> None:
-    """With a store the run's serving events skip the outbox; its ads engine must still count them, or its
-    click-through estimates would see clicks without impressions."""
+def _small_run(tmp_path: Path, with_store: bool) -> tuple[sim.Simulation, sim.Summary]:
+    """A day of the small world, run in this process so the test can look inside the engines."""
     from zhongcao.core import Database, ManualClock, Settings
     from zhongcao.migrations import upgrade
 
@@ -186,14 +185,37 @@ def test_the_ads_engine_learns_every_impression_it_served(tmp_path: Path, with_s
     upgrade(db)
     rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, 8)), settings=Settings(home=tmp_path))
     store = events.EventStore(tmp_path / "events.duckdb") if with_store else None
-    run = sim.Simulation(rt, sim.build(rt, scenario), store)
-    summary = run.run()
+    try:
+        run = sim.Simulation(rt, sim.build(rt, scenario), store)
+        return run, run.run()
+    finally:
+        if store is not None:
+            store.close()
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+def test_the_ads_engine_learns_every_impression_it_served(tmp_path: Path, with_store: bool) -> None:
+    """With a store the run's serving events skip the outbox; its ads engine must still count them, or its
+    click-through estimates would see clicks without impressions."""
+    run, summary = _small_run(tmp_path, with_store)
     assert run.ads.delivery is not None
     served = summary.extra["ad_impressions"] + summary.extra["search_ad_impressions"]
     assert int(run.ads.delivery.estimates.impressions.sum()) == served > 0
-    if store is not None:
-        store.close()
-    db.dispose()
+
+
+def test_an_off_platform_order_after_a_click_is_posted_back_signed(tmp_path: Path) -> None:
+    run, _ = _small_run(tmp_path, with_store=False)
+    row = next(iter(run.last_click))
+    first = run._postback(row, 12_900)
+    assert first > 0
+    assert run._postback(row, 12_900) == first  # the shop retries: the same external id, the same conversion
+    assert run.routes["postbacks_recorded"] == 2
+    with run.rt.db.read() as s:
+        (stored,) = s.scalars(select(ConversionRow)).all()
+    assert (stored.id, stored.account_id, stored.value_fen, stored.type) == (first, run.last_click[row][2], 12_900,
+                                                                              "order")
+    never_clicked = next(r for r in range(run.world.consumers.n) if r not in run.last_click)
+    assert run._postback(never_clicked, 12_900) == 0
 
 
 def test_switching_off_search_ads_leaves_no_search_ad_clicks_and_measures_their_lift(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from zhongcao.ads.audiences import refresh as refresh_audiences
 from zhongcao.ads.book import positions
 from zhongcao.ads.commerce_bridge import click_resolver, spend_on_clicks
 from zhongcao.ads.conversions import (
+    CONVERSION_WINDOW,
     PLATFORMS,
     ConversionView,
     IssuedSecret,
@@ -75,6 +76,7 @@ from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
 from zhongcao.ads.tracking import TrackingRow, do_report_offsite_total, tracking
 
 __all__ = [
+    "CONVERSION_WINDOW",
     "GOALS",
     "LEVELS",
     "OFFICIAL",

@@ -214,8 +214,10 @@ def _print_summary(result: Summary, where: Path) -> None:
     out.print("AIPL: " + "  ".join(f"{k} {v:,}" for k, v in result.aipl.items()))
     t = result.truth
     out.print(f"真实归因 True shares of {t['conversions']:,} conversions: baseline {t['baseline_share']:.0%}, "
-              f"organic {t['organic_share']:.0%}, feed ads {t['feed_ads_share']:.0%}; "
-              f"off-platform {t['offsite']:,} ({t['offsite_posted_back']:,} posted back)")
+              f"organic {t['organic_share']:.0%}, feed ads {t['feed_ads_share']:.0%}, "
+              f"search ads {t['search_ads_share']:.0%}; off-platform {t['offsite']:,} "
+              f"({t['offsite_posted_back']:,} reported by the shop, {t['postbacks_recorded']:,} of them after an ad "
+              "click and posted back)")
     out.print(f"账本花费 Ledger spend {format_fen(result.ledger_spend_fen)} = simulated spend "
               f"{format_fen(result.totals['spend_fen'])}")
     out.print(f"Look further: the run's platform is kept in {where}; `ZHONGCAO_HOME={where} uv run zhongcao serve` "

@@ -18,10 +18,11 @@ later.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -169,7 +170,11 @@ class Simulation:
         self.engaged = np.zeros(people.n, dtype=np.int16)
         self.last_store = np.full(people.n, -1, dtype=np.int32)   # index into brand.stores
         self.last_note = np.zeros(people.n, dtype=np.int64)
-        self.last_click: dict[int, tuple[str, str]] = {}  # consumer row → (channel, signed click id)
+        # consumer row → (channel, signed click id, the clicked campaign's account, when)
+        self.last_click: dict[int, tuple[str, str, int, datetime]] = {}
+        # each store's postback secret: its shop's server reports off-platform orders that followed a click
+        self.postback_secret = {s.account_id: ads.do_issue_conversion_secret(rt, s.account_id, actor=OP).secret
+                                for s in brand.stores}
         self.last_query: dict[int, str] = {}
         words = [text.VOCABULARY[key] for key, *_ in content.CATEGORIES]
         self.words = np.array(words)  # (categories, words per category)
@@ -192,7 +197,8 @@ class Simulation:
         self.truth = np.zeros(len(CHANNELS))
         self._truth_rows: list[dict[str, Any]] = []
         self.conversions = 0
-        self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "store": 0, "store_visits": 0}
+        self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "postbacks_recorded": 0, "store": 0,
+                       "store_visits": 0}
         # every brand's and note's: what calibration reads
         self.served = {"feed_impressions": 0, "reads": 0, "likes": 0, "comments": 0, "interactions": 0,
                        "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0,
@@ -432,7 +438,8 @@ class Simulation:
             if mine[k]:
                 tally.clicks += 1
                 tally.spend_fen += r.charged_fen
-                self.last_click[int(rows[k])] = (channel, self.ads.sign(token))
+                self.last_click[int(rows[k])] = (channel, self.ads.sign(token),
+                                                 self.brand.stores[int(store[k])].account_id, self.rt.now())
             if store[k] >= 0:
                 self.stores[int(store[k])].clicks += 1
                 self.stores[int(store[k])].spend_fen += r.charged_fen
@@ -472,6 +479,8 @@ class Simulation:
                 self.routes["offsite"] += 1
                 self.routes["offsite_posted_back"] += int(post)
                 self._credit(channel, store, orders=1, gmv=price)  # a sale, whether or not it is reported
+                if post:
+                    ref = self._postback(b, price)
             else:
                 way, ref = "store", self._store_visit(b, store, price, channel, visit)
             self.stage[b] = 5 if self.stage[b] >= 4 else 4
@@ -492,6 +501,19 @@ class Simulation:
         if self.last_note[row]:
             return commerce.Source("note", str(int(self.last_note[row])), note_id=int(self.last_note[row]))
         return commerce.Source("search", content.CATEGORIES[self.brand_category][1])
+
+    def _postback(self, row: int, price: int) -> int:
+        """The shop's server reports an off-platform order through the platform's postback, signed with the
+        store's secret, when the consumer came through a tracked ad link; the conversion's id, or 0 when
+        there was no click inside the postback window to report."""
+        clicked = self.last_click.get(row)
+        if clicked is None or self.rt.now() - clicked[3] > ads.CONVERSION_WINDOW:
+            return 0
+        body = json.dumps({"click_id": clicked[1], "type": "order", "value_fen": price, "platform": "tmall",
+                           "external_id": f"sim-{self._tick_no}-{row}"}, sort_keys=True).encode()
+        view = ads.record_conversion(self.rt, self.ads.ids, body, ads.sign_body(body, self.postback_secret[clicked[2]]))
+        self.routes["postbacks_recorded"] += 1
+        return view.id
 
     def _credit(self, channel: str, store: int, *, leads: int = 0, orders: int = 0, gmv: int = 0) -> None:
         for tally in [self.channel[channel]] + ([self.stores[store]] if store >= 0 else []):
