@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from zhongcao import billing, commerce, content, events, sim
 from zhongcao.ads.models import ConversionRow
 from zhongcao.cli.simulate import simulate
+from zhongcao.commerce.models import LiveViewerRow, OrderRow
 from zhongcao.core import Invalid, Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,14 +162,14 @@ def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> 
     assert first.extra["search_ad_clicks"] > 0
     truth = first.truth
     assert truth["conversions"] == truth["shop"] + truth["offsite"] + truth["store"] > 0
-    assert abs(sum(truth[f"{c}_share"] for c in ("baseline", "organic", "feed_ads", "search_ads")) - 1) < 1e-3
+    assert abs(sum(truth[f"{c}_share"] for c in sim.CHANNELS) - 1) < 1e-3
     assert sum(first.aipl.values()) > 0
     with events.EventStore(tmp_path / "a" / "simulations" / f"seed-{SMALL.seed}" / "events.duckdb") as store:
         rows = store.run(store.table(sim.TRUTH_TABLE)).to_pylist()
         assert store.run(store.events().count()).as_py() > first.extra["feed_impressions"]  # events are stored
     assert len(rows) == truth["conversions"]
     assert {r["route"] for r in rows} <= {"shop", "offsite", "store"}
-    assert all(abs(sum(r[f"{c}_share"] for c in ("baseline", "organic", "feed_ads", "search_ads")) - 1) < 1e-4
+    assert all(abs(sum(r[f"{c}_share"] for c in sim.CHANNELS) - 1) < 1e-4
                for r in rows)
     assert sum(not r["posted_back"] for r in rows) == truth["offsite"] - truth["offsite_posted_back"]
     other = simulate(replace(SMALL, seed=4), tmp_path / "c")
@@ -216,6 +217,34 @@ def test_an_off_platform_order_after_a_click_is_posted_back_signed(tmp_path: Pat
                                                                               "order")
     never_clicked = next(r for r in range(run.world.consumers.n) if r not in run.last_click)
     assert run._postback(never_clicked, 12_900) == 0
+
+
+def test_stages_fade_without_exposure_and_buyers_come_back(tmp_path: Path) -> None:
+    run, summary = _small_run(tmp_path, with_store=False)
+    buyers = run.stage >= 4
+    assert buyers.sum() == summary.aipl["purchase"] + summary.aipl["loyal"] > 0
+    assert (run.baseline[buyers] >= sim.run.REPURCHASE_SHARE / (2 * run.tau_days)).all()  # running out brings them back
+    rows = np.arange(4)
+    run.stage[rows], run.engaged[rows] = [1, 3, 4, 2], 5
+    run.touched[rows] = [run._day - int(run.tau_days) - 1] * 3 + [run._day]  # the last one was touched today
+    run._fade()
+    assert run.stage[rows].tolist() == [0, 2, 4, 2]  # aware → none, deep → interest; buyers and the fresh stay
+    assert run.engaged[rows].tolist() == [0, 0, 5, 5]
+
+
+def test_the_brand_goes_live_and_viewers_buy_in_the_room(tmp_path: Path) -> None:
+    run, summary = _small_run(tmp_path, with_store=False)
+    (live_id,) = run.live_sessions  # the first evening
+    view = commerce.get_live(run.rt, live_id)
+    assert view.status == "ended"
+    live = next(c for c in summary.channels if c["channel"] == "live")
+    assert live["impressions"] > 0
+    assert live["spend_fen"] == 0
+    with run.rt.db.read() as s:
+        entries = s.scalar(select(func.count()).select_from(LiveViewerRow).where(LiveViewerRow.session_id == live_id))
+        in_room = s.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.live_id == live_id))
+    assert entries == live["impressions"]  # every viewer entered the room through the commerce slice
+    assert summary.truth["live"] == in_room  # and who bought while watching bought in the room
 
 
 def test_switching_off_search_ads_leaves_no_search_ad_clicks_and_measures_their_lift(tmp_path: Path) -> None:

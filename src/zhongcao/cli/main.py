@@ -194,6 +194,8 @@ def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, of
 
 
 def _print_summary(result: Summary, where: Path) -> None:
+    from zhongcao.sim import CHANNELS
+
     table = Table(title=f"{result.days} 天 days · {result.consumers:,} 消费者 consumers · seed {result.seed}")
     for col in ("渠道 Channel", "花费 Spend", "曝光 Impressions", "点击 Clicks", "互动 Engagements", "线索 Leads",
                 "订单 Orders", "GMV", "ROI"):
@@ -213,11 +215,10 @@ def _print_summary(result: Summary, where: Path) -> None:
     out.print(stores)
     out.print("AIPL: " + "  ".join(f"{k} {v:,}" for k, v in result.aipl.items()))
     t = result.truth
-    out.print(f"真实归因 True shares of {t['conversions']:,} conversions: baseline {t['baseline_share']:.0%}, "
-              f"organic {t['organic_share']:.0%}, feed ads {t['feed_ads_share']:.0%}, "
-              f"search ads {t['search_ads_share']:.0%}; off-platform {t['offsite']:,} "
-              f"({t['offsite_posted_back']:,} reported by the shop, {t['postbacks_recorded']:,} of them after an ad "
-              "click and posted back)")
+    shares = ", ".join(f"{c.replace('_', ' ')} {t[f'{c}_share']:.0%}" for c in CHANNELS)
+    out.print(f"真实归因 True shares of {t['conversions']:,} conversions: {shares}; in the live room {t['live']:,}; "
+              f"off-platform {t['offsite']:,} ({t['offsite_posted_back']:,} reported by the shop, "
+              f"{t['postbacks_recorded']:,} of them after an ad click and posted back)")
     out.print(f"账本花费 Ledger spend {format_fen(result.ledger_spend_fen)} = simulated spend "
               f"{format_fen(result.totals['spend_fen'])}")
     out.print(f"Look further: the run's platform is kept in {where}; `ZHONGCAO_HOME={where} uv run zhongcao serve` "

@@ -28,7 +28,9 @@ def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None]
         upgrade(db)
         rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, settings.budget_day_utc_offset_hours)),
                      settings=settings)
-        store = events.EventStore(settings.resolved_events_path(), threads=1)
+        # One DuckDB thread, beside the run's own on the other core; a buffer pool that keeps what it wrote
+        # cached would otherwise grow with the run.
+        store = events.EventStore(settings.resolved_events_path(), threads=1, memory_limit="1GB")
         try:
             return sim.Simulation(rt, sim.build(rt, scenario), store, off).run(progress)
         finally:

@@ -47,7 +47,7 @@ from zhongcao.content.notes import (
     notes_by_id,
 )
 from zhongcao.content.ranking import RankSpec
-from zhongcao.content.rollup import followers_of
+from zhongcao.content.rollup import FOLDED, followers_of
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize, query_terms, tokens
@@ -55,6 +55,7 @@ from zhongcao.content.tokenize import normalize, query_terms, tokens
 __all__ = [
     "CATEGORIES",
     "CODE",
+    "FOLDED",
     "NOTE_KINDS",
     "N_CATEGORIES",
     "POLICY",

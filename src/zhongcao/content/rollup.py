@@ -28,6 +28,8 @@ from zhongcao.core import Runtime, insert_for
 from zhongcao.events import EventKind, id_column
 
 _CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
+# The event columns ``fold`` reads: a caller that holds events until it folds them may keep just these.
+FOLDED = ("note_id", "kind", "ts", "consumer_id", "creator_id")
 _STAT_COLUMNS = [getattr(NoteStatsRow, f) for f in NoteState.PERSISTED]
 
 

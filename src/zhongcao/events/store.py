@@ -37,12 +37,18 @@ class WriteResult:
 class EventStore:
     """One per process and file (DuckDB takes a single writer process); threads share it safely."""
 
-    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None) -> None:
-        """``threads`` caps DuckDB's worker pool: bulk loads want every core, a server's trickle wants one."""
+    def __init__(self, path: str | Path = ":memory:", *, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        """``threads`` caps DuckDB's worker pool: bulk loads want every core, a server's trickle wants one.
+        ``memory_limit`` (e.g. "1GB") caps DuckDB's buffer pool, which otherwise keeps what was written
+        cached up to most of the machine's memory."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        self._con = duckdb.connect(self.path, config={"threads": threads} if threads else {})
+        config: dict[str, Any] = {"threads": threads} if threads else {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self._con = duckdb.connect(self.path, config=config)
         self._lock = threading.RLock()
         self._migrate()
         self._ibis = ibis.duckdb.from_connection(self._con.cursor())  # reads on their own handle

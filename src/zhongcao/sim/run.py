@@ -37,24 +37,34 @@ from zhongcao.sim.world import OP, World, streams
 
 DECISION_DAYS = {"skincare": 29.0, "beauty": 20.0, "mother_baby": 70.0, "auto": 60.0, "home": 45.0}  # [C]/[U]
 BASELINE_PER_DAY = 0.0004      # purchases a day with no exposure, for an average interest [U]
+# A buyer comes back for more: this share of buyers buys again within two decision cycles, exposed or not
+# (the product runs out), so it joins the buyer's baseline [U].
+REPURCHASE_SHARE = 0.3
 # What one exposure adds to the chance of buying over the decision cycle [U]: its hazard term starts at
 # this over the cycle's length and decays with it, so its integral is this probability.
 # A search ad lifts less than a feed ad: the consumer searched, so the intent was there already.
+# An hour in the brand's live room, the product shown and talked through, lifts like a click or more.
 LIFT = {"impression": 0.0002, "read": 0.003, "interaction": 0.008, "ad_impression": 0.0001, "ad_click": 0.015,
-        "search_ad_click": 0.008}
-CHANNELS = ("baseline", "organic", "feed_ads", "search_ads")
-STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2}  # columns of the hazard's stock per channel
+        "search_ad_click": 0.008, "live_view": 0.02}
+CHANNELS = ("baseline", "organic", "feed_ads", "search_ads", "live")
+STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2, "live": 3}  # columns of the hazard's stock per channel
+# Live (直播): the brand's account goes on air every LIVE_EVERY days from day LIVE_FIRST, in the evening
+# hours of LIVE_HOURS; an active consumer who knows the brand drops in with chance LIVE_JOIN an hour [U].
+LIVE_EVERY, LIVE_FIRST, LIVE_HOURS, LIVE_JOIN = 7, 0, (20, 21), 0.05
 SEARCH_SCALE = 0.6  # consumers' search rates count every user; the active ones search this much of it [U]
 RESEARCH = 2.0  # 回搜: seeding worth one read or more raises the chance to search by up to this much again [U]
 SEARCH_PAGE = 10
 SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
 SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
-CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert")
+CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live")  # append: seeds keep
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
 STORE_VISIT_SHARE = 0.6  # leads that come to the store and redeem their code [U]
 STAGES = ("none", "aware", "interest", "deep_interest", "purchase", "loyal")
 # Leases for simulated time: a tick is an hour, so the serving default (5 minutes) would expire every lease
 # every tick. A lease lives a day and holds a few hours of a campaign's clicks: as exact, far fewer renewals.
+# Served events held for the rollups' fold at most: a day of 100,000 consumers folds once, a day of a
+# million in a few goes, so the held columns stay near a hundred megabytes.
+FOLD_EVENTS = 4_000_000
 LEASES = ads.PurseSpec(ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600, retry_seconds=3_600)
 
 
@@ -64,7 +74,7 @@ TRUTH_SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")), ("consumer_id", pa.int64()), ("route", pa.string()),
     ("ref_id", pa.int64()), ("posted_back", pa.bool_()), ("product_id", pa.int64()), ("value_fen", pa.int64()),
     ("store_id", pa.int64()), ("channel", pa.string()),
-    *[(f"{c}_share", pa.float64()) for c in ("baseline", "organic", "feed_ads", "search_ads")]])
+    *[(f"{c}_share", pa.float64()) for c in CHANNELS]])
 
 
 @dataclass(frozen=True)
@@ -139,11 +149,13 @@ class Simulation:
         self.rt, self.world, self.clock, self.store = rt, world, rt.clock, store
         rngs = streams(world.scenario.seed)
         self._tick_no = 0
+        self._day = 0
         self.off = off
-        # With a store, serving events go straight to it at each day's ingest, and to the ads engine that
-        # learns from them; the outbox would only hold them for this same process to read back.
+        # With a store, serving events go straight to it each tick, and to the ads engine that learns from
+        # them; the outbox would only hold them for this same process to read back.
         self._batches: list[pa.Table] = []
-        self._landing: Future[None] | None = None  # the last day's ingest, running beside the ticks
+        self._folds: list[pa.Table] = []  # the day's served events, in the columns the rollups read
+        self._landing: Future[Any] | None = None  # the last write to the store, running beside the ticks
         self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
@@ -168,6 +180,8 @@ class Simulation:
         self.stock = np.zeros((people.n, len(STOCK)), dtype=np.float64)
         self.stage = np.zeros(people.n, dtype=np.int8)
         self.engaged = np.zeros(people.n, dtype=np.int16)
+        self.touched = np.zeros(people.n, dtype=np.int32)  # the day of the brand's last touch
+        self.tau_days = tau_days
         self.last_store = np.full(people.n, -1, dtype=np.int32)   # index into brand.stores
         self.last_note = np.zeros(people.n, dtype=np.int64)
         # consumer row → (channel, signed click id, the clicked campaign's account, when)
@@ -197,8 +211,11 @@ class Simulation:
         self.truth = np.zeros(len(CHANNELS))
         self._truth_rows: list[dict[str, Any]] = []
         self.conversions = 0
-        self.routes = {"shop": 0, "offsite": 0, "offsite_posted_back": 0, "postbacks_recorded": 0, "store": 0,
-                       "store_visits": 0}
+        self.routes = {"shop": 0, "live": 0, "offsite": 0, "offsite_posted_back": 0, "postbacks_recorded": 0,
+                       "store": 0, "store_visits": 0}
+        self.live_id: int | None = None  # the session on air
+        self.in_room: dict[int, int] = {}  # consumer row → the live session they watch this hour
+        self.live_sessions: list[int] = []
         # every brand's and note's: what calibration reads
         self.served = {"feed_impressions": 0, "reads": 0, "likes": 0, "comments": 0, "interactions": 0,
                        "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0,
@@ -253,6 +270,8 @@ class Simulation:
                     self.clock.advance(timedelta(hours=1))
                 self.served["active_consumer_days"] += int(self._active_today.sum())
                 self.served["searcher_days"] += int(self._searched_today.sum())
+                self._fade()
+                self._day += 1
                 self._ingest()
                 if progress:
                     progress(day + 1)
@@ -262,31 +281,54 @@ class Simulation:
             self._settle()
         return self._summary()
 
-    def _ingest(self) -> None:
-        """The day's events into the event store, as the server's ingester moves them, so reports and
-        rollups see the run, and the day's ground truth into its own table beside them; without a store the
-        events wait in the outbox for ``zhongcao serve``.
+    def _fade(self) -> None:
+        """Stages decay without fresh exposure: a decision cycle untouched drops awareness, interest or
+        deep interest one step, and repeated engagement counts again from nothing. Buyers stay buyers."""
+        stale = np.flatnonzero((self.stage >= 1) & (self.stage <= 3) & (self._day - self.touched >= self.tau_days))
+        self.stage[stale] -= 1
+        self.touched[stale] = self._day
+        self.engaged[stale] = 0
 
-        The day's serving events skipped the outbox (the content engine's sink): their rollups are folded
-        here, and their DuckDB write, with the outbox's few batches, runs beside the next day's ticks on
-        the other core; DuckDB writes without holding the GIL, and nothing a tick reads waits on it
-        (rollups are for a restarted engine). The day before must have landed first, so days land in order
-        and an ingest error stops the run. A crash loses the run, which is repeated whole."""
+    def _land_served(self) -> None:
+        """The tick's serving events into the event store, beside the next tick on the other core: DuckDB
+        writes without holding the GIL. Only the columns the rollups read wait for the day's fold, or for
+        ``FOLD_EVENTS`` of them, so a day of a million consumers' events is never held whole."""
+        if not self._batches:
+            return
+        served = pa.concat_tables(self._batches)  # chunked: nothing is copied
+        self._batches = []
+        self._folds.append(served.select(content.FOLDED))
+        if sum(t.num_rows for t in self._folds) >= FOLD_EVENTS:
+            self._fold()
+        assert self.store is not None
+        self._settle()
+        self._landing = self._ingester.submit(self.store.write, served)
+
+    def _ingest(self) -> None:
+        """The day's rollups and the outbox's batches (charges, orders, leads: the few events written with
+        the changes that caused them) into the event store, as the server's ingester moves them, and the
+        day's ground truth into its own table beside them; without a store the events wait in the outbox
+        for ``zhongcao serve``.
+
+        The rollups fold in this thread, where SQLite's one writer would stall the ticks anyway; the
+        writes run beside the next day's ticks. Each waits for the one before, so the store fills in
+        order and an ingest error stops the run. A crash loses the run, which is repeated whole."""
         if self.store is None:
             return
-        self._settle()
         self.content.flush()
-        served = pa.concat_tables(self._batches) if self._batches else None  # chunked: nothing is copied
-        self._batches = []
-        if served is not None:
-            with self.rt.db.transaction() as s:  # SQLite has one writer: in the background it stalls the ticks
-                self.content.fold(s, served)
+        self._land_served()
+        self._fold()
         truth, self._truth_rows = self._truth_rows, []
-        self._landing = self._ingester.submit(self._land, self.store, served, truth)
+        self._settle()
+        self._landing = self._ingester.submit(self._land, self.store, truth)
 
-    def _land(self, store: events.EventStore, served: pa.Table | None, truth: list[dict[str, Any]]) -> None:
-        if served is not None:
-            store.write(served)
+    def _fold(self) -> None:
+        if self._folds:
+            with self.rt.db.transaction() as s:
+                self.content.fold(s, pa.concat_tables(self._folds))
+            self._folds = []
+
+    def _land(self, store: events.EventStore, truth: list[dict[str, Any]]) -> None:
         while events.ingest(self.rt, store, fold=self.content.fold) > 0:
             pass
         if truth:
@@ -306,9 +348,12 @@ class Simulation:
         if len(active):
             self._feed(active)
         self._search(hour)
+        self._live(hour, active)
         self._convert()
         self.content.flush()
         self.ads.sync()
+        if self.store is not None:
+            self._land_served()
 
     def _react(self, consumer: np.ndarray, note_id: np.ndarray, surface: Surface, rng: np.random.Generator,
                intent: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -382,6 +427,9 @@ class Simulation:
         queries = np.where(brand_query, self.brand_words[pick % len(self.brand_words)],
                            self.words[category, pick]).tolist()
         self.last_query.update(zip(who[brand_query].tolist(), np.array(queries)[brand_query].tolist(), strict=True))
+        searched_brand = who[brand_query]  # searching the brand is interest (AIPL's I), read or not
+        self.stage[searched_brand] = np.maximum(self.stage[searched_brand], 2)
+        self.touched[searched_brand] = self._day
         self.served["searches"] += len(who)
         page = self.content.search_batch(queries, self.ids[who], SEARCH_PAGE)
         rows, idx, read, interacted = self._react(page.consumer, page.note_id, Surface.SEARCH, rng,
@@ -392,11 +440,41 @@ class Simulation:
         served = self.ads.search_ads(self._viewers(who), queries, SEARCH_PAGE)
         self._sell(served, "search_ads", self._draws("search_ads"), SEARCH_AD_INTENT)
 
+    def _live(self, hour: int, active: np.ndarray) -> None:
+        """The brand's live session: on air in its hours, through the commerce slice's live rooms. Viewers
+        drop in from what brought them (the brand's last note they saw); an hour in the room lifts the
+        live stock, and a viewer who buys this hour buys in the room."""
+        self.in_room = {}
+        on_air = self._day % LIVE_EVERY == LIVE_FIRST % LIVE_EVERY and hour in LIVE_HOURS
+        if not on_air:
+            if self.live_id is not None:
+                commerce.do_live_transition(self.rt, self.live_id, "end", actor=OP)
+                self.live_id = None
+            return
+        if self.live_id is None:
+            live = commerce.do_create_live(self.rt, self.brand.account_id, title=f"{self.brand.name} 直播间 · 新品试用",
+                                           product_ids=list(self.brand.product_ids), actor=OP)
+            commerce.do_live_transition(self.rt, live.id, "start", actor=OP)
+            self.live_id = live.id
+            self.live_sessions.append(live.id)
+        knows = active[self.stage[active] >= 1]
+        viewers = knows[self._draws("live").random(len(knows)) < LIVE_JOIN]
+        for row in viewers.tolist():
+            commerce.do_join(self.rt, self.ads.ids, self.live_id, int(self.ids[row]), self._source(row, "organic"),
+                             actor=OP)
+            self.in_room[row] = self.live_id
+        self.stock[viewers, STOCK["live"]] += self.weight["live_view"]
+        self.stage[viewers] = np.maximum(self.stage[viewers], 2)
+        self.touched[viewers] = self._day
+        self.channel["live"].impressions += len(viewers)
+        self.channel["live"].engagements += len(viewers)
+
     def _touch(self, rows: np.ndarray, idx: np.ndarray, note_ids: np.ndarray, read: np.ndarray,
                engaged: np.ndarray) -> None:
         """The brand reached these consumers: AIPL stages move up, and the store behind the note is the one
         they would message."""
         self.stage[rows] = np.maximum(self.stage[rows], 1)
+        self.touched[rows] = self._day
         np.add.at(self.engaged, rows, engaged.astype(np.int16))
         self.stage[rows[read | engaged]] = np.maximum(self.stage[rows[read | engaged]], 2)
         deep = rows[self.engaged[rows] >= 3]  # only these consumers' counts changed
@@ -472,7 +550,9 @@ class Simulation:
             channel = CHANNELS[int(np.argmax(share))]  # the channel with the largest true share
             store = int(self.last_store[b])
             ref = 0
-            if r < ROUTES[0]:
+            if b in self.in_room:
+                way, ref = "live", self._live_order(b, self.brand.product_ids[pick], price, channel, store)
+            elif r < ROUTES[0]:
                 way, ref = "shop", self._shop_order(b, self.brand.product_ids[pick], price, channel, store)
             elif r < ROUTES[0] + ROUTES[1] or store < 0:
                 way = "offsite"
@@ -483,14 +563,15 @@ class Simulation:
                     ref = self._postback(b, price)
             else:
                 way, ref = "store", self._store_visit(b, store, price, channel, visit)
-            self.stage[b] = 5 if self.stage[b] >= 4 else 4
+            self.stage[b] = 5 if self.stage[b] >= 4 else 4  # a repeat purchase makes a loyal customer
             self._truth_rows.append({
                 "ts": at, "consumer_id": int(self.ids[b]), "route": way, "ref_id": ref,
                 "posted_back": way != "offsite" or post, "product_id": self.brand.product_ids[pick],
                 "value_fen": price if way != "store" or visit else 0,
                 "store_id": self.brand.stores[store].account_id if store >= 0 else None, "channel": channel,
                 **{f"{c}_share": round(float(s), 6) for c, s in zip(CHANNELS, share, strict=True)}})
-        self.stock[buyers] = 0.0  # a purchase satisfies: the next one needs fresh seeding
+        self.stock[buyers] = 0.0  # a purchase satisfies: the next one needs fresh seeding, or running out
+        self.baseline[buyers] = np.maximum(self.baseline[buyers], REPURCHASE_SHARE / (2 * self.tau_days))
 
     def _source(self, row: int, channel: str) -> commerce.Source:
         clicked = self.last_click.get(row)
@@ -526,6 +607,15 @@ class Simulation:
         order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
         commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
         self.routes["shop"] += 1
+        self._credit(channel, store, orders=1, gmv=price)
+        return order.id
+
+    def _live_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
+        live_id = self.in_room[row]
+        source = commerce.Source("live", str(live_id), live_id=live_id)
+        order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
+        commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
+        self.routes["live"] += 1
         self._credit(channel, store, orders=1, gmv=price)
         return order.id
 
