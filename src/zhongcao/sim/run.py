@@ -65,6 +65,9 @@ STAGES = ("none", "aware", "interest", "deep_interest", "purchase", "loyal")
 # Served events held for the rollups' fold at most: a day of 100,000 consumers folds once, a day of a
 # million in a few goes, so the held columns stay near a hundred megabytes.
 FOLD_EVENTS = 4_000_000
+# Served events land in the store once this many wait (or at the day's end): a DuckDB insert has a fixed
+# cost, so a tick's worth at a time costs more than a few hours' worth, and a million events stay small.
+LAND_EVENTS = 1_000_000
 LEASES = ads.PurseSpec(ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600, retry_seconds=3_600)
 
 
@@ -151,8 +154,8 @@ class Simulation:
         self._tick_no = 0
         self._day = 0
         self.off = off
-        # With a store, serving events go straight to it each tick, and to the ads engine that learns from
-        # them; the outbox would only hold them for this same process to read back.
+        # With a store, serving events go straight to it, and to the ads engine that learns from them; the
+        # outbox would only hold them for this same process to read back.
         self._batches: list[pa.Table] = []
         self._folds: list[pa.Table] = []  # the day's served events, in the columns the rollups read
         self._landing: Future[Any] | None = None  # the last write to the store, running beside the ticks
@@ -290,7 +293,7 @@ class Simulation:
         self.engaged[stale] = 0
 
     def _land_served(self) -> None:
-        """The tick's serving events into the event store, beside the next tick on the other core: DuckDB
+        """Served events into the event store, beside the next ticks on the other core: DuckDB
         writes without holding the GIL. Only the columns the rollups read wait for the day's fold, or for
         ``FOLD_EVENTS`` of them, so a day of a million consumers' events is never held whole."""
         if not self._batches:
@@ -352,7 +355,7 @@ class Simulation:
         self._convert()
         self.content.flush()
         self.ads.sync()
-        if self.store is not None:
+        if sum(t.num_rows for t in self._batches) >= LAND_EVENTS:
             self._land_served()
 
     def _react(self, consumer: np.ndarray, note_id: np.ndarray, surface: Surface, rng: np.random.Generator,
