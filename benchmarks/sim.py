@@ -19,6 +19,7 @@ import json
 import resource
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,8 @@ def _feed_baseline(scenario: sim.Scenario, d: Path) -> float:
     db = Database(f"sqlite:///{d}/baseline.db")
     upgrade(db)
     settings = Settings(home=d / "baseline")  # type: ignore[call-arg]
-    rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, 8)), settings=settings)
+    clock = ManualClock(sim.start_of(scenario, 8))
+    rt = Runtime(db=db, clock=clock, settings=settings)
     world = sim.build(rt, scenario)
     engine = content.ContentEngine(rt, rng=np.random.default_rng(0))
     engine.sync()
@@ -71,6 +73,7 @@ def _feed_baseline(scenario: sim.Scenario, d: Path) -> float:
         active = world.consumers.ids[np.random.default_rng(shown).random(world.consumers.n) < 0.08]
         shown += len(engine.feed_batch(active.astype(np.int64), 10).note_id)
         engine.flush()
+        clock.advance(timedelta(hours=1))  # as the run's ticks do: what a consumer has seen is forgotten in time
     rate = shown / (time.perf_counter() - t)
     db.dispose()
     return rate
