@@ -606,19 +606,19 @@ class Simulation:
             tally.gmv_fen += gmv
 
     def _shop_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
-        source = self._source(row, channel)
-        order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
-        commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
-        self.routes["shop"] += 1
-        self._credit(channel, store, orders=1, gmv=price)
-        return order.id
+        return self._paid_order(row, product, price, channel, store, self._source(row, channel), "shop")
 
     def _live_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
         live_id = self.in_room[row]
-        source = commerce.Source("live", str(live_id), live_id=live_id)
+        return self._paid_order(row, product, price, channel, store,
+                                commerce.Source("live", str(live_id), live_id=live_id), "live")
+
+    def _paid_order(self, row: int, product: int, price: int, channel: str, store: int, source: commerce.Source,
+                    route: str) -> int:
+        """An order placed and paid through the commerce slice, from the shop or the live room."""
         order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
         commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
-        self.routes["live"] += 1
+        self.routes[route] += 1
         self._credit(channel, store, orders=1, gmv=price)
         return order.id
 
