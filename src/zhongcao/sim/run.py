@@ -353,8 +353,7 @@ class Simulation:
         self._search(hour)
         self._live(hour, active)
         self._convert()
-        self.content.flush()
-        self.ads.sync()
+        self.ads.sync()  # flushes the content engine's events first
         if sum(t.num_rows for t in self._batches) >= LAND_EVENTS:
             self._land_served()
 
