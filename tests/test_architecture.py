@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zhongcao"
-SLICES = ["core", "accounts", "billing", "events", "content", "commerce", "ads", "sim"]
+SLICES = ["core", "accounts", "billing", "events", "content", "commerce", "ads", "market", "sim"]
 DRIVERS = {"api", "cli", "migrations"}
 
 

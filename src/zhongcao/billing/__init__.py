@@ -1,5 +1,6 @@
 """Billing: wallets, the balanced ledger, transfers down the KOB tree, budget leases and pools."""
 
+from zhongcao.billing.escrow import EscrowSettlement, escrow_held, fund_escrow_in, settle_escrow_in
 from zhongcao.billing.leases import (
     BudgetCap,
     CommitResult,
@@ -56,6 +57,7 @@ __all__ = [
     "BudgetCap",
     "CommitResult",
     "EntryView",
+    "EscrowSettlement",
     "LeaseAsk",
     "LeaseCommit",
     "LeaseRefusal",
@@ -84,10 +86,13 @@ __all__ = [
     "do_revoke_authorization",
     "do_set_pool_member",
     "do_top_up",
+    "escrow_held",
+    "fund_escrow_in",
     "get_lease",
     "get_pool",
     "get_wallet",
     "list_pools",
     "read_ledger",
+    "settle_escrow_in",
     "settle_expired_leases",
 ]

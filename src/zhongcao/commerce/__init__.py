@@ -43,7 +43,15 @@ from zhongcao.commerce.official import (
     featured_notes,
     name_parts,
 )
-from zhongcao.commerce.orders import OrderItem, OrderView, do_create_order, expire_unpaid_orders, get_order
+from zhongcao.commerce.orders import (
+    NoteSales,
+    OrderItem,
+    OrderView,
+    do_create_order,
+    expire_unpaid_orders,
+    get_order,
+    note_sales,
+)
 from zhongcao.commerce.orders import do_transition as do_order_transition
 from zhongcao.commerce.shop import (
     ProductView,
@@ -90,6 +98,7 @@ __all__ = [
     "LiveRoom",
     "LiveView",
     "MessageView",
+    "NoteSales",
     "OrderItem",
     "OrderView",
     "PoiView",
@@ -145,6 +154,7 @@ __all__ = [
     "list_products",
     "mask",
     "name_parts",
+    "note_sales",
     "resolve",
     "room",
     "sign",

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, kind_of, record_audit, require_owner, require_platform
@@ -247,3 +247,21 @@ def expire_unpaid_orders(rt: Runtime, ids: EventIds, *, limit: int = 500) -> int
         except Conflict:
             pass  # paid meanwhile
     return done
+
+
+@dataclass(frozen=True)
+class NoteSales:
+    orders: int
+    gmv_fen: int
+
+
+def note_sales(session: Session, note_ids: Sequence[int], since: datetime, until: datetime) -> dict[int, NoteSales]:
+    """Paid, unrefunded orders whose last touch was each note, paid in [since, until): what a commission
+    is owed on and what a sponsored note's ROI counts. The order's source is its last touch."""
+    rows = session.execute(
+        select(OrderRow.note_id, func.count(), func.coalesce(func.sum(OrderRow.total_fen), 0))
+        .where(OrderRow.note_id.in_(list(note_ids)), OrderRow.paid_at.is_not(None), OrderRow.paid_at >= since,
+               OrderRow.paid_at < until, OrderRow.status != "refunded")
+        .group_by(OrderRow.note_id)).all()
+    found = {int(n): NoteSales(int(c), int(g)) for n, c, g in rows if n is not None}
+    return {int(n): found.get(int(n), NoteSales(0, 0)) for n in note_ids}

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from zhongcao.accounts import (
     AccountKind,
@@ -110,20 +111,27 @@ def do_create_note(rt: Runtime, author_id: int, *, title: str, body: str, topics
                    kind: str = "image", category: str | None = None, sponsored: bool = False,
                    collaboration_id: int | None = None, product_ids: Sequence[int] = (), actor: Actor) -> NoteView:
     """Publish a note as ``author_id``; it enters the trial pool and search within a second."""
-    values = _checked(NoteDraft(author_id, title, body, topics, kind, category, sponsored, collaboration_id,
-                                product_ids))
+    draft = NoteDraft(author_id, title, body, topics, kind, category, sponsored, collaboration_id, product_ids)
+    _checked(draft)
     with rt.db.transaction() as s:
-        author = require(s, actor, author_id, Capability.OPERATE)
-        if author.kind not in AUTHOR_KINDS:
-            raise _bad("author_id", f"a {author.kind} account does not publish notes", sorted(AUTHOR_KINDS))
-        now = rt.now()
-        note = Note(**values, created_at=now, updated_at=now)
-        s.add(note)
-        s.flush()
-        record_audit(s, rt, actor, account_id=author_id, action="note.create", target=f"note:{note.id}",
-                     after={"title": note.title, "kind": note.kind, "category": note.category,
-                            "sponsored": note.sponsored})
-        return NoteView.of(note)
+        return create_note_in(rt, s, draft, actor=actor)
+
+
+def create_note_in(rt: Runtime, s: Session, draft: NoteDraft, *, actor: Actor) -> NoteView:
+    """Publish inside the caller's transaction: a sponsored note appears together with the deal that
+    published it, or not at all."""
+    values = _checked(draft)
+    author = require(s, actor, draft.author_id, Capability.OPERATE)
+    if author.kind not in AUTHOR_KINDS:
+        raise _bad("author_id", f"a {author.kind} account does not publish notes", sorted(AUTHOR_KINDS))
+    now = rt.now()
+    note = Note(**values, created_at=now, updated_at=now)
+    s.add(note)
+    s.flush()
+    record_audit(s, rt, actor, account_id=draft.author_id, action="note.create", target=f"note:{note.id}",
+                 after={"title": note.title, "kind": note.kind, "category": note.category,
+                        "sponsored": note.sponsored})
+    return NoteView.of(note)
 
 
 def do_create_notes(rt: Runtime, drafts: Sequence[NoteDraft], *, actor: Actor) -> list[int]:

@@ -39,6 +39,9 @@ CODES: dict[str, str] = {
     "conversation_not_found": "no such DM conversation is visible to the actor",
     "lead_not_found": "no such lead is visible to the actor",
     "visit_code_not_found": "no such store-visit code is visible to the actor",
+    "brief_not_found": "no such brief is visible to the actor",
+    "collaboration_not_found": "no such collaboration is visible to the actor",
+    "creator_profile_not_found": "the creator has not set up a marketplace profile",
     # field values
     "invalid_name": "a name must be 1 to 200 characters",
     "invalid_kind": "not an account kind",
@@ -88,6 +91,14 @@ CODES: dict[str, str] = {
     "invalid_scenario": "a simulation scenario's field is unknown, missing or out of range",
     "invalid_counterfactual": "a counterfactual names nothing the simulator can switch off",
     "invalid_table": "a side table of the event store needs a plain lower-case name",
+    "invalid_brief": "a brief's product, format, budget, contract, window or rounds are out of bounds",
+    "invalid_quote": "a quote is a positive number of fen within the brief's budget",
+    "invalid_draft": "a draft's title or body is empty or too long",
+    "invalid_rating": "a rating is an integer from 1 to 5",
+    "invalid_creator_profile": "a creator profile's category, region, gender, quotes or features are out of bounds",
+    "invalid_discovery": "a discovery filter or sort is not allowed",
+    "invalid_plan": "a KOL-mix plan's budget, strategy or tier bounds are out of bounds",
+    "invalid_accounts_file": "an accounts CSV lacks the required columns",
     "invalid_featured_note": "featured UGC is a published note by someone else that names the account",
     # state conflicts
     "certification_not_requestable": "certification can be requested only when uncertified or rejected",
@@ -103,6 +114,7 @@ CODES: dict[str, str] = {
     "kos_already_bound": "the person is already bound or invited",
     "kos_binding_not_pending": "the KOS binding is no longer pending",
     "not_authorized_sub_account": "the account is not an actively authorized sub-account",
+    "escrow_short": "an escrow cannot pay out more than it holds",
     "insufficient_funds": "not enough available (or reclaimable, or refundable) money",
     "idempotency_key_reused": "the idempotency key was used for a different request",
     "budget_cap_reached": "a daily cap has no room left today",
@@ -124,6 +136,14 @@ CODES: dict[str, str] = {
     "store_not_located": "the store has not set its location (POI)",
     "visit_code_used": "the store-visit code was already redeemed",
     "visit_code_expired": "the store-visit code expired",
+    "invalid_collaboration_transition": "the collaboration's state does not allow this action (the body names it)",
+    "revision_limit_reached": "the brief's rounds of requested changes are used up",
+    "outside_publish_window": "a sponsored note is published only inside the brief's window",
+    "evaluation_not_over": "a collaboration settles after its evaluation window",
+    "already_rated": "each side rates a collaboration once",
+    "brief_budget_exceeded": "the brief's accepted fees would pass its budget",
+    "brief_closed": "the brief takes no more invitations or applications",
+    "collaboration_exists": "the creator already has a live collaboration on this brief",
 }
 
 
@@ -140,6 +160,7 @@ class ZhongcaoError(Exception):
         field: str | None = None,
         allowed: Any = None,
         status: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         if code not in CODES:
             raise ValueError(f"error code {code!r} is not in the catalogue (zhongcao.core.errors.CODES)")
@@ -148,6 +169,7 @@ class ZhongcaoError(Exception):
         self.detail = detail
         self.field = field
         self.allowed = allowed
+        self.extra = extra or {}  # more members of the problem body, such as a deal's current state
         if status is not None:
             self.status = status
 
@@ -163,7 +185,7 @@ class ZhongcaoError(Exception):
             body["field"] = self.field
         if self.allowed is not None:
             body["allowed"] = self.allowed
-        return body
+        return {**self.extra, **body}
 
 
 class Invalid(ZhongcaoError):

@@ -13,7 +13,8 @@ import zhongcao.ads.models
 import zhongcao.billing.models
 import zhongcao.commerce.models
 import zhongcao.content.models
-import zhongcao.events.models  # noqa: F401  (registers the tables on Base.metadata)
+import zhongcao.events.models
+import zhongcao.market.models  # noqa: F401  (registers the tables on Base.metadata)
 from zhongcao.core import Base, Database
 
 HERE = Path(__file__).parent
