@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from zhongcao.cli.creators import app as creators_app
 from zhongcao.core import Runtime, ZhongcaoError, format_fen
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Platform-operator bootstrapping.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(creators_app, name="creators")
 out = Console()
 
 

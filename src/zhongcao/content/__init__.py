@@ -37,6 +37,7 @@ from zhongcao.content.models import NOTE_KINDS
 from zhongcao.content.notes import (
     NoteDraft,
     NoteView,
+    RecentNotes,
     authored_notes,
     create_note_in,
     do_create_note,
@@ -46,6 +47,7 @@ from zhongcao.content.notes import (
     invalid_kind,
     is_author_side,
     notes_by_id,
+    recent_notes,
 )
 from zhongcao.content.ranking import RankSpec
 from zhongcao.content.rollup import FOLDED, followers_of
@@ -79,6 +81,7 @@ __all__ = [
     "PoolChanges",
     "PoolSpec",
     "RankSpec",
+    "RecentNotes",
     "SearchBatch",
     "SearchIndex",
     "SearchItem",
@@ -97,6 +100,7 @@ __all__ = [
     "notes_by_id",
     "query_terms",
     "read_hot_queries",
+    "recent_notes",
     "record_engagements",
     "record_events",
     "record_impressions",

@@ -243,3 +243,24 @@ def notes_changed_since(rt: Runtime, since: datetime, applied: Mapping[int, int]
 
 
 LOOKBACK = timedelta(seconds=5)  # commits land out of timestamp order across processes; re-read a margin
+
+
+@dataclass(frozen=True)
+class RecentNotes:
+    """Notes published since a time, as columns: what creator analytics group by author."""
+
+    ids: np.ndarray        # int64
+    authors: np.ndarray    # int64
+    sponsored: np.ndarray  # bool
+    category: np.ndarray   # int16 code (taxonomy.CODE)
+    created_at: np.ndarray  # datetime64[s] (UTC)
+
+
+def recent_notes(rt: Runtime, since: datetime) -> RecentNotes:
+    with rt.db.read() as s:
+        rows = s.execute(select(Note.id, Note.author_id, Note.sponsored, Note.category, Note.created_at).where(
+            Note.created_at >= since, Note.status != "deleted").order_by(Note.id)).all()
+    return RecentNotes(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+                       np.array([bool(r[2]) for r in rows], dtype=bool),
+                       np.array([CODE.get(r[3], CODE["other"]) for r in rows], dtype=np.int16),
+                       np.array([r[4].replace(tzinfo=None) for r in rows], dtype="datetime64[s]"))

@@ -52,6 +52,12 @@ def id_time(event_id: int) -> datetime:
     return datetime.fromtimestamp(EPOCH.timestamp() + ms / 1000, tz=UTC)
 
 
+def id_floor(at: datetime) -> int:
+    """The smallest id minted at or after ``at``: the bound of a fold that reads events up to a time."""
+    ms = max(0, int((at - EPOCH).total_seconds() * 1000))
+    return ms << (NODE_BITS + SEQ_BITS)
+
+
 def id_node(event_ids: np.ndarray) -> np.ndarray:
     """The node each id was minted on: which process recorded the event."""
     return (np.asarray(event_ids, dtype=np.uint64) >> np.uint64(SEQ_BITS)) & np.uint64(MAX_NODE)

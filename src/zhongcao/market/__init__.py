@@ -1,5 +1,22 @@
-"""Market: the creator marketplace (蒲公英-style). Briefs and collaborations with escrow and settlement."""
+"""Market: the creator marketplace (蒲公英-style). Creator profiles and analytics folded from notes and
+events, the fake-account model and the creator authenticity score, discovery ranked by fit, the KOL-mix
+planner, and briefs with collaborations settled through escrow."""
 
+from zhongcao.market import fake_accounts
+from zhongcao.market.analytics import (
+    SAMPLE_COLUMNS,
+    TIERS,
+    CreatorProfile,
+    do_record_audience,
+    do_record_comments,
+    do_record_followers,
+    do_set_creator_profiles,
+    fold,
+    tier_of,
+)
+from zhongcao.market.audience import AGE_BUCKETS, CONSUMPTION, DEVICES, DIMENSIONS
+from zhongcao.market.authenticity import Signals
+from zhongcao.market.authenticity import score as authenticity_score
 from zhongcao.market.briefs import BriefView, do_close_brief, do_create_brief, get_brief, list_briefs
 from zhongcao.market.collaborations import (
     ACT,
@@ -27,15 +44,38 @@ from zhongcao.market.collaborations import (
     list_collaborations,
     sweep,
 )
+from zhongcao.market.creator_stats import refresh
+from zhongcao.market.discovery import CreatorIndex, Match, Page, Query, discover, recent_deals
+from zhongcao.market.planner import OBJECTIVES, PRESETS, Candidates, Pick, Plan, Strategy, plan
 
 __all__ = [
     "ACT",
     "ACTIONS",
+    "AGE_BUCKETS",
+    "CONSUMPTION",
+    "DEVICES",
+    "DIMENSIONS",
+    "OBJECTIVES",
     "PLATFORM_FEE_BP",
+    "PRESETS",
+    "SAMPLE_COLUMNS",
     "STEPS",
+    "TIERS",
     "BriefView",
+    "Candidates",
     "CollaborationView",
+    "CreatorIndex",
+    "CreatorProfile",
+    "Match",
+    "Page",
+    "Pick",
+    "Plan",
+    "Query",
+    "Signals",
+    "Strategy",
     "allowed_actions",
+    "authenticity_score",
+    "discover",
     "do_accept",
     "do_apply",
     "do_approve",
@@ -49,13 +89,23 @@ __all__ = [
     "do_publish",
     "do_quote",
     "do_rate",
+    "do_record_audience",
+    "do_record_comments",
+    "do_record_followers",
     "do_request_changes",
+    "do_set_creator_profiles",
     "do_settle",
     "do_ship_sample",
     "do_submit_draft",
+    "fake_accounts",
+    "fold",
     "get_brief",
     "get_collaboration",
     "list_briefs",
     "list_collaborations",
+    "plan",
+    "recent_deals",
+    "refresh",
     "sweep",
+    "tier_of",
 ]
