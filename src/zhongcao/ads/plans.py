@@ -268,8 +268,9 @@ def list_campaigns(rt: Runtime, account_id: int, *, actor: Actor, include_sub_ac
 
 def _promotable(rt: Runtime, s: Session, advertiser_id: int, note_ids: Sequence[int],
                 product_id: int | None = None) -> int | None:
-    """Check a unit's notes; returns the sub-account they belong to when this is 代投, else None. An SPU
-    unit's notes must all link its product."""
+    """Check a unit's notes; returns the sub-account they belong to when this is 代投, else None. A brand
+    may also promote creators' sponsored notes from its own deals. An SPU unit's notes must all link its
+    product."""
     notes = {n.id: n for n in notes_by_id(rt, note_ids)}
     for note_id in note_ids:
         note = notes.get(note_id)
@@ -282,8 +283,8 @@ def _promotable(rt: Runtime, s: Session, advertiser_id: int, note_ids: Sequence[
             raise broken("invalid_unit", "note_ids", f"notes {unlinked} do not link product {product_id}",
                          f"notes whose product_ids include {product_id}")
     authors = {n.author_id for n in notes.values()}
-    if authors == {advertiser_id}:
-        return None
+    if authors == {advertiser_id} or all(n.boost_account_id == advertiser_id for n in notes.values()):
+        return None  # its own notes, or creators' notes its deals published (KFS boosting)
     if len(authors) > 1:
         raise broken("mixed_substituted_notes", "note_ids",
                      "a unit promotes either its own notes or one sub-account's notes (代投), never a mix",

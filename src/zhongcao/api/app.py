@@ -13,8 +13,16 @@ import numpy as np
 from fastapi import FastAPI
 
 import zhongcao
-from zhongcao import ads, billing, commerce, content
-from zhongcao.api import accounts_routes, ads_routes, billing_routes, commerce_routes, content_routes, problems
+from zhongcao import ads, billing, commerce, content, market
+from zhongcao.api import (
+    accounts_routes,
+    ads_routes,
+    billing_routes,
+    commerce_routes,
+    content_routes,
+    market_routes,
+    problems,
+)
 from zhongcao.api.ingest import Ingester
 from zhongcao.core import CODES, Runtime
 from zhongcao.events import EventIds
@@ -81,6 +89,8 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
         if money_jobs:
             threads.append(_every(rt.settings.lease_sweep_seconds, lambda: _settle_leases(rt), stop, "lease-sweeper"))
             threads.append(_every(rt.settings.ads_sync_seconds, ad_engine.sync, stop, "ads-sync"))
+            threads.append(_every(rt.settings.collaboration_sweep_seconds, lambda: market.sweep(rt), stop,
+                                  "collaboration-deadlines"))
         if money_jobs if commerce_jobs is None else commerce_jobs:
             threads.append(_every(rt.settings.webhook_seconds, lambda: _commerce_jobs(rt, ad_engine.ids, client, rng),
                                   stop, "commerce-jobs"))
@@ -104,12 +114,14 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
     app.state.content = engine
     app.state.ads = ad_engine
     app.state.ingester = ingester
+    app.state.creators = market.IndexCache(rt)
     problems.install(app)
     app.include_router(accounts_routes.router)
     app.include_router(billing_routes.router)
     app.include_router(content_routes.router)
     app.include_router(ads_routes.router)
     app.include_router(commerce_routes.router)
+    app.include_router(market_routes.router)
 
     @app.get("/v1/problems", tags=["meta"])
     def problem_codes() -> dict[str, str]:

@@ -13,10 +13,11 @@ import os
 import signal
 import threading
 import time
+from datetime import timedelta
 
 import duckdb
 
-from zhongcao import ads, content, events
+from zhongcao import ads, content, events, market
 from zhongcao.core import Runtime
 from zhongcao.events import EventStore
 
@@ -26,7 +27,7 @@ log = logging.getLogger("zhongcao.ingest")
 class Ingester:
     """Moves the event outbox into the event store, folding it into the content rollups, in whichever
     process holds the store's file; that process also publishes the hot queries, the ad reports and the
-    behaviour audiences of ad targeting."""
+    behaviour audiences of ad targeting, and folds creators' note traffic into the marketplace's snapshot."""
 
     def __init__(self, rt: Runtime, engine: content.ContentEngine) -> None:
         self.rt = rt
@@ -36,6 +37,7 @@ class Ingester:
         self._reports_at: float | None = None
         self._settled_at: float | None = None
         self._audiences_at: float | None = None
+        self._creators_at: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self, *, everything: bool = False) -> None:
@@ -57,6 +59,10 @@ class Ingester:
             if everything or due(self._audiences_at, self.rt.settings.audiences_seconds, now):
                 ads.refresh_audiences(self.rt, self.store, self.engine.notes_about)
                 self._audiences_at = now
+            if everything or due(self._creators_at, self.rt.settings.creator_stats_seconds, now):
+                market.fold(self.rt, self.store, lag=timedelta(0) if everything else market.FOLD_LAG)
+                market.refresh(self.rt)
+                self._creators_at = now
             if due(self._settled_at, self.rt.settings.reports_settle_seconds, now):
                 ads.refresh_reports(self.rt, self.store, days=ads.SETTLE_DAYS)
                 self._settled_at = self._reports_at = now

@@ -332,3 +332,107 @@ class OffsiteTotal(Body):
     platform: str = Field(description="taobao | tmall | jd | pinduoduo | wechat_mini_program | own_site | other")
     orders: Annotated[int, Field(strict=True)]
     gmv_fen: Fen
+
+
+# --- the creator marketplace ------------------------------------------------------------------------
+
+class CreatorProfileBody(Body):
+    category: str = Field(description="the creator's home category (taxonomy code)")
+    region: str = Field(description="city or province")
+    gender: str = Field(default="unknown", description="female | male | unknown")
+    quote_image_fen: Fen = Field(default=0, description="price of one image note")
+    quote_video_fen: Fen = Field(default=0, description="price of one video note")
+    following_count: int = Field(default=0, ge=0)
+    has_avatar: bool = True
+    is_private: bool = False
+    bio_length: int = Field(default=0, ge=0)
+
+
+class CreatorSearch(Body):
+    category: str | None = None
+    regions: list[str] = Field(default_factory=list)
+    gender: str | None = None
+    followers_min: int | None = None
+    followers_max: int | None = None
+    price_min_fen: Fen | None = None
+    price_max_fen: Fen | None = None
+    format: str = Field(default="image", description="image | video: which quote the price filters read")
+    tiers: list[str] = Field(default_factory=list, description="nano | micro | macro | mega")
+    koc: bool | None = None
+    audience_min: dict[str, float] = Field(default_factory=dict, description='e.g. {"gender.female": 0.6, '
+                                           '"age.18-24": 0.3}: minimum shares of the real audience')
+    min_authenticity: int = 0
+    exclude_brands: list[int] = Field(default_factory=list, description="brands whose recent deals exclude a "
+                                      "creator (competitors)")
+    exclude_days: int = 90
+    target: dict[str, dict[str, float]] = Field(default_factory=dict, description='the brand\'s target audience, '
+                                                'e.g. {"gender": {"female": 1}, "age": {"18-24": 0.5, "25-34": 0.5}}')
+    sort: str = Field(default="fit", description="fit | followers | engagement | cost_per_engagement | authenticity")
+    limit: int = 20
+    offset: int = 0
+
+
+class StrategyBody(Body):
+    name: str = "custom"
+    tier_min: dict[str, int] = Field(default_factory=dict)
+    tier_max: dict[str, int] = Field(default_factory=dict)
+    koc_min: int = 0
+    koc_max: int | None = None
+    count_min: int = 0
+    count_max: int | None = None
+
+
+def _any_strategy() -> list[str | StrategyBody]:
+    return ["any"]
+
+
+class PlanRequest(Body):
+    budget_fen: Fen
+    objective: str = Field(default="engagements", description="engagements | reads | exposures | conversions")
+    strategies: list[str | StrategyBody] = Field(default_factory=_any_strategy, description="preset names "
+                                                 "(one_top_kol, kocs, mid_plus_koc, any) or custom bounds; several "
+                                                 "are planned side by side")
+    filters: CreatorSearch = Field(default_factory=CreatorSearch)
+
+
+class AccountsAudit(Body):
+    rows: list[dict[str, Any]] = Field(max_length=10_000, description="account_ref and the eight public columns")
+
+
+class BriefCreate(Body):
+    brand_id: Id
+    title: str
+    product_id: Id | None = None
+    category: str
+    format: str = "image"
+    deliverables: str = ""
+    budget_fen: Fen
+    roi_target: float | None = None
+    contract: str = Field(default="fixed", description="fixed | cps | trial")
+    cps_rate_bp: int = Field(default=0, description="CPS commission in basis points of GMV")
+    sample_required: bool = True
+    max_revisions: int = 2
+    publish_from: datetime
+    publish_to: datetime
+    evaluation_days: int = 14
+
+
+class Invitation(Body):
+    creator_id: Id
+
+
+class Application(Body):
+    creator_id: Id
+    quote_fen: Fen
+
+
+class CollaborationStep(Body):
+    quote_fen: Fen | None = None
+    title: str | None = None
+    body: str | None = None
+    feedback: str | None = None
+    rating: int | None = None
+
+
+class Boost(UnitFields):
+    campaign_id: Id

@@ -31,6 +31,9 @@ class Note(Base):
     status: Mapped[str] = mapped_column(String(16), default="published")
     sponsored: Mapped[bool] = mapped_column(default=False)
     collaboration_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The brand whose creator deal published this note: it may promote the note with ads (KFS), as the
+    # creator authorized when accepting the deal. Set by the marketplace, never by the author.
+    boost_account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

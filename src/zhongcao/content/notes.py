@@ -44,11 +44,12 @@ class NoteView:
     created_at: datetime
     updated_at: datetime
     version: int
+    boost_account_id: int | None = None  # a brand that may promote this sponsored note (KFS)
 
     @classmethod
     def of(cls, n: Note) -> NoteView:
         return cls(n.id, n.author_id, n.kind, n.title, n.body, list(n.topics), n.category, n.status, n.sponsored,
-                   n.collaboration_id, list(n.product_ids), n.created_at, n.updated_at, n.version)
+                   n.collaboration_id, list(n.product_ids), n.created_at, n.updated_at, n.version, n.boost_account_id)
 
 
 def _bad(field: str, detail: str, allowed: object) -> Invalid:
@@ -85,6 +86,7 @@ class NoteDraft:
     sponsored: bool = False
     collaboration_id: int | None = None
     product_ids: Sequence[int] = ()
+    boost_account_id: int | None = None
 
 
 def _checked(d: NoteDraft) -> dict[str, object]:
@@ -104,7 +106,8 @@ def _checked(d: NoteDraft) -> dict[str, object]:
         raise _bad("product_ids", "a note links each product once", f"at most {MAX_PRODUCTS} distinct product ids")
     return {"author_id": d.author_id, "kind": d.kind, "title": title, "body": body, "topics": topics,
             "category": category, "status": "published", "sponsored": d.sponsored,
-            "collaboration_id": d.collaboration_id, "product_ids": [int(p) for p in d.product_ids]}
+            "collaboration_id": d.collaboration_id, "product_ids": [int(p) for p in d.product_ids],
+            "boost_account_id": d.boost_account_id}
 
 
 def do_create_note(rt: Runtime, author_id: int, *, title: str, body: str, topics: Sequence[str] = (),

@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         "31 days of ad reports, as results within their attribution windows (up to 30 days) arrive."
     )
     lease_sweep_seconds: float = Field(default=5.0, gt=0, description="How often the server settles expired leases.")
+    creator_stats_seconds: float = Field(
+        default=600.0, gt=0, description="How often the process holding the event store folds note traffic and "
+        "recomputes the creator snapshot that marketplace discovery ranks."
+    )
+    collaboration_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often the server applies collaboration deadlines (expiry, review "
+        "lapse, settlement after the evaluation window)."
+    )
     shop_min_followers: int = Field(
         default=1_000, ge=0,
         description="Followers an account needs to open a shop; the field quotes 1,000–2,000 [C/U]."

@@ -4,6 +4,7 @@ planner, and briefs with collaborations settled through escrow."""
 
 from zhongcao.market import fake_accounts
 from zhongcao.market.analytics import (
+    FOLD_LAG,
     SAMPLE_COLUMNS,
     TIERS,
     CreatorProfile,
@@ -45,7 +46,8 @@ from zhongcao.market.collaborations import (
     sweep,
 )
 from zhongcao.market.creator_stats import refresh
-from zhongcao.market.discovery import CreatorIndex, Match, Page, Query, discover, recent_deals
+from zhongcao.market.discovery import CreatorIndex, IndexCache, Match, Page, Query, discover, recent_deals
+from zhongcao.market.discovery import check as check_query
 from zhongcao.market.planner import OBJECTIVES, PRESETS, Candidates, Pick, Plan, Strategy, plan
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "CONSUMPTION",
     "DEVICES",
     "DIMENSIONS",
+    "FOLD_LAG",
     "OBJECTIVES",
     "PLATFORM_FEE_BP",
     "PRESETS",
@@ -66,6 +69,7 @@ __all__ = [
     "CollaborationView",
     "CreatorIndex",
     "CreatorProfile",
+    "IndexCache",
     "Match",
     "Page",
     "Pick",
@@ -75,6 +79,7 @@ __all__ = [
     "Strategy",
     "allowed_actions",
     "authenticity_score",
+    "check_query",
     "discover",
     "do_accept",
     "do_apply",

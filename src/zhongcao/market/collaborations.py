@@ -349,7 +349,7 @@ def do_publish(rt: Runtime, collaboration_id: int, *, actor: Actor) -> Collabora
         assert row.draft_title is not None
         note = create_note_in(rt, s, NoteDraft(
             row.creator_id, row.draft_title, row.draft_body or "", kind=brief.format, category=brief.category,
-            sponsored=True, collaboration_id=row.id,
+            sponsored=True, collaboration_id=row.id, boost_account_id=row.brand_id,
             product_ids=[brief.product_id] if brief.product_id is not None else []), actor=Actor.system())
         row.note_id, row.published_at = note.id, now
         return {"note_id": note.id}

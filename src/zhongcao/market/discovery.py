@@ -12,13 +12,15 @@ creators is a handful of vectorized masks and one partial sort. Fit adds four pa
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from zhongcao.content import CODE
 from zhongcao.core import Invalid, Runtime
@@ -211,6 +213,30 @@ class CreatorIndex:
         said.append(f"authenticity {int(self.authenticity[row])}/100"
                     + (f": {self.reasons[row][0]}" if self.reasons[row] and self.authenticity[row] < 90 else ""))
         return said
+
+
+class IndexCache:
+    """The index a server queries, reloaded when a refresh wrote a newer snapshot (checked at most every
+    ``check_seconds``), so discovery never waits on State for more than one cheap query."""
+
+    def __init__(self, rt: Runtime, check_seconds: float = 5.0) -> None:
+        self.rt = rt
+        self.check_seconds = check_seconds
+        self._index: CreatorIndex | None = None
+        self._stamp: object = None
+        self._checked = -1e18
+        self._lock = threading.Lock()
+
+    def get(self) -> CreatorIndex:
+        now = time.monotonic()
+        with self._lock:
+            if self._index is None or now - self._checked >= self.check_seconds:
+                self._checked = now
+                with self.rt.db.read() as s:
+                    stamp = s.execute(select(func.max(CreatorStatsRow.computed_at), func.count())).one()
+                if self._index is None or tuple(stamp) != self._stamp:
+                    self._index, self._stamp = CreatorIndex.load(self.rt), tuple(stamp)
+            return self._index
 
 
 def _codes() -> list[tuple[str, int]]:
