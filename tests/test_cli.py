@@ -26,7 +26,7 @@ def test_demo_runs_the_kob_campaign_and_replays_it_byte_for_byte(tmp_path: Path)
     assert demo["allocated_fen"] == sum(s["allocated_fen"] for s in demo["stores"]) > 0
     assert set(demo["totals"]) == {"spend_fen", "impressions", "clicks", "engagements", "leads", "orders", "gmv_fen"}
     assert all(isinstance(v, int) for v in demo["totals"].values())
-    assert [c["channel"] for c in demo["channels"]] == ["baseline", "organic", "feed_ads", "search_ads", "live"]
+    assert [c["channel"] for c in demo["channels"]] == ["baseline", "organic", "feed_ads", "search_ads", "live", "kol"]
     assert demo["ledger_spend_fen"] == demo["totals"]["spend_fen"]
     assert (tmp_path / "simulations" / "seed-3" / "state.db").exists()
     assert run(args, tmp_path).stdout == result.stdout

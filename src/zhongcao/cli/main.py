@@ -215,6 +215,17 @@ def _print_summary(result: Summary, where: Path) -> None:
         stores.add_row(str(s["store_id"]), s["city"], str(s["tier"]), format_fen(s["spend_fen"]), str(s["leads"]),
                        str(s["orders"]), format_fen(s["gmv_fen"]))
     out.print(stores)
+    if result.creators:
+        kol = Table(title="达人 Creators: the programme's deals, as the platform measured them (top 10 by engagements)")
+        for col in ("达人 Creator", "层级 Tier", "真实度 Auth.", "状态 State", "花费 Spend", "曝光 Exposures",
+                    "互动 Engagements", "CPE", "订单 Orders", "GMV"):
+            kol.add_column(col, justify="left" if col.startswith(("达人", "层级", "状态")) else "right")
+        for c in sorted(result.creators, key=lambda c: (-c["engagements"], c["creator_id"]))[:10]:
+            cpe = c["cost_per_engagement_fen"]
+            kol.add_row(str(c["creator_id"]), c["tier"], str(c["authenticity"]), c["state"], format_fen(c["spend_fen"]),
+                        f"{c['exposures']:,}", f"{c['engagements']:,}", "-" if cpe is None else format_fen(cpe),
+                        str(c["orders"]), format_fen(c["gmv_fen"]))
+        out.print(kol)
     out.print("AIPL: " + "  ".join(f"{k} {v:,}" for k, v in result.aipl.items()))
     t = result.truth
     shares = ", ".join(f"{c.replace('_', ' ')} {t[f'{c}_share']:.0%}" for c in CHANNELS)
@@ -224,7 +235,8 @@ def _print_summary(result: Summary, where: Path) -> None:
     out.print(f"账本花费 Ledger spend {format_fen(result.ledger_spend_fen)} = simulated spend "
               f"{format_fen(result.totals['spend_fen'])}")
     out.print(f"Look further: the run's platform is kept in {where}; `ZHONGCAO_HOME={where} uv run zhongcao serve` "
-              "serves its ads reports (GET /v1/reports), leads and stores over the API (docs at /docs).")
+              "serves its ads reports (GET /v1/reports), leads, stores, creators (POST /v1/creators/search) and "
+              "collaborations over the API (docs at /docs).")
 
 
 def main() -> None:

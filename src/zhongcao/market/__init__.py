@@ -48,6 +48,7 @@ from zhongcao.market.collaborations import (
 from zhongcao.market.creator_stats import refresh
 from zhongcao.market.discovery import CreatorIndex, IndexCache, Match, Page, Query, discover, recent_deals
 from zhongcao.market.discovery import check as check_query
+from zhongcao.market.evaluation import Evaluation, do_boost, evaluate
 from zhongcao.market.planner import OBJECTIVES, PRESETS, Candidates, Pick, Plan, Strategy, plan
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "CollaborationView",
     "CreatorIndex",
     "CreatorProfile",
+    "Evaluation",
     "IndexCache",
     "Match",
     "Page",
@@ -84,6 +86,7 @@ __all__ = [
     "do_accept",
     "do_apply",
     "do_approve",
+    "do_boost",
     "do_cancel",
     "do_close_brief",
     "do_create_brief",
@@ -102,6 +105,7 @@ __all__ = [
     "do_settle",
     "do_ship_sample",
     "do_submit_draft",
+    "evaluate",
     "fake_accounts",
     "fold",
     "get_brief",

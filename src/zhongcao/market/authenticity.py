@@ -58,9 +58,9 @@ def points(signals: Signals) -> dict[str, np.ndarray]:
     relative = signals.engagement_per_follower / peer_expectation(signals)
     low_engagement = _ramp(-np.log2(np.where(relative > 0, relative, 1e-6)), 1.0, 3.3)  # ½× free, 1/10× full
     spiky = np.where(signals.growth_share > 0.02, signals.growth_spike_share, np.nan)
-    lpr = signals.likes_per_read
+    lpr = np.maximum(signals.likes_per_read, 1e-6)  # NaN (no reads) stays NaN and costs nothing
     band = np.where(lpr > LIKES_PER_READ[1], np.log2(lpr / LIKES_PER_READ[1]),
-                    np.where(lpr < LIKES_PER_READ[0], np.log2(LIKES_PER_READ[0] / np.maximum(lpr, 1e-6)), 0.0))
+                    np.where(lpr < LIKES_PER_READ[0], np.log2(LIKES_PER_READ[0] / lpr), 0.0))
     return {
         "audience": MAX_POINTS["audience"] * _ramp(signals.fake_share, 0.10, 0.50),
         "engagement": MAX_POINTS["engagement"] * low_engagement,

@@ -8,7 +8,17 @@ from zhongcao.sim.calibration import run as run_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
 from zhongcao.sim.run import CHANNELS, TRUTH_TABLE, Simulation, Summary, Switch, incremental
-from zhongcao.sim.scenario import DEFAULT, Brand, CampaignPlan, Product, Scenario, load, parse, shipped
+from zhongcao.sim.scenario import (
+    DEFAULT,
+    Brand,
+    CampaignPlan,
+    CreatorProgramme,
+    Product,
+    Scenario,
+    load,
+    parse,
+    shipped,
+)
 from zhongcao.sim.world import BrandSetup, StoreSetup, World, build, start_of, streams
 
 __all__ = [
@@ -20,6 +30,7 @@ __all__ = [
     "BrandSetup",
     "CampaignPlan",
     "Consumers",
+    "CreatorProgramme",
     "Creators",
     "Metric",
     "Product",

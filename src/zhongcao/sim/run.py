@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from zhongcao import accounts, ads, billing, commerce, content, events
+from zhongcao import accounts, ads, billing, commerce, content, events, market
 from zhongcao.core import Invalid, ManualClock, Runtime
 from zhongcao.events import EventKind, Surface
-from zhongcao.sim import behaviour, text
+from zhongcao.sim import behaviour, marketplace, text
 from zhongcao.sim.population import CITIES
 from zhongcao.sim.world import OP, World, streams
 
@@ -46,8 +46,8 @@ REPURCHASE_SHARE = 0.3
 # An hour in the brand's live room, the product shown and talked through, lifts like a click or more.
 LIFT = {"impression": 0.0002, "read": 0.003, "interaction": 0.008, "ad_impression": 0.0001, "ad_click": 0.015,
         "search_ad_click": 0.008, "live_view": 0.02}
-CHANNELS = ("baseline", "organic", "feed_ads", "search_ads", "live")
-STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2, "live": 3}  # columns of the hazard's stock per channel
+CHANNELS = ("baseline", "organic", "feed_ads", "search_ads", "live", "kol")
+STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2, "live": 3, "kol": 4}  # the hazard's stock per channel
 # Live (直播): the brand's account goes on air every LIVE_EVERY days from day LIVE_FIRST, in the evening
 # hours of LIVE_HOURS; an active consumer who knows the brand drops in with chance LIVE_JOIN an hour [U].
 LIVE_EVERY, LIVE_FIRST, LIVE_HOURS, LIVE_JOIN = 7, 0, (20, 21), 0.05
@@ -56,7 +56,8 @@ RESEARCH = 2.0  # 回搜: seeding worth one read or more raises the chance to se
 SEARCH_PAGE = 10
 SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
 SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
-CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live")  # append: seeds keep
+CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live", "kol", "bought")  # append only
+PROGRAMME_HOUR = 10  # the brand and its creators act on their deals in office hours
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
 STORE_VISIT_SHARE = 0.6  # leads that come to the store and redeem their code [U]
 STAGES = ("none", "aware", "interest", "deep_interest", "purchase", "loyal")
@@ -85,7 +86,7 @@ class Switch:
     """What a counterfactual run switches off: a paid channel, one store's ads, or both (one store's
     channel); nothing, when empty."""
 
-    channel: str | None = None  # feed_ads or search_ads
+    channel: str | None = None  # feed_ads, search_ads or kol (no creator programme)
     store: int | None = None    # index of the store in the brand's stores
 
     @classmethod
@@ -95,16 +96,16 @@ class Switch:
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, value = part.partition("=")
             value = value.removesuffix(" off").strip()
-            if key.strip() == "channel" and value in ("feed_ads", "search_ads"):
+            if key.strip() == "channel" and value in ("feed_ads", "search_ads", "kol"):
                 values["channel"] = value
             elif key.strip() == "store" and value.isdigit() and 1 <= int(value) <= stores:
                 values["store"] = int(value) - 1
             else:
                 raise Invalid("invalid_counterfactual", f"cannot switch off {part!r}", field="counterfactual",
-                              allowed=f"channel=feed_ads|search_ads and/or store=1..{stores}")
+                              allowed=f"channel=feed_ads|search_ads|kol and/or store=1..{stores}")
         if not values:
             raise Invalid("invalid_counterfactual", "nothing to switch off", field="counterfactual",
-                          allowed=f"channel=feed_ads|search_ads and/or store=1..{stores}")
+                          allowed=f"channel=feed_ads|search_ads|kol and/or store=1..{stores}")
         return cls(**values)
 
     @property
@@ -137,6 +138,7 @@ class Summary:
     consumers: int
     seed: int
     extra: dict[str, Any] = field(default_factory=dict)
+    creators: list[dict[str, Any]] = field(default_factory=list)  # the creator programme's deals, as measured
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,8 +172,14 @@ class Simulation:
         self.viewer_age = np.array([ads.age_bucket(int(a)) for a in people.age])
         self.viewer_device = np.where(people.ios, 0, 1)
         self.viewer_city = [c for c, _ in CITIES]
-        order = np.argsort(world.note_ids)
-        self._note_sorted, self._note_order = world.note_ids[order], order
+        # The notes the consumers may meet, as arrays: the world's, and the creators' sponsored notes as the
+        # programme publishes them.
+        self.note_ids, self.note_author = world.note_ids.copy(), world.note_author.copy()
+        self.note_category, self.note_brand = world.note_category.copy(), world.note_brand.copy()
+        self.note_kol = np.zeros(len(world.note_ids), dtype=bool)
+        creator_row = {int(a): i for i, a in enumerate(world.creator_ids)}
+        self.note_creator = np.array([creator_row.get(a, -1) for a in world.note_author.tolist()], dtype=np.int32)
+        self._sort_notes()
         brand = world.brands[0]
         self.brand = brand
         self.brand_category = brand.category
@@ -204,11 +212,14 @@ class Simulation:
                                                                                                     actor=OP))
         self.store_campaigns = np.array([c for c, _ in runs], dtype=np.int64)
         self.campaign_store = np.array([k for _, k in runs], dtype=np.int32)
-        self.note_quality = np.full(len(world.note_ids), 0.3, dtype=np.float32)
-        by_creator = {int(a): i for i, a in enumerate(world.creator_ids)}
-        for i, author in enumerate(world.note_author.tolist()):
-            if author in by_creator:
-                self.note_quality[i] = world.creators.quality[by_creator[author]]
+        self.note_quality = np.where(self.note_creator >= 0, world.creators.quality[np.maximum(self.note_creator, 0)],
+                                     0.3).astype(np.float32)
+        self.note_reads_today = np.zeros(len(self.note_ids), dtype=np.int64)
+        self.follows = np.zeros(world.creators.n, dtype=np.int64)  # followers the creators gained in the run
+        self.programme = None
+        spec = world.scenario.brands[0].creator_programme
+        if spec is not None and (off is None or off.channel != "kol"):
+            self.programme = marketplace.Programme(rt, spec, brand, world.creator_ids)
         self.channel = {c: Tally() for c in CHANNELS}  # baseline: purchases no exposure moved most
         self.stores = [Tally() for _ in brand.stores]
         self.truth = np.zeros(len(CHANNELS))
@@ -234,20 +245,39 @@ class Simulation:
         self._batches.append(batch)
         self.ads.learn(batch)
 
+    def _sort_notes(self) -> None:
+        order = np.argsort(self.note_ids)
+        self._note_sorted, self._note_order = self.note_ids[order], order
+
+    def _add_note(self, note_id: int, creator: int) -> None:
+        """A creator's sponsored note for the brand, published through the marketplace, joins the notes."""
+        self.note_ids = np.append(self.note_ids, note_id)
+        self.note_author = np.append(self.note_author, self.world.creator_ids[creator])
+        self.note_category = np.append(self.note_category, np.int16(self.brand_category))
+        self.note_brand = np.append(self.note_brand, np.int16(0))
+        self.note_kol = np.append(self.note_kol, True)
+        self.note_creator = np.append(self.note_creator, np.int32(creator))
+        self.note_quality = np.append(self.note_quality, self.world.creators.quality[creator])
+        self.note_store = np.append(self.note_store, np.int32(-1))
+        self.note_reads_today = np.append(self.note_reads_today, 0)
+        self._sort_notes()
+
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
         return self._note_order[np.searchsorted(self._note_sorted, note_ids)]
 
     def _spend(self) -> int:
-        """What the brand's stores have spent, from the ledger: allocated minus what is left."""
-        return sum(s.allocated_fen - billing.get_wallet(self.rt, s.account_id, actor=OP).balance_fen
-                   for s in self.brand.stores)
+        """What the brand and its stores have spent, from the ledger: the stores' allocations minus what is
+        left, and what left the brand's own wallet (its creators' escrows, net of refunds)."""
+        stores = sum(s.allocated_fen - billing.get_wallet(self.rt, s.account_id, actor=OP).balance_fen
+                     for s in self.brand.stores)
+        return stores - billing.get_wallet(self.rt, self.brand.account_id, actor=OP).balance_fen
 
     def _switch_off(self, off: Switch) -> None:
         """A counterfactual: pause the channel's or the store's campaigns through the ads slice, before the
         first tick, so the engine simply has nothing of theirs to sell. An empty switch turns nothing off:
         the counterfactual path that must give the base run back."""
-        if off.channel is None and off.store is None:
-            return
+        if (off.channel is None and off.store is None) or off.channel == "kol":
+            return  # nothing, or the creator programme, which is simply not run
         stores = self.brand.stores
         accounts_off = {stores[off.store].account_id} if off.store is not None else {s.account_id for s in stores}
         placements = {"feed_ads": "feed", "search_ads": "search"}
@@ -274,6 +304,7 @@ class Simulation:
                 self.served["active_consumer_days"] += int(self._active_today.sum())
                 self.served["searcher_days"] += int(self._searched_today.sum())
                 self._fade()
+                self._creators_day()
                 self._day += 1
                 self._ingest()
                 if progress:
@@ -352,25 +383,70 @@ class Simulation:
             self._feed(active)
         self._search(hour)
         self._live(hour, active)
+        if hour == PROGRAMME_HOUR:
+            self._programme()
         self._convert()
         self.ads.sync()  # flushes the content engine's events first
         if sum(t.num_rows for t in self._batches) >= LAND_EVENTS:
             self._land_served()
 
+    def _programme(self) -> None:
+        """The brand's creator programme: on its first day the brand reads the marketplace's analytics
+        (what the store holds so far), plans and invites; each day both sides move their deals on, and
+        the notes published join the ones consumers meet."""
+        p = self.programme
+        if p is None or self._day < p.spec.start_day:
+            return
+        if self._day == p.spec.start_day:
+            self._settle()  # the analytics read what the store holds: the days before this one
+            p.launch(self._day, self.store, self._draws("kol"))
+        published = p.step(self._day)
+        for note_id, creator in published:
+            self._add_note(note_id, creator)
+        if published:
+            self.content.sync()
+
+    def _creators_day(self) -> None:
+        """The day's end for creators: frauds' bought likes arrive (on their notes, from bot accounts, with
+        no reads), the platform snapshots follower counts, and deadlines run."""
+        world = self.world
+        buys = world.creator_truth.buys_engagement
+        noted = (self.note_creator >= 0) & (self.note_reads_today > 0)
+        fraud_notes = np.flatnonzero(noted & buys[np.maximum(self.note_creator, 0)])
+        if len(fraud_notes):
+            rate = marketplace.BOUGHT_LIKES_PER_READ * self.note_reads_today[fraud_notes]
+            likes = self._draws("bought").poisson(rate)
+            notes = np.repeat(self.note_ids[fraud_notes], likes)
+            if len(notes):
+                bots = world.consumers.first_id + world.consumers.n + np.arange(len(notes), dtype=np.int64) % 50_000
+                self.content.record(len(notes), {
+                    "kind": np.full(len(notes), EventKind.LIKE.value), "consumer_id": bots, "note_id": notes,
+                    "creator_id": np.repeat(self.note_author[fraud_notes], likes), "surface": Surface.FEED.value})
+        self.note_reads_today[:] = 0
+        if world.creators.n:
+            market.do_record_followers(self.rt, self.rt.now().date(), world.creator_ids,
+                                       world.creators.followers + self.follows, actor=marketplace.SYSTEM)
+        if self.programme is not None:
+            market.sweep(self.rt)
+
     def _react(self, consumer: np.ndarray, note_id: np.ndarray, surface: Surface, rng: np.random.Generator,
                intent: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Reads and interactions with the notes shown, handed to the engine as events; returns the consumer
         rows, the note indices, and who read and who interacted."""
-        people, world = self.world.consumers, self.world
+        people = self.world.consumers
         rows = consumer - people.first_id
         idx = self._note_index(note_id)
-        interest = behaviour.match(people.interests, rows, world.note_category[idx])
+        interest = behaviour.match(people.interests, rows, self.note_category[idx])
         seen = behaviour.react(rng, interest, self.note_quality[idx], people.creator_trust[rows], intent)
+        np.add.at(self.note_reads_today, idx[seen.read], 1)
         interacted = np.zeros(len(rows), dtype=bool)
         kinds, who, notes = [np.full(int(seen.read.sum()), EventKind.READ.value)], [consumer[seen.read]], \
             [note_id[seen.read]]
         for kind, hit in seen.interactions.items():
             interacted |= hit
+            if kind == EventKind.FOLLOW:
+                makers = self.note_creator[idx[hit]]
+                np.add.at(self.follows, makers[makers >= 0], 1)
             if kind in (EventKind.LIKE, EventKind.COMMENT):
                 self.served["likes" if kind == EventKind.LIKE else "comments"] += int(hit.sum())
             kinds.append(np.full(int(hit.sum()), kind.value))
@@ -381,20 +457,23 @@ class Simulation:
         if len(all_notes):
             self.content.record(len(all_notes), {
                 "kind": np.concatenate(kinds), "consumer_id": np.concatenate(who), "note_id": all_notes,
-                "creator_id": world.note_author[self._note_index(all_notes)], "surface": surface.value})
+                "creator_id": self.note_author[self._note_index(all_notes)], "surface": surface.value})
         return rows, idx, seen.read, interacted
 
     def _seed(self, rows: np.ndarray, idx: np.ndarray, note_ids: np.ndarray, read: np.ndarray,
               interacted: np.ndarray) -> None:
-        """The brand's notes seen organically (feed or search) add to the organic stock of the hazard."""
-        mine = self.world.note_brand[idx] == 0
+        """The brand's notes seen without an ad (feed or search) add to the hazard's stock: the organic one
+        for its own and its stores' notes, the kol one for its creators' sponsored notes."""
+        mine = self.note_brand[idx] == 0
         trust = self.world.consumers.creator_trust[rows]
         w = (self.weight["impression"] + self.weight["read"] * read + self.weight["interaction"] * interacted) * trust
-        np.add.at(self.stock[:, STOCK["organic"]], rows[mine], w[mine])
+        kol = self.note_kol[idx]
+        for channel, hit in (("organic", mine & ~kol), ("kol", mine & kol)):
+            np.add.at(self.stock[:, STOCK[channel]], rows[hit], w[hit])
+            tally = self.channel[channel]
+            tally.impressions += int(hit.sum())
+            tally.engagements += int(interacted[hit].sum())
         self._touch(rows[mine], idx[mine], note_ids[mine], read[mine], interacted[mine])
-        tally = self.channel["organic"]
-        tally.impressions += int(mine.sum())
-        tally.engagements += int(interacted[mine].sum())
 
     def _feed(self, active: np.ndarray) -> None:
         page = self.content.feed_batch(self.ids[active], behaviour.PAGE)
@@ -496,8 +575,8 @@ class Simulation:
         people = self.world.consumers
         rows = served.consumer - people.first_id
         idx = self._note_index(served.note_id)
-        mine = self.world.note_brand[idx] == 0
-        interest = behaviour.match(people.interests, rows, self.world.note_category[idx])
+        mine = self.note_brand[idx] == 0
+        interest = behaviour.match(people.interests, rows, self.note_category[idx])
         clicked = behaviour.click(rng, interest * intent, people.creator_trust[rows])
         lift = self.weight["ad_click" if channel == "feed_ads" else "search_ad_click"]
         np.add.at(self.stock[:, STOCK[channel]], rows[mine], self.weight["ad_impression"] + lift * clicked[mine])
@@ -640,7 +719,38 @@ class Simulation:
             self._credit(channel, store, orders=1, gmv=price)
         return lead.lead_id
 
+    def _creator_results(self) -> list[dict[str, Any]]:
+        """Each deal as the platform measures it (the marketplace's evaluation over the folded events and
+        the orders the note was the last touch of), beside the creator's tier and authenticity; the kol
+        channel's spend is what left the brand's wallet for them."""
+        p = self.programme
+        if p is None or not p.deals:
+            return []
+        if self.store is not None:
+            market.fold(self.rt, self.store, lag=timedelta(0))
+        market.refresh(self.rt)
+        index = market.CreatorIndex.load(self.rt)
+        rows = []
+        for deal in p.deals:
+            view = market.get_collaboration(self.rt, deal.id, actor=OP)
+            measured = market.evaluate(self.rt, deal.id, actor=OP)
+            creator = int(self.world.creator_ids[deal.creator])
+            at = int(np.flatnonzero(index.ids == creator)[0])
+            held = view.fee_fen + view.platform_fee_fen if view.state in marketplace.FUNDED else 0
+            refunded = int(view.settlement["refunded_fen"]) if view.settlement else 0
+            spent = (view.fee_fen + view.platform_fee_fen if view.settlement else held) - refunded
+            rows.append({"creator_id": creator, "collaboration_id": deal.id, "state": view.state,
+                         "tier": index.stats[at]["tier"], "followers": index.stats[at]["followers"],
+                         "authenticity": int(index.authenticity[at]),
+                         "fraud": bool(self.world.creators.fraud[deal.creator]),
+                         "spend_fen": spent, "exposures": measured.exposures, "engagements": measured.engagements,
+                         "cost_per_engagement_fen": measured.cost_per_engagement_fen, "orders": measured.orders,
+                         "gmv_fen": measured.gmv_fen, "roi": measured.roi})
+        self.channel["kol"].spend_fen = sum(r["spend_fen"] for r in rows)
+        return rows
+
     def _summary(self) -> Summary:
+        creators = self._creator_results()
         spend = self._spend() - self._start_spend
         channels = []
         for name, t in self.channel.items():
@@ -652,14 +762,14 @@ class Simulation:
                   for s, t in zip(self.brand.stores, self.stores, strict=True)]
         totals = {k: sum(getattr(t, k) for t in self.channel.values())
                   for k in ("impressions", "clicks", "engagements", "leads", "orders", "gmv_fen")}
-        totals["spend_fen"] = self.channel["feed_ads"].spend_fen + self.channel["search_ads"].spend_fen
+        totals["spend_fen"] = sum(self.channel[c].spend_fen for c in ("feed_ads", "search_ads", "kol"))
         aipl = {STAGES[k]: int(np.sum(self.stage == k)) for k in range(1, len(STAGES))}
         shares = self.truth / self.conversions if self.conversions else np.zeros(len(CHANNELS))
         truth = {"conversions": self.conversions, **self.routes,
                  **{f"{c}_share": round(float(v), 4) for c, v in zip(CHANNELS, shares, strict=True)}}
         scenario = self.world.scenario
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
-                       scenario.days, scenario.consumers, scenario.seed, dict(self.served))
+                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators)
 
 
 

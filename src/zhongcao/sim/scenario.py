@@ -16,6 +16,7 @@ from typing import Any
 
 from zhongcao.content import CODE
 from zhongcao.core import Invalid
+from zhongcao.market import OBJECTIVES, PRESETS
 
 PLACEMENTS = ("feed", "search")
 SHIPPED = Path(__file__).parent / "scenarios"  # the scenarios that come with the package, by file stem
@@ -42,6 +43,23 @@ class CampaignPlan:
 
 
 @dataclass(frozen=True)
+class CreatorProgramme:
+    """The brand briefs creators through the marketplace: on ``start_day`` it plans a KOL mix within the
+    budget under the strategy (from creators at or above ``min_authenticity``), invites them, and the
+    deals run their course; notes publish within ``publish_days`` and settle after ``evaluation_days``."""
+
+    budget_fen: int = 3_000_000
+    strategy: str = "mid_plus_koc"
+    maximize: str = "engagements"  # what the plan maximizes: engagements, reads, exposures or conversions
+    contract: str = "fixed"
+    format: str = "image"
+    start_day: int = 2
+    publish_days: int = 10
+    evaluation_days: int = 14
+    min_authenticity: int = 60
+
+
+@dataclass(frozen=True)
 class Brand:
     name: str
     category: str = "skincare"
@@ -53,6 +71,7 @@ class Brand:
                                                         bid_fen=300, keywords=("面霜", "精华", "修护")))
     store_notes: int = 3                 # notes each store publishes at the start
     postback_coverage: float = 0.6       # share of off-platform orders posted back
+    creator_programme: CreatorProgramme | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,21 @@ def _check(cls: type, values: dict[str, Any], path: str) -> dict[str, Any]:
             out[name] = _int(value, where, 1, 10_000)
         elif name == "store_notes":
             out[name] = _int(value, where, 0, 50)
+        elif name == "budget_fen":
+            out[name] = _int(value, where, 1, 10**11)
+        elif name in ("start_day",):
+            out[name] = _int(value, where, 0, 365)
+        elif name in ("publish_days", "evaluation_days"):
+            out[name] = _int(value, where, 1, 60)
+        elif name == "min_authenticity":
+            out[name] = _int(value, where, 0, 100)
+        elif name in ("strategy", "maximize", "contract", "format"):
+            allowed = {"strategy": sorted(PRESETS), "maximize": list(OBJECTIVES), "contract": ["fixed", "cps", "trial"],
+                       "format": ["image", "video"]}[name]
+            if value not in allowed:
+                raise _bad(where, f"{value!r} is not a {name}", allowed)
+        elif name == "creator_programme":
+            out[name] = value if isinstance(value, CreatorProgramme) else _build(CreatorProgramme, value, f"{where}.")
         elif name in ("price_fen", "bid_fen"):
             out[name] = _int(value, where, 1, 10**9)
         elif name == "daily_budget_fen":

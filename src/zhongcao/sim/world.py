@@ -19,7 +19,7 @@ from zhongcao import accounts, ads, billing, commerce, content
 from zhongcao.accounts import Actor
 from zhongcao.core import Runtime
 from zhongcao.sim import creators as creator_model
-from zhongcao.sim import population, text
+from zhongcao.sim import marketplace, population, text
 from zhongcao.sim.scenario import Brand, CampaignPlan, Scenario
 
 OP = Actor.operator()
@@ -57,12 +57,13 @@ class World:
     note_category: np.ndarray
     note_brand: np.ndarray    # index into brands, -1 for none
     brands: list[BrandSetup]
+    creator_truth: marketplace.CreatorTruth
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """One generator per concern, spawned from the scenario seed: a counterfactual that changes one concern
     leaves the others' draws unchanged (common random numbers)."""
-    names = ("consumers", "creators", "notes", "stores", "behaviour", "engine")
+    names = ("consumers", "creators", "notes", "stores", "behaviour", "engine", "market")
     return {n: np.random.default_rng(s) for n, s in zip(names, np.random.SeedSequence(seed).spawn(len(names)),
                                                           strict=True)}
 
@@ -78,6 +79,7 @@ def build(rt: Runtime, scenario: Scenario) -> World:
     makers = creator_model.generate(scenario.creators, rngs["creators"])
     creator_ids = np.array(accounts.do_create_accounts(
         rt, "creator", [f"达人{i + 1:05d}" for i in range(makers.n)], certified=True, actor=OP), dtype=np.int64)
+    truth = marketplace.record(rt, people, makers, creator_ids, rt.now().date(), rngs["market"])
     categories = np.where(rngs["notes"].random(scenario.creator_notes) < 0.8,  # 80% in their home category
                           -1, rngs["notes"].integers(0, content.N_CATEGORIES, scenario.creator_notes))
     writers = _writers(makers, scenario.creator_notes, rngs["notes"])
@@ -100,7 +102,7 @@ def build(rt: Runtime, scenario: Scenario) -> World:
             cats += [setup.category] * len(store.note_ids)
     return World(scenario, people, makers, creator_ids, np.array(note_ids, dtype=np.int64),
                  np.array(authors, dtype=np.int64), np.array(cats, dtype=np.int16), np.array(brand_of, dtype=np.int16),
-                 brands)
+                 brands, truth)
 
 
 def _writers(makers: creator_model.Creators, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -119,7 +121,9 @@ def _brand(rt: Runtime, plan: Brand, rng: np.random.Generator, note_rng: np.rand
     names = [f"{plan.name.split()[0]}·{population.CITIES[int(c)][0]}{i + 1:03d}店" for i, c in enumerate(city)]
     store_ids = accounts.do_create_accounts(rt, "store", names, certified=True, actor=OP)
     budgets = [int(round(plan.budget_fen_by_tier[int(tiers[c]) - 1] * rng.uniform(0.8, 1.2), -2)) for c in city]
-    top_up = sum(budgets) + 1_000_000
+    programme = plan.creator_programme
+    # the stores' budgets, a reserve, and the creator programme's fees with the platform's 10%
+    top_up = sum(budgets) + 1_000_000 + (programme.budget_fen * 11 // 10 if programme else 0)
     billing.do_top_up(rt, brand, top_up, idempotency_key=f"sim-{brand}", actor=OP, memo="simulated top-up")
     category = content.CODE[plan.category]
     commerce.do_open_shop(rt, brand, followers=BRAND_FOLLOWERS, actor=OP)
