@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from zhongcao.core import Invalid
 from zhongcao.market.analytics import TIERS
@@ -25,6 +25,7 @@ from zhongcao.market.collaborations import PLATFORM_FEE_BP, fees_of
 
 OBJECTIVES = ("engagements", "reads", "exposures", "conversions")
 ORDERS_PER_READ = 0.002  # [U] a read that ends in an order, before audience fit
+TIME_LIMIT = 3.0  # seconds the MIP may spend proving a plan optimal (with the LP, a plan stays under 5 s)
 TIER_NAMES = tuple(t for t, _ in TIERS)
 
 
@@ -90,7 +91,7 @@ class Plan:
     strategy: str
     objective: str
     budget_fen: int
-    status: str             # optimal | infeasible
+    status: str             # optimal | time_limit (best found, with its gap) | infeasible
     picks: list[Pick]
     cost_fen: int           # fees and platform fees
     exposures: float
@@ -98,6 +99,7 @@ class Plan:
     engagements: float
     conversions: float
     cost_per_engagement_fen: float | None
+    gap: float = 0.0        # proven: how far below the best possible plan this one may be, as a share
 
 
 def _bad(field_: str, detail: str, allowed: object) -> Invalid:
@@ -119,9 +121,11 @@ def check(strategy: Strategy, budget_fen: object, objective: str) -> None:
                 raise _bad(name, f"the {tier} minimum is above its maximum", f"at most {strategy.tier_max[tier]}")
 
 
-def plan(c: Candidates, budget_fen: int, strategy: Strategy, objective: str = "engagements") -> Plan:
-    """The optimal picks; an infeasible strategy (too few creators of a tier, too small a budget) comes
-    back as ``infeasible`` with no picks rather than as an error."""
+def plan(c: Candidates, budget_fen: int, strategy: Strategy, objective: str = "engagements",
+         time_limit: float = TIME_LIMIT) -> Plan:
+    """The optimal picks (or, past ``time_limit``, the best found with its proven gap); an infeasible
+    strategy (too few creators of a tier, too small a budget) comes back as ``infeasible`` with no picks
+    rather than as an error."""
     check(strategy, budget_fen, objective)
     n = len(c.ids)
     value = c.value(objective).astype(np.float64)
@@ -140,17 +144,88 @@ def plan(c: Candidates, budget_fen: int, strategy: Strategy, objective: str = "e
         rows.append(np.ones(n))
         lo.append(float(strategy.count_min))
         hi.append(float(n if strategy.count_max is None else strategy.count_max))
-    affordable = cost <= budget_fen
     if n == 0:
         return _plan(c, np.zeros(0, dtype=bool), strategy, objective, budget_fen, "infeasible")
-    result = milp(-value, integrality=np.ones(n), bounds=Bounds(np.zeros(n), affordable.astype(np.float64)),
-                  constraints=LinearConstraint(np.vstack(rows), lo, hi), options={"mip_rel_gap": 0.0})
-    if result.x is None:
+    solved = solve(value, np.vstack(rows), np.array(lo), np.array(hi), cost <= budget_fen, time_limit)
+    if solved is None:
         return _plan(c, np.zeros(n, dtype=bool), strategy, objective, budget_fen, "infeasible")
-    return _plan(c, result.x > 0.5, strategy, objective, budget_fen, "optimal")
+    chosen, gap = solved
+    return _plan(c, chosen, strategy, objective, budget_fen, "optimal" if gap <= 0 else "time_limit", gap)
 
 
-def _plan(c: Candidates, chosen: np.ndarray, strategy: Strategy, objective: str, budget_fen: int, status: str) -> Plan:
+def solve(value: np.ndarray, a: np.ndarray, lo: np.ndarray, hi: np.ndarray, allowed: np.ndarray,
+          time_limit: float = TIME_LIMIT) -> tuple[np.ndarray, float] | None:
+    """max value·x over x ∈ {0,1}ⁿ with lo ≤ a·x ≤ hi and x = 0 where not ``allowed``: the plan and its
+    proven relative gap to the best possible (0 when optimal); None if infeasible.
+
+    The LP relaxation bounds every plan, a rounded and greedily filled LP solution is a plan, and a
+    creator whose reduced cost alone would take the bound below that plan is fixed in or out
+    (reduced-cost fixing); the MIP decides the rest. Many near-equal small creators can leave thousands
+    undecided, where proving optimality takes HiGHS longer than a planner should wait: past
+    ``time_limit`` the best plan found comes back with its gap, which the LP bound makes honest."""
+    n = len(value)
+    a_ub = np.vstack([a, -a])
+    b_ub = np.concatenate([hi, -lo])
+    lp = linprog(-value, A_ub=a_ub, b_ub=b_ub, bounds=np.column_stack([np.zeros(n), allowed.astype(np.float64)]),
+                 method="highs")
+    if lp.status == 2:
+        return None
+    fixed0, fixed1 = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    incumbent = None
+    if lp.status == 0:
+        incumbent = _incumbent(lp.x, value, a, lo, hi, allowed)
+        if incumbent is not None:
+            reduced = -value - a_ub.T @ lp.ineqlin.marginals
+            worst = -float(value @ incumbent)  # the incumbent's objective (minimized)
+            slack = 1e-7 * max(1.0, abs(worst))
+            fixed0 = (lp.x <= 1e-9) & (lp.fun + reduced > worst + slack)
+            fixed1 = (lp.x >= 1 - 1e-9) & (lp.fun - reduced > worst + slack)
+            fixed0 |= ~allowed
+    free = ~(fixed0 | fixed1)
+    x = fixed1.copy()
+    if not free.any():
+        return x, 0.0
+    base = a[:, fixed1].sum(axis=1)
+    result = milp(-value[free], integrality=np.ones(int(free.sum())),
+                  bounds=Bounds(np.zeros(int(free.sum())), allowed[free].astype(np.float64)),
+                  constraints=LinearConstraint(a[:, free], lo - base, hi - base),
+                  options={"mip_rel_gap": 0.0, "time_limit": time_limit})
+    if result.x is None:
+        if result.status == 2 or incumbent is None:  # infeasible, or nothing found in time
+            return None
+        return incumbent, _gap(float(value @ incumbent), -lp.fun)
+    x[free] = result.x > 0.5
+    if result.status == 0:
+        return x, 0.0
+    if incumbent is not None and value @ incumbent > value @ x:
+        x = incumbent
+    bound = float(value[fixed1].sum() - result.mip_dual_bound) if result.mip_dual_bound is not None else -lp.fun
+    return x, _gap(float(value @ x), min(bound, -lp.fun))
+
+
+def _gap(found: float, bound: float) -> float:
+    return max(0.0, (bound - found) / bound) if bound > 0 else 0.0
+
+
+def _incumbent(x_lp: np.ndarray, value: np.ndarray, a: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+               allowed: np.ndarray) -> np.ndarray | None:
+    """A plan from the LP: its whole creators, then the best value per row-unit that still fits."""
+    x = x_lp >= 1 - 1e-9
+    used = a[:, x].sum(axis=1)
+    if np.any(used > hi + 1e-9):
+        return None
+    weight = np.maximum(a[0], 1e-9)  # row 0 is the budget
+    for j in np.argsort(-value / weight, kind="stable"):
+        if x[j] or not allowed[j] or value[j] <= 0:
+            continue
+        if np.all(used + a[:, j] <= hi + 1e-9):
+            x[j] = True
+            used += a[:, j]
+    return x if np.all(used >= lo - 1e-9) else None
+
+
+def _plan(c: Candidates, chosen: np.ndarray, strategy: Strategy, objective: str, budget_fen: int, status: str,
+          gap: float = 0.0) -> Plan:
     idx = np.flatnonzero(chosen)
     conversions = c.value("conversions")
     picks = [Pick(int(c.ids[i]), TIER_NAMES[int(c.tier[i])], bool(c.koc[i]), int(c.quote_fen[i]),
@@ -161,4 +236,4 @@ def _plan(c: Candidates, chosen: np.ndarray, strategy: Strategy, objective: str,
     engagements = sum(p.engagements for p in picks)
     return Plan(strategy.name, objective, budget_fen, status, picks, cost, sum(p.exposures for p in picks),
                 sum(p.reads for p in picks), engagements, sum(p.conversions for p in picks),
-                round(cost / engagements, 2) if engagements else None)
+                round(cost / engagements, 2) if engagements else None, round(gap, 6))
