@@ -91,3 +91,36 @@ def test_a_bad_scenario_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error [invalid_scenario]: consumers is 5")
     assert "Traceback" not in result.stderr
+
+
+def test_creator_strategies_compare_planned_and_simulated(tmp_path: Path) -> None:
+    scenario = tmp_path / "creators.toml"
+    scenario.write_text("""seed = 5
+consumers = 1500
+days = 7
+creators = 300
+creator_notes = 900
+
+[[brands]]
+name = "小样美妆 Xiaoyang Beauty"
+stores = 3
+store_notes = 2
+
+[brands.creator_programme]
+budget_fen = 2_000_000
+strategy = "any"
+start_day = 1
+publish_days = 4
+evaluation_days = 2
+min_authenticity = 50
+""", encoding="utf-8")
+    result = run(["creators", "compare", str(scenario), "--strategies", "kocs,any", "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {r["strategy"]: r for r in json.loads(result.stdout)["strategies"]}
+    assert set(rows) == {"kocs", "any"}
+    assert 1 <= rows["kocs"]["picks"] <= 20
+    assert rows["any"]["planned_cost_fen"] <= 2_000_000
+    assert all(r["impressions"] > 0 and r["spend_fen"] > 0 for r in rows.values())
+    refused = run(["creators", "compare", str(scenario), "--strategies", "celebrity"], tmp_path)
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("error [invalid_plan]")

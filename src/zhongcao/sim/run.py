@@ -139,6 +139,7 @@ class Summary:
     seed: int
     extra: dict[str, Any] = field(default_factory=dict)
     creators: list[dict[str, Any]] = field(default_factory=list)  # the creator programme's deals, as measured
+    programme: dict[str, Any] | None = None  # the plan the brand made: strategy, candidates and its estimates
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -768,8 +769,14 @@ class Simulation:
         truth = {"conversions": self.conversions, **self.routes,
                  **{f"{c}_share": round(float(v), 4) for c, v in zip(CHANNELS, shares, strict=True)}}
         scenario = self.world.scenario
+        plan = self.programme.plan if self.programme is not None else None
+        programme = None if plan is None or self.programme is None else {
+            "strategy": plan.strategy, "maximize": plan.objective, "budget_fen": plan.budget_fen,
+            "candidates": self.programme.candidates, "status": plan.status, "picks": len(plan.picks),
+            "cost_fen": plan.cost_fen, "exposures": round(plan.exposures), "reads": round(plan.reads),
+            "engagements": round(plan.engagements), "conversions": round(plan.conversions, 2)}
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
-                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators)
+                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators, programme)
 
 
 
