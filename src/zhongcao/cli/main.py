@@ -127,8 +127,8 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
                  "if one falls outside.")] = False,
              counterfactual: Annotated[str | None, typer.Option(
                  help="Rerun with something switched off, on the same random numbers, and report the true "
-                 "incremental effect: 'channel=search_ads off', 'channel=feed_ads off', 'channel=kol off' (no creator "
-                 "programme), 'store=12 off'.")] = None,
+                 "incremental effect: 'channel=search_ads off', 'channel=feed_ads off', 'channel=kol off' "
+                 "(no creator programme), 'store=12 off'.")] = None,
              ) -> None:
     """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
     spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
