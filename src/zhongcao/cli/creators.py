@@ -109,7 +109,8 @@ def compare(scenario: Annotated[str, typer.Argument(help="A scenario TOML with a
         kol = next(c for c in run.channels if c["channel"] == "kol")
         estimate = run.programme or {}
         rows.append({"strategy": name, "picks": estimate.get("picks", 0),
-                     "planned_cost_fen": estimate.get("cost_fen", 0), "estimated_engagements": estimate.get("engagements", 0),
+                     "planned_cost_fen": estimate.get("cost_fen", 0),
+                     "estimated_engagements": estimate.get("engagements", 0),
                      "estimated_exposures": estimate.get("exposures", 0), "spend_fen": kol["spend_fen"],
                      "impressions": kol["impressions"], "engagements": kol["engagements"],
                      "kol_conversions": round(run.truth["conversions"] * run.truth["kol_share"], 1),
