@@ -125,6 +125,10 @@ def test_a_fixed_fee_deal_runs_end_to_end_and_conserves_money(rt: Runtime, kob: 
     assert refusal(act, rt, kob, cid, "rate", "brand").code == "already_rated"
     rated = market.get_collaboration(rt, cid, actor=OP)
     assert (rated.brand_rating, rated.creator_rating) == (5, 5)
+    market.do_set_creator_profiles(rt, [market.CreatorProfile(kob.creator, "skincare", "上海")], actor=OP)
+    market.refresh(rt)
+    credit = market.CreatorIndex.load(rt).stats[0]
+    assert (credit["deals_settled"], credit["rating"], credit["sponsored_notes"]) == (1, 5.0, 1)
     assert_books(rt)
 
 

@@ -54,7 +54,8 @@ def server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     """The embedded default on SQLite; on PostgreSQL, the run's schema, emptied, through the URL."""
     port = free_port()
     env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path / "home"), "ZHONGCAO_ADMIN_TOKEN": TOKEN,
-           "ZHONGCAO_LEASE_SWEEP_SECONDS": "0.2", "ZHONGCAO_LEASE_SETTLE_GRACE_SECONDS": "0"}
+           "ZHONGCAO_LEASE_SWEEP_SECONDS": "0.2", "ZHONGCAO_LEASE_SETTLE_GRACE_SECONDS": "0",
+           "ZHONGCAO_CREATOR_STATS_SECONDS": "0.5", "ZHONGCAO_CREATOR_STATS_LAG_SECONDS": "0"}
     env.pop("ZHONGCAO_DATABASE_URL", None)
     if backend == "postgres":
         make_db(backend, request, tmp_path).dispose()
@@ -99,6 +100,47 @@ def test_kob_funding_and_a_dead_process_lease_over_real_http(server: httpx.Clien
                           json={"to_account_id": store, "amount_fen": 5_000})
     assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_creator_analytics_refresh_in_the_ingester_and_escrow_moves_over_real_http(server: httpx.Client) -> None:
+    """The serving process records engagements; the ingester process folds them into the creator snapshot
+    that discovery ranks; a deal's escrow is funded and refunded on cancel."""
+    def ok(r: httpx.Response) -> dict:
+        assert r.status_code < 300, r.text
+        return r.json()
+
+    brand = ok(server.post("/v1/accounts", json={"kind": "brand", "name": "品牌"}))["id"]
+    creator = ok(server.post("/v1/accounts", json={"kind": "creator", "name": "小美护肤"}))["id"]
+    ok(server.put(f"/v1/creators/{creator}/profile", json={"category": "skincare", "region": "上海",
+                                                          "gender": "female", "quote_image_fen": 100_000}))
+    note = ok(server.post("/v1/notes", json={"author_id": creator, "title": "面霜实测", "body": "好用",
+                                             "category": "skincare"}))["id"]
+    for consumer in range(1, 21):
+        ok(server.post(f"/v1/notes/{note}/engagements", json={"consumer_id": consumer, "kind": "read"}))
+        if consumer <= 6:
+            ok(server.post(f"/v1/notes/{note}/engagements", json={"consumer_id": consumer, "kind": "like"}))
+    stats: dict = {}
+    for _ in range(150):
+        r = server.get(f"/v1/creators/{creator}")
+        if r.status_code == 200 and (stats := r.json())["median_reads"] == 20:
+            break
+        time.sleep(0.1)
+    assert (stats["median_reads"], stats["median_engagements"], stats["notes_30d"]) == (20, 6, 1)
+    found = ok(server.post("/v1/creators/search", json={"category": "skincare"}))
+    assert [m["creator_id"] for m in found["items"]] == [creator]
+    ok(server.post(f"/v1/accounts/{brand}/wallet/top-ups", json={"amount_fen": 200_000, "idempotency_key": "b"}))
+    now = ok(server.get("/v1/health")) and time.time()
+    window = {"publish_from": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now)),
+              "publish_to": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + 86_400 * 7))}
+    brief = ok(server.post("/v1/briefs", json={"brand_id": brand, "title": "种草", "category": "skincare",
+                                               "budget_fen": 150_000, **window}))["id"]
+    deal = ok(server.post(f"/v1/briefs/{brief}/applications", json={"creator_id": creator, "quote_fen": 100_000}))
+    ok(server.post(f"/v1/collaborations/{deal['id']}/accept"))
+    assert ok(server.post(f"/v1/collaborations/{deal['id']}/fund"))["escrow_fen"] == 110_000
+    assert ok(server.get(f"/v1/accounts/{brand}/wallet"))["balance_fen"] == 90_000
+    cancelled = ok(server.post(f"/v1/collaborations/{deal['id']}/cancel"))
+    assert (cancelled["state"], cancelled["escrow_fen"]) == ("cancelled", 0)
+    assert ok(server.get(f"/v1/accounts/{brand}/wallet"))["balance_fen"] == 200_000
 
 
 def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:

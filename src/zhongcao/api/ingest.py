@@ -60,7 +60,8 @@ class Ingester:
                 ads.refresh_audiences(self.rt, self.store, self.engine.notes_about)
                 self._audiences_at = now
             if everything or due(self._creators_at, self.rt.settings.creator_stats_seconds, now):
-                market.fold(self.rt, self.store, lag=timedelta(0) if everything else market.FOLD_LAG)
+                lag = 0.0 if everything else self.rt.settings.creator_stats_lag_seconds
+                market.fold(self.rt, self.store, lag=timedelta(seconds=lag))
                 market.refresh(self.rt)
                 self._creators_at = now
             if due(self._settled_at, self.rt.settings.reports_settle_seconds, now):

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="How often the process holding the event store folds note traffic and "
         "recomputes the creator snapshot that marketplace discovery ranks."
     )
+    creator_stats_lag_seconds: float = Field(
+        default=60.0, ge=0, description="How old an event must be before the creator analytics fold it: outbox "
+        "batches from other processes land a little after their events were minted."
+    )
     collaboration_sweep_seconds: float = Field(
         default=60.0, gt=0, description="How often the server applies collaboration deadlines (expiry, review "
         "lapse, settlement after the evaluation window)."

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from zhongcao.content import CATEGORIES, recent_notes
 from zhongcao.core import Runtime, insert_for
@@ -77,6 +77,9 @@ def refresh(rt: Runtime) -> int:
         sample = s.execute(select(AudienceSampleRow.creator_id, *(getattr(AudienceSampleRow, c)
                                                                   for c in SAMPLE_COLUMNS))).all()
         comments = s.execute(select(CommentSampleRow.creator_id, CommentSampleRow.text)).all()
+        credit = {int(c): (int(n), None if r is None else float(r)) for c, n, r in s.execute(
+            select(CollaborationRow.creator_id, func.count(), func.avg(CollaborationRow.creator_rating)).where(
+                CollaborationRow.state == "settled").group_by(CollaborationRow.creator_id))}
         invites = s.execute(select(CollaborationRow.creator_id, CollaborationRow.created_at,
                                    CollaborationRow.replied_at).where(
             CollaborationRow.origin == "invitation", CollaborationRow.created_at >= since)).all()
@@ -177,6 +180,9 @@ def refresh(rt: Runtime) -> int:
             "engagement_rate": round(float(engaged[idx].sum()) / reads, 4) if reads else 0.0,
             "comment_like_ratio": round(comments_n / likes, 4) if likes else 0.0,
             "reply_rate_48h": round(sum(answers) / len(answers), 4) if answers else None,
+            # cooperation credit: deals completed, and how brands rated them (1-5)
+            "deals_settled": credit.get(profile.creator_id, (0, None))[0],
+            "rating": None if (r := credit.get(profile.creator_id, (0, None))[1]) is None else round(r, 2),
             "active_days_7": len(np.unique(notes.created_at[idx][notes.created_at[idx] >= week_ago]
                                                .astype("datetime64[D]"))),
             "category_shares": {CATEGORIES[c][0]: round(k / len(idx), 4) for c, k in cats.most_common(5)},
