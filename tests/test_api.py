@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -304,6 +305,46 @@ def _ugc(rt: Runtime, k: Kob) -> dict[str, int]:
     return {"note": note}
 
 
+def _creator(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import market
+
+    market.do_set_creator_profiles(rt, [market.CreatorProfile(k.creator, "skincare", "上海", "female", 50_000)],
+                                   actor=OP)
+    market.refresh(rt)
+    return {"creator": k.creator}
+
+
+def _brief(rt: Runtime, k: Kob) -> dict[str, int]:
+    from zhongcao import market
+
+    now = rt.now()
+    brief = market.do_create_brief(rt, k.brand, {
+        "title": "种草", "category": "skincare", "budget_fen": 200_000, "sample_required": False,
+        "publish_from": now.isoformat(), "publish_to": (now + timedelta(days=7)).isoformat()}, actor=OP)
+    return {"brief": brief.id, **_creator(rt, k)}
+
+
+def _application(rt: Runtime, k: Kob) -> dict[str, object]:
+    from zhongcao import market
+
+    ids = _brief(rt, k)
+    deal = market.do_apply(rt, ids["brief"], k.creator, 50_000, actor=OP)
+    return {**ids, "collaboration": deal.id, "action": "accept"}
+
+
+def _published(rt: Runtime, k: Kob) -> dict[str, object]:
+    from zhongcao import ads, market
+
+    ids = _application(rt, k)
+    deal = int(ids["collaboration"])  # type: ignore[call-overload]
+    market.do_accept(rt, deal, actor=OP)
+    market.do_fund(rt, deal, actor=OP)
+    market.do_submit_draft(rt, deal, title="面霜实测", body="好用", actor=OP)
+    market.do_approve(rt, deal, actor=OP)
+    market.do_publish(rt, deal, actor=OP)
+    return {**ids, "campaign": ads.do_create_campaign(rt, k.brand, SEEDING, actor=OP).id}
+
+
 READ_STORE = [200, 200, 404, 200, 404, 200]        # the store's own data
 READ_BRAND = [200, 404, 404, 200, 404, 200]        # the brand's data: never its stores'
 MANAGE_STORE = [201, 201, 404, 403, 404, 201]      # the agency holds read and operate, not manage
@@ -313,6 +354,8 @@ FINANCE_BRAND = [201, 404, 404, 403, 404, 201]
 OPERATOR_ONLY = [403, 403, 403, 403, 403, 201]
 FOR_CONSUMER = [403, 403, 404, 403, 404, 200]      # the app acts for a consumer, on what the store's side sees
 LIVE = [200] * 6
+CREATOR_OWN = [404, 404, 404, 404, 200, 200]
+BRIEF_SIDES = [200, 404, 404, 200, 200, 200]      # the brand's side (its agency too), the creator, the operator
 SEARCHED = {"kind": "search", "id": "面霜"}
 # Each row: method, path, body, expected status per actor above, and what to create before each attempt.
 MATRIX = [
@@ -459,6 +502,28 @@ MATRIX = [
     ("GET", "/v1/accounts/{brand}/mentions", None, READ_BRAND, _ugc),
     ("POST", "/v1/accounts/{brand}/featured-notes", {"note_id": "{note}"}, [201, 404, 404, 201, 404, 201], _ugc),
     ("DELETE", "/v1/accounts/{brand}/featured-notes/{note}", None, [200, 404, 404, 200, 404, 200], _ugc),
+    # the creator marketplace: a creator's profile is its own; discovery, plans and audits are for anyone signed in
+    ("PUT", "/v1/creators/{creator}/profile", {"category": "skincare", "region": "上海"}, CREATOR_OWN, _creator),
+    ("GET", "/v1/creators/{creator}", None, LIVE, _creator),
+    ("POST", "/v1/creators/search", {"category": "skincare"}, LIVE, _creator),
+    ("POST", "/v1/creators/plan", {"budget_fen": 100_000}, LIVE, _creator),
+    ("POST", "/v1/creators/audit", {"rows": [{"account_ref": "a", "follower_count": 3}]}, LIVE, None),
+    ("GET", "/v1/creators/{creator}/collaborations", None, CREATOR_OWN, _application),
+    ("POST", "/v1/briefs", {"brand_id": "{brand}", "title": "种草", "category": "skincare", "budget_fen": 100_000,
+                            "publish_from": "2026-03-02T00:00:00+08:00", "publish_to": "2026-03-20T00:00:00+08:00"},
+     [201, 404, 404, 201, 404, 201], None),
+    ("GET", "/v1/briefs/{brief}", None, BRIEF_SIDES, _brief),  # an open brief: its brand's side and any creator
+    ("GET", "/v1/accounts/{brand}/briefs", None, READ_BRAND, _brief),
+    ("POST", "/v1/briefs/{brief}/close", None, [200, 404, 404, 200, 404, 200], _brief),
+    ("POST", "/v1/briefs/{brief}/invitations", {"creator_id": "{creator}"}, [201, 404, 404, 201, 403, 201], _brief),
+    ("POST", "/v1/briefs/{brief}/applications", {"creator_id": "{creator}", "quote_fen": 50_000},
+     [403, 404, 404, 403, 201, 201], _brief),
+    ("GET", "/v1/briefs/{brief}/collaborations", None, BRIEF_SIDES, _application),
+    ("GET", "/v1/collaborations/{collaboration}", None, BRIEF_SIDES, _application),
+    ("GET", "/v1/collaborations/{collaboration}/evaluation", None, BRIEF_SIDES, _application),
+    ("POST", "/v1/collaborations/{collaboration}/{action}", None, [200, 404, 404, 200, 403, 200], _application),
+    ("POST", "/v1/collaborations/{collaboration}/boost", {"campaign_id": "{campaign}", "bid_fen": 150},
+     [201, 404, 404, 201, 404, 201], _published),
 ]
 
 
@@ -477,6 +542,7 @@ def _fingerprint(rt: Runtime) -> tuple[object, ...]:
     from zhongcao.ads.models import CampaignRow, CreativeRow, KeywordRow, UnitRow
     from zhongcao.billing.models import Entry, Lease, Pool, PoolMember, Wallet
     from zhongcao.content.models import Note
+    from zhongcao.market.models import BriefRow, CollaborationRow, CreatorProfileRow
 
     with rt.db.read() as s:
         counts = tuple(s.scalar(select(func.count()).select_from(m)) or 0
@@ -487,7 +553,10 @@ def _fingerprint(rt: Runtime) -> tuple[object, ...]:
                       for m in (CampaignRow, UnitRow, KeywordRow, CreativeRow))
         versions = tuple(s.execute(select(CampaignRow.id, CampaignRow.version)).all()) + tuple(
             s.execute(select(UnitRow.id, UnitRow.version, UnitRow.status)).all())
-    return counts, wallets, notes, plans, versions
+        deals = tuple(s.execute(select(BriefRow.id, BriefRow.status)).all()) + tuple(
+            s.execute(select(CollaborationRow.id, CollaborationRow.state, CollaborationRow.version)).all()) + tuple(
+            s.execute(select(CreatorProfileRow.creator_id, CreatorProfileRow.updated_at)).all())
+    return counts, wallets, notes, plans, versions, deals
 
 
 def test_the_matrix_covers_every_authenticated_endpoint(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, capabilities, record_audit, require
+from zhongcao.accounts import Actor, Capability, capabilities, kind_of, record_audit, require
 from zhongcao.commerce import get_product
 from zhongcao.content import CODE
 from zhongcao.core import MAX_FEN, Conflict, Invalid, NotFound, Runtime
@@ -156,7 +156,7 @@ def load(s: Session, actor: Actor, brief_id: int) -> BriefRow:
         raise NotFound("brief", brief_id)
     if Capability.READ in capabilities(s, actor, row.brand_id):
         return row
-    if row.status == "open" and actor.account_id is not None:
+    if row.status == "open" and actor.account_id is not None and kind_of(s, actor.account_id) == "creator":
         return row
     raise NotFound("brief", brief_id)
 

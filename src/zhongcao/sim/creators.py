@@ -41,7 +41,8 @@ def generate(n: int, rng: np.random.Generator) -> Creators:
     # Pareto with α ≈ 1.1 from 1,000 fans: most are nano and micro, a few are mega (the field's shape).
     real = np.minimum((1_000 * (1 + rng.pareto(1.1, n))).astype(np.int64), 20_000_000)
     fraud = rng.random(n) < FRAUD_SHARE
-    bought = np.where(fraud, rng.uniform(2.0, 10.0, n), 1.0)  # frauds show several times their real fans
+    # frauds show 1.25 to 10 times their real fans (log-uniform): a few cautious buyers, a few brazen ones
+    bought = np.where(fraud, np.exp(rng.uniform(np.log(1.25), np.log(10.0), n)), 1.0)
     followers = (real * bought).astype(np.int64)
     quality = rng.beta(2.0, 5.0, n).astype(np.float32)
     quality[fraud] *= 0.5  # content bought reach does not make good
