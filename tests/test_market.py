@@ -326,3 +326,17 @@ def test_plans_compare_strategies_and_refuse_bad_bounds() -> None:
     assert (refused.value.code, refused.value.field) == ("invalid_plan", "tier_min")
     with pytest.raises(ZhongcaoError):
         market.plan(c, 0, market.PRESETS["any"])
+
+
+def test_unknown_signals_cost_nothing_and_each_signal_costs_its_points() -> None:
+    nan = np.full(3, np.nan)
+    unknown = market.Signals(nan, nan, np.zeros(3, dtype=np.int8), np.full(3, 5_000.0), nan, np.zeros(3), nan, nan)
+    scores, reasons = market.authenticity_score(unknown)
+    assert scores.tolist() == [100, 100, 100]
+    assert reasons == [["no anomalies found"]] * 3
+    worst = market.Signals(np.array([0.9]), np.array([0.0001]), np.array([1], dtype=np.int8), np.array([50_000.0]),
+                           np.array([1.0]), np.array([0.5]), np.array([3.0]), np.array([0.9]))
+    score, said = market.authenticity_score(worst)
+    assert score[0] == 0  # 45 + 20 + 15 + 10 + 10: every signal at its worst (engagement against the field value)
+    assert len(said[0]) == 5
+    assert said[0][0].startswith("about 90% of sampled followers look fake")

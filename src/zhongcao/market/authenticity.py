@@ -4,7 +4,7 @@ Five signals, each turned into penalty points, so that a score is explained by w
 - the fake share of the audience (the fake-account model over a follower sample): HypeAuditor and Modash
   treat under 75% real followers as a sign of fraud (FIELD_FACTS §4), so penalties start at 10% fake
   and are full at 50%;
-- engagement against followers, compared with creators of the same tier: bought followers do not
+- engagement against followers, compared with creators of the same size: bought followers do not
   engage, so a creator engaging at a tenth of their peers per follower has most likely bought them;
 - spikes in follower growth: organic growth is spread out, bought followers arrive on a day or two;
 - the likes-per-read band: bought likes arrive without reads;
@@ -23,6 +23,7 @@ MAX_POINTS = {"audience": 45.0, "engagement": 20.0, "growth": 15.0, "likes_per_r
 EXPECTED_ENGAGEMENT_PER_FOLLOWER = (0.02, 0.006, 0.003, 0.0015)  # [U] by tier, when too few peers to compare
 LIKES_PER_READ = (0.02, 0.35)  # [U] the usual band; outside it likes and reads disagree
 MIN_PEERS = 20
+MIN_READS = 200  # a creator's recent notes need this many reads before their engagement is judged
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Signals:
     fake_share: np.ndarray            # of the audience sample, weighted by the fake-account model
     engagement_per_follower: np.ndarray  # median engagements of recent notes over followers
     tier: np.ndarray                  # int index into TIERS
+    followers: np.ndarray
     growth_spike_share: np.ndarray    # share of 30-day growth gained on the single biggest day
     growth_share: np.ndarray          # 30-day growth over followers
     likes_per_read: np.ndarray
@@ -43,20 +45,27 @@ def _ramp(x: np.ndarray, start: float, full: float) -> np.ndarray:
     return np.nan_to_num(np.clip((x - start) / (full - start), 0.0, 1.0), nan=0.0)
 
 
-def peer_expectation(signals: Signals) -> np.ndarray:
-    """Each creator's tier median of engagement per follower, or the fallback when the tier is thin."""
-    expected = np.array(EXPECTED_ENGAGEMENT_PER_FOLLOWER)[signals.tier]
-    for tier in range(len(EXPECTED_ENGAGEMENT_PER_FOLLOWER)):
-        peers = signals.engagement_per_follower[(signals.tier == tier) & np.isfinite(signals.engagement_per_follower)]
-        if len(peers) >= MIN_PEERS:
-            expected[signals.tier == tier] = max(float(np.median(peers)), 1e-9)
-    return expected
+def peer_expectation(signals: Signals, followers: np.ndarray) -> np.ndarray:
+    """What creators of each one's size engage per follower: a line through log engagement-per-follower
+    against log followers over every creator with notes (engagement grows slower than followers, within
+    a tier too), or the tier's field value when there are too few creators to fit it."""
+    epf = signals.engagement_per_follower
+    known = np.isfinite(epf) & (epf > 0) & (followers > 0)
+    if known.sum() < MIN_PEERS:
+        return np.array(EXPECTED_ENGAGEMENT_PER_FOLLOWER)[signals.tier]
+    x, y = np.log(followers[known]), np.log(epf[known])
+    slope, intercept = np.polyfit(x, y, 1)
+    return np.exp(intercept + slope * np.log(np.maximum(followers, 1)))
+
+
+def relative_engagement(signals: Signals) -> np.ndarray:
+    return signals.engagement_per_follower / peer_expectation(signals, signals.followers)
 
 
 def points(signals: Signals) -> dict[str, np.ndarray]:
     """Penalty points per signal, per creator."""
-    relative = signals.engagement_per_follower / peer_expectation(signals)
-    low_engagement = _ramp(-np.log2(np.where(relative > 0, relative, 1e-6)), 1.0, 3.3)  # ½× free, 1/10× full
+    relative = relative_engagement(signals)
+    low_engagement = _ramp(-np.log2(np.maximum(relative, 1e-6)), 1.58, 3.3)  # ⅓× free, 1/10× full; NaN free
     spiky = np.where(signals.growth_share > 0.02, signals.growth_spike_share, np.nan)
     lpr = np.maximum(signals.likes_per_read, 1e-6)  # NaN (no reads) stays NaN and costs nothing
     band = np.where(lpr > LIKES_PER_READ[1], np.log2(lpr / LIKES_PER_READ[1]),
@@ -75,7 +84,7 @@ def score(signals: Signals) -> tuple[np.ndarray, list[list[str]]]:
     cost = points(signals)
     total = sum(cost.values(), np.zeros(len(signals.tier)))
     scores = np.clip(np.round(100.0 - total), 0, 100).astype(np.int16)
-    relative = signals.engagement_per_follower / peer_expectation(signals)
+    relative = relative_engagement(signals)
     reasons: list[list[str]] = []
     for i in range(len(scores)):
         said = sorted(((float(cost[k][i]), k) for k in cost if cost[k][i] >= 2.0), reverse=True)
@@ -89,7 +98,7 @@ def _words(signal: str, i: int, s: Signals, relative: np.ndarray) -> str:
             return (f"about {s.fake_share[i]:.0%} of sampled followers look fake "
                     "(mass-following, no posts, default names)")
         case "engagement":
-            return f"engagement per follower is {relative[i]:.2f}× that of creators of the same tier"
+            return f"engagement per follower is {relative[i]:.2f}× that of creators of the same size"
         case "growth":
             return f"{s.growth_spike_share[i]:.0%} of the last 30 days' follower growth came on a single day"
         case "likes_per_read":

@@ -156,7 +156,7 @@ def refresh(rt: Runtime) -> int:
         med = {c: _median(totals[c][idx]) for c in ("exposures", "organic_exposures", "reads", "organic_reads",
                                                     "organic_engagements")}
         med_engaged = _median(engaged[idx])
-        if followers[i] > 0 and len(idx):
+        if followers[i] > 0 and len(idx) and reads >= authenticity.MIN_READS:  # fewer reads say nothing yet
             per_follower[i] = med_engaged / followers[i]
         if reads > 0:
             likes_per_read[i] = likes / reads
@@ -194,7 +194,8 @@ def refresh(rt: Runtime) -> int:
                         and (sponsored.mean() if len(idx) else 0.0) <= KOC_MAX_SPONSORED_SHARE),
         })
     scores, reasons = authenticity.score(authenticity.Signals(
-        fake_share, per_follower, tier_of(followers), spike, growth, likes_per_read, duplicates))
+        fake_share, per_follower, tier_of(followers), followers.astype(np.float64), spike, growth, likes_per_read,
+        duplicates))
     rows = [{"creator_id": st["creator_id"], "computed_at": now, "stats": st, "authenticity": int(sc),
              "reasons": rs} for st, sc, rs in zip(stats, scores, reasons, strict=True)]
     with rt.db.transaction() as s:
