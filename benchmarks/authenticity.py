@@ -50,8 +50,8 @@ def main() -> None:
     score = index.authenticity[order].astype(np.float64)
     fake_share = np.array([index.stats[i]["fake_share"] or 0.0 for i in order])
     print(json.dumps({
-        "accounts": {"held_out": len(labels), "fake_share": round(float(labels.mean()), 3), "auc": round(account_auc, 4),
-                     "goal_auc": 0.95},
+        "accounts": {"held_out": len(labels), "fake_share": round(float(labels.mean()), 3),
+                     "auc": round(account_auc, 4), "goal_auc": 0.95},
         "creators": {"creators": len(fraud), "frauds": int(fraud.sum()), "consumers": args.consumers,
                      "days": args.days, "auc": round(auc(-score, fraud), 4),
                      "audience_fake_share_only_auc": round(auc(fake_share, fraud), 4),
