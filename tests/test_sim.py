@@ -29,6 +29,14 @@ def test_the_shipped_scenario_loads() -> None:
     assert brand.campaigns[1].keywords == ("面霜", "精华", "修护")
 
 
+@pytest.mark.parametrize("name", ["auto_dealers", "home_furnishing", "kob_100_stores", "local_services"])
+def test_every_shipped_sector_scenario_loads_with_a_creator_programme(name: str) -> None:
+    assert name in sim.shipped()
+    (brand,) = sim.load(name).brands
+    assert brand.creator_programme is not None
+    assert brand.campaigns
+
+
 @pytest.mark.parametrize(("toml", "field"), [
     ("consumers = 10", "consumers"),
     ("dayz = 3", "dayz"),
