@@ -275,3 +275,18 @@ def test_accepting_past_the_brief_budget_is_refused(rt: Runtime, kob: Kob) -> No
     refused = refusal(market.do_accept, rt, second, actor=kob.actor(kob.brand))
     assert (refused.code, refused.allowed) == ("brief_budget_exceeded", "at most 50000 fen")
     assert market.get_brief(rt, b, actor=OP).committed_fen == FEE
+
+
+def test_an_escrow_never_pays_out_more_than_it_holds(rt: Runtime, kob: Kob) -> None:
+    funded_brand(rt, kob)
+    cid = reach(rt, kob, "funded")
+    before = wallets(rt, kob)
+    with pytest.raises(ZhongcaoError) as refused, rt.db.transaction() as s:
+        billing.settle_escrow_in(rt, s, f"collaboration:{cid}", payouts={kob.creator: FEE}, fee_fen=FEE,
+                                 refund_to=kob.brand, actor=OP, memo={})
+    held = FEE + FEE // 10
+    assert (refused.value.code, refused.value.status) == ("escrow_short", 409)
+    assert refused.value.allowed == f"at most {held} fen in all"
+    assert wallets(rt, kob) == before
+    assert market.get_collaboration(rt, cid, actor=OP).escrow_fen == FEE + FEE // 10
+    assert_books(rt)

@@ -26,6 +26,9 @@ UNREACHABLE = {
     "invalid_scenario": "scenarios are read by the command line; tests/test_sim.py provokes it there",
     "invalid_counterfactual": "counterfactuals are the command line's; tests/test_sim.py provokes it there",
     "invalid_table": "no route writes side tables; the simulator's truth table is written in-process",
+    "invalid_accounts_file": "account CSVs are the command line's; tests/test_market.py provokes it there",
+    "escrow_short": "settlement pays only from what an escrow holds; tests/test_collaborations.py provokes it on "
+                    "the billing slice",
 }
 
 
@@ -60,7 +63,7 @@ class Ctx:
             certs = tuple(s.execute(select(Account.id, Account.certification).order_by(Account.id)).all())
             leases = tuple(s.execute(select(Lease.id, Lease.spent_fen, Lease.state).order_by(Lease.id)).all())
             notes = tuple(s.execute(select(Note.id, Note.status, Note.version).order_by(Note.id)).all())
-        return counts, wallets, caps, links, certs, leases, notes, _commerce_state(self.rt)
+        return counts, wallets, caps, links, certs, leases, notes, _commerce_state(self.rt), _market_state(self.rt)
 
     def refused(self, method: str, url: str, json: object = None,
                 headers: dict[str, str] | None = None) -> httpx.Response:
@@ -170,6 +173,118 @@ def _published(c: Ctx) -> int:
     from zhongcao.content import do_create_note
 
     return do_create_note(c.rt, c.k.stores[0], title="新品", body="好用", actor=OP).id
+
+
+def _market_state(rt: Runtime) -> tuple[object, ...]:
+    """Every marketplace row a refused request might touch."""
+    from zhongcao.market.models import BriefRow, CollaborationRow, CreatorProfileRow
+
+    with rt.db.read() as s:
+        return (tuple(s.execute(select(BriefRow.id, BriefRow.status).order_by(BriefRow.id)).all()),
+                tuple(s.execute(select(CollaborationRow.id, CollaborationRow.state, CollaborationRow.version,
+                                       CollaborationRow.brand_rating, CollaborationRow.creator_rating)
+                                .order_by(CollaborationRow.id)).all()),
+                tuple(s.execute(select(CreatorProfileRow.creator_id, CreatorProfileRow.updated_at)).all()))
+
+
+def _brief(c: Ctx, **over: object) -> int:
+    from zhongcao import market
+
+    now = c.rt.now()
+    spec = {"title": "种草", "category": "skincare", "budget_fen": 200_000, "sample_required": False,
+            "max_revisions": 0, "publish_from": now.isoformat(), "publish_to": (now + timedelta(days=7)).isoformat(),
+            "evaluation_days": 7, **over}
+    return market.do_create_brief(c.rt, c.k.brand, spec, actor=OP).id
+
+
+def _deal(c: Ctx, until: str = "invited", **over: object) -> int:
+    """A collaboration walked to ``until`` along the happy path."""
+    from zhongcao import market
+
+    deal = market.do_invite(c.rt, _brief(c, **over), c.k.creator, actor=OP).id
+    steps = ["quote", "accept", "fund", "submit_draft", "approve", "publish", "settle"]
+    targets = ["quoted", "accepted", "funded", "draft_submitted", "approved", "published", "settled"]
+    for step, target in zip(steps, targets, strict=True):
+        if market.get_collaboration(c.rt, deal, actor=OP).state == until:
+            break
+        if step == "settle":
+            c.rt.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
+        params: dict[str, object] = {"quote": {"quote_fen": 100_000}, "submit_draft": {"title": "实测", "body": "好用"}
+                                     }.get(step, {})
+        market.ACT[step](c.rt, deal, actor=OP, **params)
+        assert market.get_collaboration(c.rt, deal, actor=OP).state == target
+    return deal
+
+
+def _step(c: Ctx, deal: int, action: str, body: object = None) -> httpx.Response:
+    return c.refused("POST", f"/v1/collaborations/{deal}/{action}", body)
+
+
+def _rated(c: Ctx) -> int:
+    from zhongcao import market
+
+    deal = _deal(c, "settled")
+    market.do_rate(c.rt, deal, 5, actor=Actor.of_account(c.k.brand))
+    return deal
+
+
+def _second_application(c: Ctx) -> httpx.Response:
+    from zhongcao import market
+
+    brief = _brief(c, budget_fen=150_000)
+    first = market.do_apply(c.rt, brief, c.k.creator, 100_000, actor=OP).id
+    market.do_accept(c.rt, first, actor=OP)
+    other = certified(c.rt, "creator", "达人 Two")
+    second = market.do_apply(c.rt, brief, other, 100_000, actor=OP).id
+    return _step(c, second, "accept")
+
+
+MARKET: dict[str, tuple[int, Callable[[Ctx], httpx.Response]]] = {
+    "brief_not_found": (404, lambda c: c.refused("GET", "/v1/briefs/999999")),
+    "collaboration_not_found": (404, lambda c: c.refused("GET", "/v1/collaborations/999999")),
+    "creator_profile_not_found": (404, lambda c: c.refused("GET", f"/v1/creators/{c.k.creator}")),
+    "invalid_brief": (422, lambda c: c.refused("POST", "/v1/briefs", {
+        "brand_id": c.k.brand, "title": "种草", "category": "skincare", "budget_fen": 100_000, "contract": "barter",
+        "publish_from": "2026-03-02T00:00:00+08:00", "publish_to": "2026-03-09T00:00:00+08:00"})),
+    "invalid_quote": (422, lambda c: _step(c, _deal(c), "quote", {"quote_fen": 999_999})),
+    "invalid_draft": (422, lambda c: _step(c, _deal(c, "funded"), "submit_draft", {"title": " "})),
+    "invalid_rating": (422, lambda c: _step(c, _deal(c, "settled"), "rate", {"rating": 9})),
+    "invalid_creator_profile": (422, lambda c: c.refused("PUT", f"/v1/creators/{c.k.creator}/profile",
+                                                         {"category": "cars!", "region": "上海"})),
+    "invalid_discovery": (422, lambda c: c.refused("POST", "/v1/creators/search", {"sort": "random"})),
+    "invalid_plan": (422, lambda c: c.refused("POST", "/v1/creators/plan", {"budget_fen": 100,
+                                                                            "strategies": ["celebrity"]})),
+    "invalid_collaboration_transition": (409, lambda c: _step(c, _deal(c), "accept")),
+    "revision_limit_reached": (409, lambda c: _step(c, _deal(c, "draft_submitted"), "request_changes",
+                                                     {"feedback": "再改改"})),
+    "outside_publish_window": (409, lambda c: _step(
+        c, _deal(c, "approved", publish_from=(c.rt.now() + timedelta(days=2)).isoformat(),
+                 publish_to=(c.rt.now() + timedelta(days=9)).isoformat()), "publish")),
+    "evaluation_not_over": (409, lambda c: _step(c, _deal(c, "published"), "settle")),
+    "already_rated": (409, lambda c: c.refused("POST", f"/v1/collaborations/{_rated(c)}/rate", {"rating": 4},
+                                               headers=c.key(c.k.brand))),
+    "brief_closed": (409, lambda c: c.refused("POST", f"/v1/briefs/{_closed_brief(c)}/invitations",
+                                              {"creator_id": c.k.creator})),
+    "collaboration_exists": (409, lambda c: c.refused("POST", f"/v1/briefs/{_brief_with_invite(c)}/invitations",
+                                                      {"creator_id": c.k.creator})),
+    "brief_budget_exceeded": (409, _second_application),
+}
+
+
+def _closed_brief(c: Ctx) -> int:
+    from zhongcao import market
+
+    brief = _brief(c)
+    market.do_close_brief(c.rt, brief, actor=OP)
+    return brief
+
+
+def _brief_with_invite(c: Ctx) -> int:
+    from zhongcao import market
+
+    brief = _brief(c)
+    market.do_invite(c.rt, brief, c.k.creator, actor=OP)
+    return brief
 
 
 def _commerce_state(rt: Runtime) -> tuple[object, ...]:
@@ -424,6 +539,7 @@ SCENARIOS: dict[str, tuple[int, S]] = {
     "conversion_conflict": (409, lambda c: _postback(c, {"value_fen": 5}, first=True)),
     "plan_deleted": (409, lambda c: c.refused("PATCH", f"/v1/campaigns/{_deleted_campaign(c)}", {"name": "n"})),
     **COMMERCE,
+    **MARKET,
 }
 
 
