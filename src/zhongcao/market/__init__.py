@@ -4,7 +4,6 @@ planner, and briefs with collaborations settled through escrow."""
 
 from zhongcao.market import fake_accounts
 from zhongcao.market.analytics import (
-    FOLD_LAG,
     SAMPLE_COLUMNS,
     TIERS,
     CreatorProfile,
@@ -58,7 +57,6 @@ __all__ = [
     "CONSUMPTION",
     "DEVICES",
     "DIMENSIONS",
-    "FOLD_LAG",
     "OBJECTIVES",
     "PLATFORM_FEE_BP",
     "PRESETS",

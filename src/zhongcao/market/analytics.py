@@ -18,10 +18,9 @@ from typing import Any
 import ibis
 import numpy as np
 from sqlalchemy import delete, insert
-from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, kind_of, record_audit, require, require_platform
-from zhongcao.content import CODE
+from zhongcao.content import CODE, notes_by_id
 from zhongcao.core import MAX_FEN, Invalid, NotFound, Runtime, insert_for
 from zhongcao.events import EventKind, EventStore, id_floor
 from zhongcao.market import fake_accounts
@@ -40,7 +39,7 @@ TIERS = (("nano", 1_000), ("micro", 10_000), ("macro", 100_000), ("mega", 1_000_
 KOC_MAX_FOLLOWERS = 50_000      # [U] a KOC is a small creator whose notes are mostly everyday experience
 KOC_MAX_SPONSORED_SHARE = 0.3
 WINDOW = timedelta(days=30)
-FOLD_LAG = timedelta(minutes=5)  # events are folded once this old, so late writers are not skipped
+FOLD_LAG = timedelta(seconds=60)  # events are folded once this old, so late outbox batches are not skipped
 DUPLICATE_AT = 3                 # a comment text seen this often under one creator is a repeat
 ENGAGEMENTS = ("likes", "collects", "comments", "shares")  # 互动: what "engagement" counts
 COUNTED = {EventKind.IMPRESSION: "exposures", EventKind.AD_IMPRESSION: "exposures", EventKind.READ: "reads",
@@ -111,13 +110,6 @@ def do_set_creator_profiles(rt: Runtime, profiles: Sequence[CreatorProfile], *, 
     return len(values)
 
 
-def get_profile(s: Session, creator_id: int) -> CreatorProfileRow:
-    row = s.get(CreatorProfileRow, creator_id)
-    if row is None:
-        raise NotFound("creator_profile", creator_id)
-    return row
-
-
 def do_record_followers(rt: Runtime, day: date, creator_ids: Sequence[int] | np.ndarray,
                         followers: Sequence[int] | np.ndarray, *, actor: Actor) -> int:
     """The day's follower counts as shown (a daily job of the platform; the simulator's world)."""
@@ -164,11 +156,9 @@ def do_record_comments(rt: Runtime, creator_ids: Sequence[int], note_ids: Sequen
     return len(rows)
 
 
-def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG, authors: Mapping[int, int] | None = None
-         ) -> int:
+def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG) -> int:
     """Fold note traffic from the event store into ``market_note_day``, from the watermark up to events
-    ``lag`` old; returns the note-days touched. ``authors`` maps note → author when the caller knows
-    (the simulator does); otherwise State is asked."""
+    ``lag`` old; returns the note-days touched."""
     with rt.db.read() as s:
         mark = s.get(WatermarkRow, "note_day")
         low = mark.event_id if mark else 0
@@ -193,9 +183,7 @@ def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG, authors: 
     table = store.run(grouped.order_by([ibis.asc("note_id"), ibis.asc("day")]))
     data = table.to_pydict()
     notes = sorted({int(n) for n in data["note_id"]})
-    if authors is None:
-        from zhongcao.content import notes_by_id
-        authors = {n.id: n.author_id for n in notes_by_id(rt, notes)}
+    authors = {n.id: n.author_id for n in notes_by_id(rt, notes)}
     names = [c for c in data if c not in ("note_id", "day")]
     rows = [{"note_id": int(n), "day": d, "creator_id": int(authors.get(int(n), 0)),
              **{c: int(data[c][i]) for c in names}} for i, (n, d) in enumerate(zip(data["note_id"], data["day"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -204,7 +204,3 @@ def refresh(rt: Runtime) -> int:
             c: ins.excluded[c] for c in ("computed_at", "stats", "authenticity", "reasons")}), rows)
     return len(rows)
 
-
-def computed_at(rt: Runtime) -> datetime | None:
-    with rt.db.read() as s:
-        return s.scalar(select(CreatorStatsRow.computed_at).limit(1))

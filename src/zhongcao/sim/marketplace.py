@@ -53,10 +53,6 @@ class CreatorTruth:
     buys_engagement: np.ndarray  # bool per creator
 
 
-def _age_code(age: np.ndarray) -> np.ndarray:
-    return accounts.age_bucket(age)
-
-
 def record(rt: Runtime, people: Consumers, makers: Creators, creator_ids: np.ndarray, start: date,
            rng: np.random.Generator) -> CreatorTruth:
     """Profiles, 30 days of follower history, audience and comment samples for every creator."""
@@ -118,7 +114,7 @@ def _audiences(rt: Runtime, people: Consumers, makers: Creators, creator_ids: np
                      for i in range(n)]).ravel()
     fake = is_fake.ravel()
     total = n * SAMPLE
-    codes = {"gender": np.where(people.female[rows], 0, 1), "age": _age_code(people.age[rows]),
+    codes = {"gender": np.where(people.female[rows], 0, 1), "age": accounts.age_bucket(people.age[rows]),
              "city_tier": people.tier[rows].astype(np.int64),
              "consumption": np.digitize(1 - people.price_sensitivity[rows], [0.35, 0.65]),
              "device": np.where(people.ios[rows], 0, 1)}
