@@ -58,6 +58,7 @@ SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed 
 SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
 CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live", "kol", "bought")  # append only
 PROGRAMME_HOUR = 10  # the brand and its creators act on their deals in office hours
+SPONSORED_QUALITY = 0.7  # [U] a sponsored note engages less than the creator's everyday notes (商单 vs 日常)
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
 STORE_VISIT_SHARE = 0.6  # leads that come to the store and redeem their code [U]
 STAGES = ("none", "aware", "interest", "deep_interest", "purchase", "loyal")
@@ -258,7 +259,7 @@ class Simulation:
         self.note_brand = np.append(self.note_brand, np.int16(0))
         self.note_kol = np.append(self.note_kol, True)
         self.note_creator = np.append(self.note_creator, np.int32(creator))
-        self.note_quality = np.append(self.note_quality, self.world.creators.quality[creator])
+        self.note_quality = np.append(self.note_quality, self.world.creators.quality[creator] * SPONSORED_QUALITY)
         self.note_store = np.append(self.note_store, np.int32(-1))
         self.note_reads_today = np.append(self.note_reads_today, 0)
         self._sort_notes()
