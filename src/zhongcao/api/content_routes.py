@@ -27,8 +27,7 @@ def create_note(body: s.NoteCreate, request: Request, rt: RT, who: Who) -> conte
         commerce.get_product(rt, product)
     note = content.do_create_note(
         rt, body.author_id, title=body.title, body=body.body, topics=body.topics, kind=body.kind,
-        category=body.category, sponsored=body.sponsored, collaboration_id=body.collaboration_id,
-        product_ids=body.product_ids, actor=who)
+        category=body.category, sponsored=body.sponsored, product_ids=body.product_ids, actor=who)
     engine(request).sync()  # searchable here at once; other processes within a sync interval
     return note
 

@@ -104,8 +104,8 @@ class NoteCreate(Body):
     topics: list[str] = Field(default_factory=list, description="#tags; the # is optional")
     kind: str = Field(default="image", description="image | video")
     category: str | None = Field(default=None, description="a taxonomy code (GET /v1/categories); default other")
-    sponsored: bool = False
-    collaboration_id: Id | None = None
+    sponsored: bool = Field(default=False, description="the author declares a paid partnership; notes from "
+                            "marketplace deals are published by POST /v1/collaborations/{id}/publish")
     product_ids: list[int] = Field(default_factory=list)
 
 

@@ -112,9 +112,10 @@ def _checked(d: NoteDraft) -> dict[str, object]:
 
 def do_create_note(rt: Runtime, author_id: int, *, title: str, body: str, topics: Sequence[str] = (),
                    kind: str = "image", category: str | None = None, sponsored: bool = False,
-                   collaboration_id: int | None = None, product_ids: Sequence[int] = (), actor: Actor) -> NoteView:
-    """Publish a note as ``author_id``; it enters the trial pool and search within a second."""
-    draft = NoteDraft(author_id, title, body, topics, kind, category, sponsored, collaboration_id, product_ids)
+                   product_ids: Sequence[int] = (), actor: Actor) -> NoteView:
+    """Publish a note as ``author_id``; it enters the trial pool and search within a second. A marketplace
+    deal's note, linked to its collaboration, is published by the market slice (``create_note_in``)."""
+    draft = NoteDraft(author_id, title, body, topics, kind, category, sponsored, product_ids=product_ids)
     _checked(draft)
     with rt.db.transaction() as s:
         return create_note_in(rt, s, draft, actor=actor)
