@@ -49,6 +49,11 @@ ACCOUNT_COLUMNS = fake_accounts.COLUMNS
 SAMPLE_COLUMNS = (*DIMENSIONS, *ACCOUNT_COLUMNS)
 
 
+def cost_per(cost_fen: int, results: float, scale: int = 1) -> int | None:
+    """Fen per result (per ``scale`` results: 1,000 for a CPM); None when there are none to price."""
+    return round(cost_fen * scale / results) if results > 0 else None
+
+
 def tier_of(followers: np.ndarray) -> np.ndarray:
     floors = np.array([f for _, f in TIERS])
     return np.clip(np.searchsorted(floors, followers, side="right") - 1, 0, len(TIERS) - 1).astype(np.int8)

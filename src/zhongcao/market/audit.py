@@ -10,6 +10,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -86,14 +87,20 @@ def _score(chunk: list[dict[str, str | None]], model: Model) -> Iterator[dict[st
             k += 1
 
 
+def _reader(f: TextIO, source: Path, required: tuple[str, ...]) -> csv.DictReader[str]:
+    """The file's rows; refused before any is read when the header lacks a required column."""
+    reader = csv.DictReader(f)
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid("invalid_accounts_file", f"{source.name} lacks the columns {', '.join(missing)}",
+                      field="columns", allowed=list(required))
+    return reader
+
+
 def audit_csv(source: Path, target: Path, model: Model | None = None) -> AuditResult:
     """Score ``source`` into ``target``; refused before writing when the header lacks a column."""
     with source.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in (REF, *COLUMNS) if c not in (reader.fieldnames or [])]
-        if missing:
-            raise Invalid("invalid_accounts_file", f"{source.name} lacks the columns {', '.join(missing)}",
-                          field="columns", allowed=[REF, *COLUMNS])
+        reader = _reader(f, source, (REF, *COLUMNS))
         target.parent.mkdir(parents=True, exist_ok=True)
         rows = scored = errors = fake = 0
         with target.open("w", newline="", encoding="utf-8") as out:
@@ -117,11 +124,7 @@ def labelled_csv(source: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Accounts with a 0/1 ``is_fake`` label, for refitting the model on real data. Unreadable rows
     are refused, naming the line: a training set must be clean."""
     with source.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in (*COLUMNS, LABEL) if c not in (reader.fieldnames or [])]
-        if missing:
-            raise Invalid("invalid_accounts_file", f"{source.name} lacks the columns {', '.join(missing)}",
-                          field="columns", allowed=[*COLUMNS, LABEL])
+        reader = _reader(f, source, (*COLUMNS, LABEL))
         values, labels = [], []
         for line, row in enumerate(reader, start=2):
             try:

@@ -20,14 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhongcao.accounts import Actor, Capability, capabilities, kind_of, record_audit
 from zhongcao.billing import escrow_held, fund_escrow_in, settle_escrow_in
-from zhongcao.commerce import note_sales
+from zhongcao.commerce import NoteSales, note_sales
 from zhongcao.content import NoteDraft, create_note_in
 from zhongcao.core import MAX_FEN, Conflict, Forbidden, Invalid, NotFound, Runtime
 from zhongcao.market.briefs import committed_fen, load
@@ -143,8 +144,11 @@ def _refuse(row: CollaborationRow, action: str) -> Conflict:
                     allowed=allowed_actions(row.state), extra={"state": row.state})
 
 
-def fees_of(fee_fen: int, bp: int = PLATFORM_FEE_BP) -> int:
-    """A share of an amount in basis points, rounded half up to the fen."""
+Fen = TypeVar("Fen", int, np.ndarray)
+
+
+def fees_of(fee_fen: Fen, bp: int = PLATFORM_FEE_BP) -> Fen:
+    """A share of an amount (or of each amount in an array) in basis points, rounded half up to the fen."""
     return (fee_fen * bp + 5_000) // 10_000
 
 
@@ -356,21 +360,25 @@ def do_publish(rt: Runtime, collaboration_id: int, *, actor: Actor) -> Collabora
     return _step(rt, collaboration_id, "publish", actor, apply)
 
 
-def _payout(s: Session, row: CollaborationRow, brief: BriefRow) -> tuple[dict[str, int], int, int, int]:
-    """(what the creator earned, its platform fee, attributed orders, their GMV) over the evaluation window."""
+def earnings(row: CollaborationRow, brief: BriefRow, gmv_fen: int) -> tuple[int, int]:
+    """(what the creator earns, the platform fee on it) under the brief's contract, given the GMV of the
+    orders the note was the last touch of: the fixed fee, the commission up to its cap, or nothing."""
+    match brief.contract:
+        case "fixed":
+            return row.fee_fen, row.platform_fee_fen
+        case "cps":
+            earned = min(row.fee_fen, fees_of(gmv_fen, brief.cps_rate_bp))
+            return earned, min(fees_of(earned), row.platform_fee_fen)
+        case _:
+            return 0, 0
+
+
+def evaluation_sales(s: Session, row: CollaborationRow, brief: BriefRow) -> tuple[datetime, datetime, NoteSales]:
+    """The evaluation window of a published deal and the orders its note was the last touch of in it."""
     assert row.published_at is not None
     assert row.note_id is not None
     until = row.published_at + timedelta(days=brief.evaluation_days)
-    sales = note_sales(s, [row.note_id], row.published_at, until)[row.note_id]
-    match brief.contract:
-        case "fixed":
-            earned, fee = row.fee_fen, row.platform_fee_fen
-        case "cps":
-            earned = min(row.fee_fen, fees_of(sales.gmv_fen, brief.cps_rate_bp))
-            fee = min(fees_of(earned), row.platform_fee_fen)
-        case _:
-            earned, fee = 0, 0
-    return {"payout_fen": earned}, fee, sales.orders, sales.gmv_fen
+    return row.published_at, until, note_sales(s, [row.note_id], row.published_at, until)[row.note_id]
 
 
 def _release(rt: Runtime, s: Session, row: CollaborationRow, earned: int, fee: int, actor: Actor,
@@ -389,8 +397,10 @@ def do_settle(rt: Runtime, collaboration_id: int, *, actor: Actor) -> Collaborat
             raise Conflict("evaluation_not_over", f"the evaluation window ends at {row.deadline_at.isoformat()}",
                            field="settle_at", allowed=f"at or after {row.deadline_at.isoformat()}",
                            extra={"state": row.state})
-        earned, fee, orders, gmv = _payout(s, row, brief)
-        row.settlement = {**_release(rt, s, row, earned["payout_fen"], fee, actor), "orders": orders, "gmv_fen": gmv}
+        sales = evaluation_sales(s, row, brief)[2]
+        earned, fee = earnings(row, brief, sales.gmv_fen)
+        row.settlement = {**_release(rt, s, row, earned, fee, actor), "orders": sales.orders,
+                          "gmv_fen": sales.gmv_fen}
         row.settled_at = now
         return row.settlement
     return _step(rt, collaboration_id, "settle", actor, apply)

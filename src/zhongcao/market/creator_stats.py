@@ -27,6 +27,7 @@ from zhongcao.market.analytics import (
     SAMPLE_COLUMNS,
     TIERS,
     WINDOW,
+    cost_per,
     tier_of,
 )
 from zhongcao.market.audience import DIMENSIONS, composition
@@ -56,10 +57,6 @@ def _groups(keys: np.ndarray, creators: np.ndarray) -> list[np.ndarray]:
     lo = np.searchsorted(sorted_keys, creators, side="left")
     hi = np.searchsorted(sorted_keys, creators, side="right")
     return [order[a:b] for a, b in zip(lo, hi, strict=True)]
-
-
-def _cost(quote: int, per: float, scale: int = 1) -> int | None:
-    return round(quote * scale / per) if per > 0 and quote > 0 else None
 
 
 def refresh(rt: Runtime) -> int:
@@ -187,8 +184,9 @@ def refresh(rt: Runtime) -> int:
                                                .astype("datetime64[D]"))),
             "category_shares": {CATEGORIES[c][0]: round(k / len(idx), 4) for c, k in cats.most_common(5)},
             "audience": audiences[i], "fake_share": None if np.isnan(fake_share[i]) else round(float(fake_share[i]), 4),
-            "cpm_fen": _cost(quote, med["exposures"], 1_000), "cost_per_read_fen": _cost(quote, med["reads"]),
-            "cost_per_engagement_fen": _cost(quote, med_engaged),
+            "cpm_fen": cost_per(quote, med["exposures"], 1_000) if quote else None,
+            "cost_per_read_fen": cost_per(quote, med["reads"]) if quote else None,
+            "cost_per_engagement_fen": cost_per(quote, med_engaged) if quote else None,
             "tier": TIERS[int(tier_of(followers[i:i + 1])[0])][0],
             "koc": bool(1_000 <= followers[i] < KOC_MAX_FOLLOWERS
                         and (sponsored.mean() if len(idx) else 0.0) <= KOC_MAX_SPONSORED_SHARE),

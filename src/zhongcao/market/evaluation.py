@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from zhongcao import ads
 from zhongcao.accounts import Actor, Capability, capabilities
-from zhongcao.commerce import note_sales
 from zhongcao.core import Conflict, NotFound, Runtime
-from zhongcao.market.analytics import ENGAGEMENTS
-from zhongcao.market.collaborations import fees_of
+from zhongcao.market.analytics import ENGAGEMENTS, cost_per
+from zhongcao.market.collaborations import earnings, evaluation_sales
 from zhongcao.market.models import BriefRow, CollaborationRow, NoteDayRow
 
 BOOSTABLE = ("published", "settled")
@@ -47,10 +46,6 @@ class Evaluation:
     meets_target: bool | None
 
 
-def _per(cost: int, n: int, scale: int = 1) -> int | None:
-    return round(cost * scale / n) if n else None
-
-
 def evaluate(rt: Runtime, collaboration_id: int, *, actor: Actor) -> Evaluation:
     with rt.db.read() as s:
         row = s.get(CollaborationRow, collaboration_id)
@@ -62,26 +57,22 @@ def evaluate(rt: Runtime, collaboration_id: int, *, actor: Actor) -> Evaluation:
         orders = gmv = 0
         start = end = None
         if row.note_id is not None and row.published_at is not None:
-            start = row.published_at
-            end = start + timedelta(days=brief.evaluation_days)
             cols = ("exposures", "reads", *ENGAGEMENTS)
             sums = s.execute(select(*(func.coalesce(func.sum(getattr(NoteDayRow, c)), 0) for c in cols)).where(
                 NoteDayRow.note_id == row.note_id)).one()
             traffic = dict(zip(cols, (int(v) for v in sums), strict=True))
-            sales = note_sales(s, [row.note_id], start, end)[row.note_id]
+            start, end, sales = evaluation_sales(s, row, brief)
             orders, gmv = sales.orders, sales.gmv_fen
     if row.settlement is not None and row.state == "settled":
         cost = int(row.settlement["payout_fen"]) + int(row.settlement["platform_fee_fen"])
-    elif brief.contract == "cps":
-        earned = min(row.fee_fen, fees_of(gmv, brief.cps_rate_bp))
-        cost = earned + fees_of(earned)
     else:
-        cost = row.fee_fen + row.platform_fee_fen
+        cost = sum(earnings(row, brief, gmv))
     exposures, reads = int(traffic.get("exposures", 0)), int(traffic.get("reads", 0))
     engagements = sum(int(traffic.get(c, 0)) for c in ENGAGEMENTS)
     roi = round(gmv / cost, 4) if cost else None
     return Evaluation(row.id, row.note_id, row.state, start, end, cost, exposures, reads, engagements,
-                      _per(cost, exposures, 1_000), _per(cost, reads), _per(cost, engagements), orders, gmv, roi,
+                      cost_per(cost, exposures, 1_000), cost_per(cost, reads), cost_per(cost, engagements), orders,
+                      gmv, roi,
                       brief.roi_target, None if roi is None or brief.roi_target is None else roi >= brief.roi_target)
 
 

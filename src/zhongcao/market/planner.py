@@ -21,7 +21,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from zhongcao.core import Invalid
 from zhongcao.market.analytics import TIERS
-from zhongcao.market.collaborations import PLATFORM_FEE_BP, fees_of
+from zhongcao.market.collaborations import fees_of
 
 OBJECTIVES = ("engagements", "reads", "exposures", "conversions")
 ORDERS_PER_READ = 0.002  # [U] a read that ends in an order, before audience fit
@@ -64,7 +64,7 @@ class Candidates:
 
     @property
     def cost_fen(self) -> np.ndarray:
-        return self.quote_fen + (self.quote_fen * PLATFORM_FEE_BP + 5_000) // 10_000
+        return self.quote_fen + fees_of(self.quote_fen)
 
     def value(self, objective: str) -> np.ndarray:
         if objective == "conversions":

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from zhongcao.sim.world import BrandSetup
 
 OP, SYSTEM = Actor.operator(), Actor.system()
-FUNDED = ("funded", "sample_shipped", "draft_submitted", "changes_requested", "approved", "published", "settled")
 HISTORY_DAYS = 30
 SAMPLE = 60                      # followers sampled per creator
 COMMENTS = 30                    # recent comments sampled per creator

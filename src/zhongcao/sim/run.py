@@ -738,9 +738,9 @@ class Simulation:
             measured = market.evaluate(self.rt, deal.id, actor=OP)
             creator = int(self.world.creator_ids[deal.creator])
             at = int(np.flatnonzero(index.ids == creator)[0])
-            held = view.fee_fen + view.platform_fee_fen if view.state in marketplace.FUNDED else 0
-            refunded = int(view.settlement["refunded_fen"]) if view.settlement else 0
-            spent = (view.fee_fen + view.platform_fee_fen if view.settlement else held) - refunded
+            # what left the brand's wallet: still in escrow, or paid out to the creator and the platform
+            paid = view.settlement["payout_fen"] + view.settlement["platform_fee_fen"] if view.settlement else 0
+            spent = view.escrow_fen + int(paid)
             rows.append({"creator_id": creator, "collaboration_id": deal.id, "state": view.state,
                          "tier": index.stats[at]["tier"], "followers": index.stats[at]["followers"],
                          "authenticity": int(index.authenticity[at]),
