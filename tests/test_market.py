@@ -177,6 +177,13 @@ def _stats(rt: Runtime) -> dict[int, tuple[dict, int, list[str]]]:
 
 
 def test_analytics_fold_traffic_and_split_organic_and_sponsored(rt: Runtime, world: dict[str, int]) -> None:
+    from sqlalchemy import select
+
+    from zhongcao.accounts.models import AuditEntry
+
+    with rt.db.read() as s:  # the three profiles, set in one call, are audited one by one
+        audited = s.scalars(select(AuditEntry.account_id).where(AuditEntry.action == "creator.profile")).all()
+        assert sorted(audited) == sorted(world.values())
     honest, _, _ = _stats(rt)[world["honest"]]
     assert honest["followers"] == 20_900
     assert honest["followers_growth_30d"] == pytest.approx(900 / 20_900, abs=1e-4)

@@ -19,7 +19,7 @@ import ibis
 import numpy as np
 from sqlalchemy import delete, insert
 
-from zhongcao.accounts import Actor, Capability, kind_of, record_audit, require, require_platform
+from zhongcao.accounts import Actor, Capability, kind_of, record_audits, require, require_platform
 from zhongcao.content import CODE, notes_by_id
 from zhongcao.core import MAX_FEN, Invalid, NotFound, Runtime, insert_for
 from zhongcao.events import EventKind, EventStore, id_floor
@@ -95,8 +95,11 @@ def _checked(p: CreatorProfile) -> dict[str, Any]:
 
 
 def do_set_creator_profiles(rt: Runtime, profiles: Sequence[CreatorProfile], *, actor: Actor) -> int:
-    """Create or replace creators' marketplace profiles (a creator sets its own; an import sets many)."""
+    """Create or replace creators' marketplace profiles (a creator sets its own; an import sets many), each
+    audited as if set alone."""
     values = [_checked(p) for p in profiles]
+    if not values:
+        return 0
     with rt.db.transaction() as s:
         for creator in sorted({v["creator_id"] for v in values}):
             require(s, actor, creator, Capability.OPERATE)
@@ -104,14 +107,12 @@ def do_set_creator_profiles(rt: Runtime, profiles: Sequence[CreatorProfile], *, 
                 raise NotFound("creator", creator)
         now = rt.now()
         ins = insert_for(s)(CreatorProfileRow)
-        columns = [c for c in values[0] if c != "creator_id"] + ["updated_at"] if values else []
-        if values:
-            s.execute(ins.on_conflict_do_update(index_elements=["creator_id"],
-                                                set_={c: ins.excluded[c] for c in columns}),
-                      [v | {"updated_at": now} for v in values])
-            for v in values[:1] if len(values) > 1 else values:
-                record_audit(s, rt, actor, account_id=v["creator_id"], action="creator.profile",
-                             target=f"creators:{len(values)}", after={k: v[k] for k in ("category", "region")})
+        s.execute(ins.on_conflict_do_update(index_elements=["creator_id"], set_={
+            c: ins.excluded[c] for c in [*values[0], "updated_at"] if c != "creator_id"}),
+            [v | {"updated_at": now} for v in values])
+        record_audits(s, rt, actor, [(v["creator_id"], "creator.profile", f"creator:{v['creator_id']}",
+                                      {k: v[k] for k in ("category", "region", "quote_image_fen", "quote_video_fen")})
+                                     for v in values])
     return len(values)
 
 
