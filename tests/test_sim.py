@@ -24,15 +24,17 @@ SMALL = sim.Scenario(seed=3, consumers=2_000, days=2, creators=40, creator_notes
 def test_the_shipped_scenario_loads() -> None:
     assert sim.DEFAULT in sim.shipped()
     scenario = sim.load(sim.DEFAULT)
-    (brand,) = scenario.brands
+    brand, rival = scenario.brands
     assert (scenario.consumers, scenario.days, brand.stores, len(brand.campaigns)) == (100_000, 30, 100, 2)
     assert brand.campaigns[1].keywords == ("面霜", "精华", "修护")
+    assert set(rival.campaigns[1].keywords) & set(brand.campaigns[1].keywords)  # they bid for the same words
+    assert rival.creator_programme is None
 
 
 @pytest.mark.parametrize("name", ["auto_dealers", "home_furnishing", "kob_100_stores", "local_services"])
 def test_every_shipped_sector_scenario_loads_with_a_creator_programme(name: str) -> None:
     assert name in sim.shipped()
-    (brand,) = sim.load(name).brands
+    brand = sim.load(name).brands[0]
     assert brand.creator_programme is not None
     assert brand.campaigns
 
@@ -48,6 +50,8 @@ def test_every_shipped_sector_scenario_loads_with_a_creator_programme(name: str)
     ("[[brands]]\nname = \"B\"\nbudget_fen_by_tier = [1, 2]", "brands[0].budget_fen_by_tier"),
     ("[[brands]]\nname = \"B\"\npostback_coverage = 1.5", "brands[0].postback_coverage"),
     ("seed = = 3", "path"),
+    ("[[brands]]\nname = \"A\"\n[[brands]]\nname = \"B\"\n[brands.creator_programme]\nbudget_fen = 100",
+     "brands[1].creator_programme"),
 ])
 def test_a_bad_scenario_is_refused_with_the_path_of_its_field(tmp_path: Path, toml: str, field: str) -> None:
     path = tmp_path / "bad.toml"
@@ -367,3 +371,50 @@ def test_creator_authenticity_separates_the_simulated_frauds(tmp_path: Path) -> 
     flagged = [index.reasons[int(i)] for i in order[buyers]]
     assert any(any("likes per read" in r for r in reasons) for reasons in flagged)
     assert any(any("repeat word for word" in r for r in reasons) for reasons in flagged)
+
+
+RIVAL = sim.Brand("对手美妆 Rival Beauty", stores=4, store_notes=2, budget_fen_by_tier=(3_000_000,) * 4,
+                  campaigns=(sim.CampaignPlan("种草", bid_fen=600, daily_budget_fen=60_000),
+                             sim.CampaignPlan("搜索", placement="search", bid_fen=900, daily_budget_fen=60_000,
+                                              keywords=("面霜", "精华"))))
+
+
+def test_a_competing_brand_bids_in_the_same_auctions_on_its_own_wallets(tmp_path: Path) -> None:
+    """The rival's stores outbid the brand's for the same slots and words: the brand sells fewer ad
+    impressions, the rival's clicks are charged to the rival's wallets (ledger = simulated), and the
+    brand's own books are still exact."""
+    alone = simulate(SMALL, tmp_path / "a")
+    against = simulate(replace(SMALL, brands=(SMALL.brands[0], RIVAL)), tmp_path / "b")
+    (rival,) = against.competition["brands"]
+    assert rival["spend_fen"] == rival["simulated_spend_fen"] > 0
+    assert rival["impressions"] > 0
+    assert rival["clicks"] > 0
+    assert rival["stores"] == 4
+    assert against.ledger_spend_fen == against.totals["spend_fen"]
+    paid = [sum(c["impressions"] for c in run.channels if c["channel"] in ("feed_ads", "search_ads"))
+            for run in (alone, against)]
+    assert paid[1] < paid[0]
+    assert 0 < against.competition["share_of_ad_impressions"] < 1
+    assert alone.competition == {"brands": [], "share_of_ad_impressions": 1.0}
+
+
+def test_channels_are_credited_their_true_share_of_each_conversion(tmp_path: Path) -> None:
+    """Each channel's orders, leads and GMV are its summed true shares, rounded: within one unit of the
+    ground-truth table, and adding up to the totals."""
+    summary = simulate(replace(SMALL, days=4), tmp_path)
+    with events.EventStore(tmp_path / "simulations" / f"seed-{SMALL.seed}" / "events.duckdb") as store:
+        rows = store.run(store.table(sim.TRUTH_TABLE)).to_pylist()
+    sold = [r for r in rows if r["value_fen"] > 0]
+    assert len(sold) == summary.totals["orders"] > 0
+    assert sum(r["route"] == "store" for r in rows) == summary.totals["leads"]
+    assert sum(r["value_fen"] for r in rows) == summary.totals["gmv_fen"]
+    for c in summary.channels:
+        share = f"{c['channel']}_share"
+        assert abs(c["orders"] - sum(r[share] for r in sold)) < 1 + 1e-3, c["channel"]
+        assert abs(c["gmv_fen"] - sum(r[share] * r["value_fen"] for r in sold)) < 1 + len(sold), c["channel"]
+
+
+def test_fractional_credit_rounds_by_largest_remainder() -> None:
+    credit = np.array([[0.4, 1.5, 2.0], [0.4, 1.5, 0.0], [0.2, 0.0, 1.0]])
+    assert sim.whole(credit).tolist() == [[1, 2, 2], [0, 1, 0], [0, 0, 1]]
+    assert sim.whole(np.zeros((3, 3))).sum() == 0

@@ -200,14 +200,16 @@ def _print_summary(result: Summary, where: Path) -> None:
     from zhongcao.sim import CHANNELS
 
     table = Table(title=f"{result.days} 天 days · {result.consumers:,} 消费者 consumers · seed {result.seed}")
-    for col in ("渠道 Channel", "花费 Spend", "曝光 Impressions", "点击 Clicks", "互动 Engagements", "线索 Leads",
-                "订单 Orders", "GMV", "ROI"):
+    for col in ("渠道 Channel", "花费 Spend", "曝光 Impressions", "点击 Clicks", "互动 Engagements", "线索* Leads",
+                "订单* Orders", "GMV*", "ROI*"):
         table.add_column(col, justify="left" if col.startswith("渠道") else "right")
     for c in result.channels:
         table.add_row(c["channel"], format_fen(c["spend_fen"]), f"{c['impressions']:,}", f"{c['clicks']:,}",
                       f"{c['engagements']:,}", f"{c['leads']:,}", f"{c['orders']:,}", format_fen(c["gmv_fen"]),
                       "-" if c["roi"] is None else f"{c['roi']:.2f}")
     out.print(table)
+    out.print("* 按真实贡献分配 Each conversion's leads, orders and GMV are shared among the channels by their true "
+              "share of what moved it (the simulator's ground truth), rounded to whole numbers.")
     ranked = sorted(result.stores, key=lambda s: (-s["gmv_fen"], s["store_id"]))
     stores = Table(title="门店 Stores: top 5 and bottom 5 by GMV")
     for col in ("门店 Store", "城市 City", "级别 Tier", "花费 Spend", "线索 Leads", "订单 Orders", "GMV"):
@@ -227,6 +229,15 @@ def _print_summary(result: Summary, where: Path) -> None:
                         f"{c['exposures']:,}", f"{c['engagements']:,}", "-" if cpe is None else format_fen(cpe),
                         str(c["orders"]), format_fen(c["gmv_fen"]))
         out.print(kol)
+    if result.competition.get("brands"):
+        rivals = Table(title="竞品 Competitors in the same auctions (the brand's share of ad impressions: "
+                             f"{result.competition['share_of_ad_impressions']:.0%})")
+        for col in ("品牌 Brand", "门店 Stores", "花费 Spend", "曝光 Impressions", "点击 Clicks", "CPC"):
+            rivals.add_column(col, justify="left" if col.startswith("品牌") else "right")
+        for r in result.competition["brands"]:
+            rivals.add_row(r["brand"], str(r["stores"]), format_fen(r["spend_fen"]), f"{r['impressions']:,}",
+                           f"{r['clicks']:,}", "-" if r["cpc_fen"] is None else format_fen(r["cpc_fen"]))
+        out.print(rivals)
     out.print("AIPL: " + "  ".join(f"{k} {v:,}" for k, v in result.aipl.items()))
     t = result.truth
     shares = ", ".join(f"{c.replace('_', ' ')} {t[f'{c}_share']:.0%}" for c in CHANNELS)

@@ -7,7 +7,7 @@ from zhongcao.sim.calibration import population as population_calibration
 from zhongcao.sim.calibration import run as run_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
-from zhongcao.sim.run import CHANNELS, TRUTH_TABLE, Simulation, Summary, Switch, incremental
+from zhongcao.sim.run import CHANNELS, TRUTH_TABLE, Simulation, Summary, Switch, incremental, whole
 from zhongcao.sim.scenario import (
     DEFAULT,
     Brand,
@@ -49,4 +49,5 @@ __all__ = [
     "shipped",
     "start_of",
     "streams",
+    "whole",
 ]

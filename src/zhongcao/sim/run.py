@@ -7,13 +7,14 @@ events the engine counts, clicks through ``click_batch``, which charges leases i
 
 Purchases follow an additive hazard per consumer (SIMULATOR.md): a baseline plus a stock per channel
 that each exposure to the brand raises and that decays with the category's decision cycle. A
-conversion's ground truth is each channel's share of the hazard at that moment. Converting consumers buy
+conversion's ground truth is each channel's share of the hazard at that moment, and each channel is
+credited that share of its leads, orders and GMV. Converting consumers buy
 in the brand's shop (an order through the commerce slice, sourced to the ad click or note that touched
 them last), off the platform (only some of which a postback would report), or message the store that
 touched them last: a DM, a lead card, a visit code redeemed at the counter.
 
-The loop runs the feed, search and their ads for one brand; live and creators' collaborations join it
-later.
+The loop follows the first brand's consumers through feed, search, its live room and its creators' notes;
+the other brands of the scenario are its competitors, whose campaigns take part in the same auctions.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2, "live": 3, "kol": 4}  # t
 # Live (直播): the brand's account goes on air every LIVE_EVERY days from day LIVE_FIRST, in the evening
 # hours of LIVE_HOURS; an active consumer who knows the brand drops in with chance LIVE_JOIN an hour [U].
 LIVE_EVERY, LIVE_FIRST, LIVE_HOURS, LIVE_JOIN = 7, 0, (20, 21), 0.05
-SEARCH_SCALE = 0.6  # consumers' search rates count every user; the active ones search this much of it [U]
+SEARCH_SCALE = 0.68  # consumers' search rates count every user; the active ones search this much of it [U]
 RESEARCH = 2.0  # 回搜: seeding worth one read or more raises the chance to search by up to this much again [U]
 SEARCH_PAGE = 10
 SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
@@ -141,6 +142,7 @@ class Summary:
     extra: dict[str, Any] = field(default_factory=dict)
     creators: list[dict[str, Any]] = field(default_factory=list)  # the creator programme's deals, as measured
     programme: dict[str, Any] | None = None  # the plan the brand made: strategy, candidates and its estimates
+    competition: dict[str, Any] = field(default_factory=dict)  # the competing brands in the same auctions
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -224,7 +226,9 @@ class Simulation:
             self.programme = marketplace.Programme(rt, spec, brand, world.creator_ids)
         self.channel = {c: Tally() for c in CHANNELS}  # baseline: purchases no exposure moved most
         self.stores = [Tally() for _ in brand.stores]
+        self.rivals = [Tally() for _ in world.brands[1:]]  # the competing brands' ads, in the same auctions
         self.truth = np.zeros(len(CHANNELS))
+        self.credit = np.zeros((len(CHANNELS), 3))  # each channel's true share of leads, orders and GMV
         self._truth_rows: list[dict[str, Any]] = []
         self.conversions = 0
         self.routes = {"shop": 0, "live": 0, "offsite": 0, "offsite_posted_back": 0, "postbacks_recorded": 0,
@@ -241,7 +245,7 @@ class Simulation:
         if off is not None:
             self._switch_off(off)
         self._active_today = np.zeros(people.n, dtype=bool)
-        self._start_spend = self._spend()
+        self._start_spend = [self._spend(b) for b in range(len(world.brands))]
 
     def _keep(self, batch: pa.Table) -> None:
         self._batches.append(batch)
@@ -267,12 +271,13 @@ class Simulation:
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
         return self._note_order[np.searchsorted(self._note_sorted, note_ids)]
 
-    def _spend(self) -> int:
-        """What the brand and its stores have spent, from the ledger: the stores' allocations minus what is
+    def _spend(self, brand: int = 0) -> int:
+        """What a brand and its stores have spent, from the ledger: the stores' allocations minus what is
         left, and what left the brand's own wallet (its creators' escrows, net of refunds)."""
+        setup = self.world.brands[brand]
         stores = sum(s.allocated_fen - billing.get_wallet(self.rt, s.account_id, actor=OP).balance_fen
-                     for s in self.brand.stores)
-        return stores - billing.get_wallet(self.rt, self.brand.account_id, actor=OP).balance_fen
+                     for s in setup.stores)
+        return stores - billing.get_wallet(self.rt, setup.account_id, actor=OP).balance_fen
 
     def _switch_off(self, off: Switch) -> None:
         """A counterfactual: pause the channel's or the store's campaigns through the ads slice, before the
@@ -585,6 +590,9 @@ class Simulation:
         self._touch(rows[mine], idx[mine], served.note_id[mine], clicked[mine], clicked[mine])
         tally = self.channel[channel]
         tally.impressions += int(mine.sum())
+        brand_of = self.note_brand[idx]
+        for b, count in zip(*np.unique(brand_of[brand_of > 0], return_counts=True), strict=True):
+            self.rivals[int(b) - 1].impressions += int(count)
         store = self._store_of(served.campaign_id)
         for k, count in zip(*np.unique(store[mine & (store >= 0)], return_counts=True), strict=True):
             self.stores[int(k)].impressions += int(count)
@@ -601,6 +609,9 @@ class Simulation:
                 tally.spend_fen += r.charged_fen
                 self.last_click[int(rows[k])] = (channel, self.ads.sign(token),
                                                  self.brand.stores[int(store[k])].account_id, self.rt.now())
+            elif brand_of[k] > 0:
+                self.rivals[int(brand_of[k]) - 1].clicks += 1
+                self.rivals[int(brand_of[k]) - 1].spend_fen += r.charged_fen
             if store[k] >= 0:
                 self.stores[int(store[k])].clicks += 1
                 self.stores[int(store[k])].spend_fen += r.charged_fen
@@ -634,18 +645,19 @@ class Simulation:
             store = int(self.last_store[b])
             ref = 0
             if b in self.in_room:
-                way, ref = "live", self._live_order(b, self.brand.product_ids[pick], price, channel, store)
+                way, ref = "live", self._live_order(b, self.brand.product_ids[pick])
             elif r < ROUTES[0]:
-                way, ref = "shop", self._shop_order(b, self.brand.product_ids[pick], price, channel, store)
+                way, ref = "shop", self._shop_order(b, self.brand.product_ids[pick], channel)
             elif r < ROUTES[0] + ROUTES[1] or store < 0:
-                way = "offsite"
-                self.routes["offsite"] += 1
+                way = "offsite"  # a sale, whether or not it is reported
                 self.routes["offsite_posted_back"] += int(post)
-                self._credit(channel, store, orders=1, gmv=price)  # a sale, whether or not it is reported
                 if post:
                     ref = self._postback(b, price)
             else:
-                way, ref = "store", self._store_visit(b, store, price, channel, visit)
+                way, ref = "store", self._store_visit(b, store, channel, visit)
+            self.routes[way] += 1
+            sold = way != "store" or visit
+            self._credit(share, store, leads=int(way == "store"), orders=int(sold), gmv=price * int(sold))
             self.stage[b] = 5 if self.stage[b] >= 4 else 4  # a repeat purchase makes a loyal customer
             self._truth_rows.append({
                 "ts": at, "consumer_id": int(self.ids[b]), "route": way, "ref_id": ref,
@@ -679,30 +691,30 @@ class Simulation:
         self.routes["postbacks_recorded"] += 1
         return view.id
 
-    def _credit(self, channel: str, store: int, *, leads: int = 0, orders: int = 0, gmv: int = 0) -> None:
-        for tally in [self.channel[channel]] + ([self.stores[store]] if store >= 0 else []):
+    def _credit(self, share: np.ndarray, store: int, *, leads: int, orders: int, gmv: int) -> None:
+        """A conversion's results: each channel's true share of them (whole numbers at the summary), and
+        the whole of them to the store the consumer would message."""
+        self.credit += share[:, None] * np.array([leads, orders, gmv], dtype=np.float64)
+        if store >= 0:
+            tally = self.stores[store]
             tally.leads += leads
             tally.orders += orders
             tally.gmv_fen += gmv
 
-    def _shop_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
-        return self._paid_order(row, product, price, channel, store, self._source(row, channel), "shop")
+    def _shop_order(self, row: int, product: int, channel: str) -> int:
+        return self._paid_order(row, product, self._source(row, channel))
 
-    def _live_order(self, row: int, product: int, price: int, channel: str, store: int) -> int:
+    def _live_order(self, row: int, product: int) -> int:
         live_id = self.in_room[row]
-        return self._paid_order(row, product, price, channel, store,
-                                commerce.Source("live", str(live_id), live_id=live_id), "live")
+        return self._paid_order(row, product, commerce.Source("live", str(live_id), live_id=live_id))
 
-    def _paid_order(self, row: int, product: int, price: int, channel: str, store: int, source: commerce.Source,
-                    route: str) -> int:
+    def _paid_order(self, row: int, product: int, source: commerce.Source) -> int:
         """An order placed and paid through the commerce slice, from the shop or the live room."""
         order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
         commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
-        self.routes[route] += 1
-        self._credit(channel, store, orders=1, gmv=price)
         return order.id
 
-    def _store_visit(self, row: int, store: int, price: int, channel: str, visit: bool) -> int:
+    def _store_visit(self, row: int, store: int, channel: str, visit: bool) -> int:
         """A DM to the store, a lead card, and for some a visit code redeemed at the counter; the lead's id."""
         account = self.brand.stores[store].account_id
         source = self._source(row, channel)
@@ -712,13 +724,10 @@ class Simulation:
         commerce.do_post_message(self.rt, conversation.id, "account", "欢迎到店体验，给您发个到店码。",
                                  actor=accounts.Actor.of_account(account))
         lead = commerce.do_lead_card(self.rt, ids, conversation.id, "phone", f"1380000{row % 10_000:04d}", actor=OP)
-        self.routes["store"] += 1
-        self._credit(channel, store, leads=1)
         if visit:
             code = commerce.do_issue_visit_code(self.rt, conversation.id, actor=OP).code
             commerce.do_redeem_visit_code(self.rt, ids, code, actor=accounts.Actor.of_account(account))
             self.routes["store_visits"] += 1
-            self._credit(channel, store, orders=1, gmv=price)
         return lead.lead_id
 
     def _creator_results(self) -> list[dict[str, Any]]:
@@ -753,7 +762,9 @@ class Simulation:
 
     def _summary(self) -> Summary:
         creators = self._creator_results()
-        spend = self._spend() - self._start_spend
+        spend = self._spend() - self._start_spend[0]
+        for t, (leads, orders, gmv) in zip(self.channel.values(), whole(self.credit).tolist(), strict=True):
+            t.leads, t.orders, t.gmv_fen = leads, orders, gmv
         channels = []
         for name, t in self.channel.items():
             channels.append({"channel": name, **asdict(t),
@@ -777,8 +788,35 @@ class Simulation:
             "cost_fen": plan.cost_fen, "exposures": round(plan.exposures), "reads": round(plan.reads),
             "engagements": round(plan.engagements), "conversions": round(plan.conversions, 2)}
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
-                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators, programme)
+                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators, programme,
+                       self._competition(totals))
 
+    def _competition(self, totals: dict[str, int]) -> dict[str, Any]:
+        """The competing brands' ads beside the brand's: what each spent (the ledger's figure, which is
+        the simulated one), bought and paid a click, and the brand's share of the ads sold in their auctions."""
+        brands = []
+        for b, (setup, t) in enumerate(zip(self.world.brands[1:], self.rivals, strict=True), start=1):
+            brands.append({"brand": setup.name, "account_id": setup.account_id, "stores": len(setup.stores),
+                           "allocated_fen": sum(s.allocated_fen for s in setup.stores),
+                           "spend_fen": self._spend(b) - self._start_spend[b], "simulated_spend_fen": t.spend_fen,
+                           "impressions": t.impressions, "clicks": t.clicks,
+                           "cpc_fen": t.spend_fen // t.clicks if t.clicks else None})
+        paid = self.channel["feed_ads"].impressions + self.channel["search_ads"].impressions
+        sold = paid + sum(t.impressions for t in self.rivals)
+        return {"brands": brands, "share_of_ad_impressions": round(paid / sold, 4) if sold else None}
+
+
+
+def whole(credit: np.ndarray) -> np.ndarray:
+    """Fractional credit as whole numbers, column by column, by largest remainder: each column still sums
+    to its (whole) total, and no channel is off by a unit or more."""
+    floor = np.floor(credit + 1e-9)
+    out = floor.astype(np.int64)
+    for k in range(credit.shape[1]):
+        left = round(float(credit[:, k].sum())) - int(out[:, k].sum())
+        if left > 0:
+            out[np.argsort(floor[:, k] - credit[:, k], kind="stable")[:left], k] += 1
+    return out
 
 
 def incremental(base: Summary, other: Summary, off: Switch) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Scenarios: what a simulated campaign is, as TOML a marketer can read and edit.
 
 A scenario names the population, the days and the seed; the brands with their stores (KOB), products,
-budgets by city tier and campaigns; and the creators and organic posting around them. Every field has a
+budgets by city tier and campaigns; and the creators and organic posting around them. The first brand is
+the one simulated (its consumers' journeys, its ground truth, its creator programme); the others are its
+competitors, whose stores' campaigns bid in the same auctions and spend their own wallets. Every field has a
 default, so a scenario states only what it changes; anything unknown or out of range is refused with the
 path of the field and what it allows, before anything is created.
 """
@@ -138,7 +140,8 @@ def _check(cls: type, values: dict[str, Any], path: str) -> dict[str, Any]:
             if value not in allowed:
                 raise _bad(where, f"{value!r} is not a {name}", allowed)
         elif name == "creator_programme":
-            out[name] = value if isinstance(value, CreatorProgramme) else _build(CreatorProgramme, value, f"{where}.")
+            out[name] = value if value is None or isinstance(value, CreatorProgramme) else \
+                _build(CreatorProgramme, value, f"{where}.")  # None: an override keeping a brand without one
         elif name in ("price_fen", "bid_fen"):
             out[name] = _int(value, where, 1, 10**9)
         elif name == "daily_budget_fen":
@@ -176,6 +179,11 @@ def _check(cls: type, values: dict[str, Any], path: str) -> dict[str, Any]:
                 raise _bad(where, f"{where} is empty or not a list of tables", f"[[{where}]] tables")
             out[name] = tuple(v if isinstance(v, item) else _build(item, v, f"{where}[{i}].")
                               for i, v in enumerate(value))
+            rival = next((i for i, b in enumerate(out[name]) if i and name == "brands" and b.creator_programme), None)
+            if rival:
+                raise _bad(f"{where}[{rival}].creator_programme", "only the first brand, the one simulated, "
+                           "runs a creator programme; the others compete in the auctions",
+                           "a creator_programme on brands[0] only")
     return out
 
 
