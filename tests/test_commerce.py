@@ -327,3 +327,31 @@ def test_notes_link_products_that_exist_and_an_spu_unit_needs_five_to_fifty_of_t
     assert made["product_id"] == product
     assert call(client, "PATCH", f"/v1/units/{made['id']}", {"note_ids": linked[:3]}, status=422)["code"] == (
         "invalid_unit")
+
+
+def test_viewers_joining_together_enter_as_each_would_alone(rt: Runtime, client: TestClient, kob: Kob,
+                                                            tmp_path: object) -> None:
+    """``do_join_many``: one transaction and one event batch, with do_join's rules: a viewer already in the
+    room keeps the entry, a room not started refuses the whole batch and records nothing."""
+    host = kob.stores[0]
+    product = shop(rt, client, host)
+    live = commerce.do_create_live(rt, host, title="新品直播 Launch", product_ids=[product], actor=OP)
+    ids = EventIds(rt.clock, node=7)  # beside the server's own generator
+    follow = commerce.Source("follow", str(host))
+    with pytest.raises(Conflict) as refused:
+        commerce.do_join_many(rt, ids, live.id, [(1, follow), (2, follow)], actor=OP)
+    assert refused.value.code == "live_not_started"
+    assert commerce.room(rt, live.id, actor=OP).viewers == 0
+    commerce.do_live_transition(rt, live.id, "start", actor=OP)
+    first = commerce.do_join(rt, ids, live.id, 1, follow, actor=OP)
+    n = note(client, host)
+    entries = commerce.do_join_many(rt, ids, live.id, [(1, follow), (2, commerce.Source("note", str(n), note_id=n)),
+                                                       (3, follow), (2, follow)], actor=OP)
+    assert [e.consumer_id for e in entries] == [1, 2, 3, 2]
+    assert entries[0].id == first.id  # already inside: the same entry
+    assert entries[1].id == entries[3].id
+    report = commerce.room(rt, live.id, actor=OP)
+    assert (report.viewers, report.entries_by_source) == (3, {"follow": 2, "note": 1})
+    views = [e for e in events(client, tmp_path) if e["kind"] == EventKind.LIVE_VIEW and e["live_id"] == live.id]
+    assert sorted((e["consumer_id"], e["note_id"], e["store_id"]) for e in views) == [
+        (1, None, host), (2, n, host), (3, None, host)]

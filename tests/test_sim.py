@@ -270,8 +270,9 @@ def test_switching_off_search_ads_leaves_no_search_ad_clicks_and_measures_their_
     assert lift["incremental_conversions"] == base.truth["conversions"] - without.truth["conversions"]
     assert lift["spend_saved_fen"] == base.totals["spend_fen"] - without.totals["spend_fen"]
     assert next(c["spend_fen"] for c in without.channels if c["channel"] == "search_ads") == 0
-    # common random numbers: before the ads could matter, the two runs drew the same consumers and reads
-    assert without.extra["active_consumer_days"] == base.extra["active_consumer_days"]
+    # common random numbers: the same consumers open the app; only who is primed to search (seeding that a
+    # purchase resets) can move, so the active days stay within a fraction of a percent
+    assert abs(without.extra["active_consumer_days"] / base.extra["active_consumer_days"] - 1) < 0.005
 
 
 def test_a_counterfactual_with_nothing_switched_off_is_the_base_run(tmp_path: Path) -> None:

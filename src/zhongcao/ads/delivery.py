@@ -236,17 +236,26 @@ class Delivery:
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
                 value: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         b = self.book
-        triggered = [b.keywords.match(req.query[i]) for i in rows]
+        # Each distinct (query, city) is matched once, as a padded row of its triggered units that take the
+        # city; a request takes its row. A batch repeats its head queries many times over, and a brand word
+        # triggers every store's keyword, most of them for stores in other cities.
+        city = req.audience.city[rows].tolist()
+        distinct: dict[tuple[str, int], int] = {}
+        which = np.array([distinct.setdefault((req.query[i], c), len(distinct)) for i, c in
+                          zip(rows.tolist(), city, strict=True)], dtype=np.int64)
+        triggered = [t.take(b.targeting.in_city(c, t.unit)) for t, c in
+                     ((b.keywords.match(q), c) for q, c in distinct)]
         counts = np.array([len(t.unit) for t in triggered], dtype=np.int64)
-        cand = np.full((len(rows), max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
+        cand = np.full((len(distinct), max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
         keyword = np.zeros_like(cand)
         bid = np.zeros(cand.shape)
         if counts.sum():
-            at = np.repeat(np.arange(len(rows)), counts), np.arange(int(counts.sum())) - np.repeat(
+            at = np.repeat(np.arange(len(distinct)), counts), np.arange(int(counts.sum())) - np.repeat(
                 np.cumsum(counts) - counts, counts)
             cand[at] = np.concatenate([t.unit for t in triggered])
             keyword[at] = np.concatenate([t.keyword_id for t in triggered])
             bid[at] = np.concatenate([t.bid_fen for t in triggered])
+        cand, keyword, bid = cand[which], keyword[which], bid[which]
         u = np.maximum(cand, 0)
         ok = (cand >= 0) & live[b.unit_campaign[u]] & b.serves_search[b.unit_campaign[u]]
         i, j = np.nonzero(ok)  # targeting, frequency and pacing on each row's few triggered units, as pairs

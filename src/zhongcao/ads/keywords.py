@@ -50,6 +50,9 @@ class Triggers:
     keyword_id: np.ndarray
     bid_fen: np.ndarray
 
+    def take(self, keep: np.ndarray) -> Triggers:
+        return Triggers(self.unit[keep], self.keyword_id[keep], self.bid_fen[keep])
+
 
 _NONE = Triggers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
 

@@ -117,6 +117,10 @@ class TargetingIndex:
     def city_code(self, names: Sequence[str | None]) -> np.ndarray:
         return np.array([self.cities.get(c, UNKNOWN) if c else UNKNOWN for c in names], dtype=np.int64)
 
+    def in_city(self, code: int, units: np.ndarray) -> np.ndarray:
+        """Which of ``units`` accept a consumer of city ``code`` (``city_code``'s)."""
+        return self._tables[3][code + 1, units]
+
     def eligible_among(self, audience: Audience, units: np.ndarray) -> np.ndarray:
         """(requests, len(units)) bool for a subset of units: the path for scanning units in score order."""
         ok = self.audience_ready[units] & self._open[units]

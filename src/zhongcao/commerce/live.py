@@ -29,7 +29,7 @@ from zhongcao.commerce.models import (
     ProductRow,
 )
 from zhongcao.commerce.orders import account_kind, seller_columns
-from zhongcao.commerce.record import emit
+from zhongcao.commerce.record import emit, emit_many
 from zhongcao.commerce.sources import Source
 from zhongcao.core import Conflict, Invalid, NotFound, Runtime
 from zhongcao.events import EventIds, EventKind, Surface
@@ -199,25 +199,38 @@ def do_join(rt: Runtime, ids: EventIds, live_id: int, consumer_id: int, source: 
             actor: Actor) -> EntryView:
     """A viewer enters the room (a replay once it has ended). A viewer already in the room stays in the
     entry they have: a reconnect is not a new entry."""
+    return do_join_many(rt, ids, live_id, [(consumer_id, source)], actor=actor)[0]
+
+
+def do_join_many(rt: Runtime, ids: EventIds, live_id: int, viewers: Sequence[tuple[int, Source]], *,
+                 actor: Actor) -> list[EntryView]:
+    """Viewers entering the room together, each as ``do_join`` would bring them in, in one transaction
+    with one event batch: an hour of a busy room is thousands of entries."""
     require_platform(actor, "bring a consumer into a live room")
     with rt.db.transaction() as s:
         row = _session(s, live_id)
         if row.status == "scheduled":
             raise Conflict("live_not_started", f"live session {live_id} has not started", field="live_session_id",
                            allowed="a live session that is live or has ended (replay)")
-        open_entry = s.scalar(select(LiveViewerRow).where(
-            LiveViewerRow.session_id == live_id, LiveViewerRow.consumer_id == consumer_id,
-            LiveViewerRow.left_at.is_(None)))
-        if open_entry is not None:
-            return _entry(open_entry)
-        entry = LiveViewerRow(session_id=live_id, consumer_id=consumer_id, replay=row.status == "ended",
-                              joined_at=rt.now(), **source.columns())
-        s.add(entry)
+        consumers = sorted({c for c, _ in viewers})
+        inside = {e.consumer_id: e for k in range(0, len(consumers), 5_000) for e in s.scalars(
+            select(LiveViewerRow).where(LiveViewerRow.session_id == live_id,
+                                        LiveViewerRow.consumer_id.in_(consumers[k:k + 5_000]),
+                                        LiveViewerRow.left_at.is_(None)))}
+        entries, events = [], []
+        for consumer_id, source in viewers:
+            if consumer_id not in inside:
+                inside[consumer_id] = LiveViewerRow(session_id=live_id, consumer_id=consumer_id,
+                                                    replay=row.status == "ended", joined_at=rt.now(),
+                                                    **source.columns())
+                s.add(inside[consumer_id])
+                events.append({"consumer_id": consumer_id, **source.event(), "live_id": live_id,
+                               "surface": Surface.LIVE.value})
+            entries.append(inside[consumer_id])
         s.flush()
-        host_kind = account_kind(s, row.host_account_id)
-        emit(s, rt, ids, EventKind.LIVE_VIEW, consumer_id=consumer_id, **(source.event() | {
-            "live_id": live_id, "surface": Surface.LIVE.value}), **seller_columns(host_kind, row.host_account_id))
-        return _entry(entry)
+        seller = seller_columns(account_kind(s, row.host_account_id), row.host_account_id)
+        emit_many(s, rt, ids, EventKind.LIVE_VIEW, [e | seller for e in events])
+        return [_entry(e) for e in entries]
 
 
 def _entry(row: LiveViewerRow) -> EntryView:

@@ -83,23 +83,18 @@ def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
 
 
 def _fold_followers(session: Session, ev: NoteEvents) -> None:
-    """Record who follows whom; a repeated follow keeps its first time."""
+    """Record who follows whom; a repeated follow keeps its first time (the batch's first, or the row
+    already there: the insert skips a pair that has one)."""
     follow = (ev.kind == EventKind.FOLLOW) & (ev.creator_id > 0) & (ev.consumer_id > 0)
     if not follow.any():
         return
     pairs, first = np.unique(np.stack([ev.creator_id[follow], ev.consumer_id[follow]], axis=1), axis=0,
                              return_index=True)
     at = ev.at[follow][first]
-    have: set[tuple[int, int]] = set()
-    for account in np.unique(pairs[:, 0]).tolist():
-        consumers = pairs[pairs[:, 0] == account, 1]
-        for chunk in _chunks(consumers):
-            have.update((account, int(c)) for c in session.scalars(select(FollowerRow.consumer_id).where(
-                FollowerRow.account_id == account, FollowerRow.consumer_id.in_(chunk))))
-    rows = [{"account_id": int(a), "consumer_id": int(c), "followed_at": datetime.fromtimestamp(float(t), UTC)}
-            for (a, c), t in zip(pairs, at, strict=True) if (int(a), int(c)) not in have]
-    if rows:
-        session.execute(insert(FollowerRow), rows)
+    table = FollowerRow.__table__
+    session.execute(insert_for(session)(table).on_conflict_do_nothing(index_elements=["account_id", "consumer_id"]),
+                    [{"account_id": int(a), "consumer_id": int(c), "followed_at": datetime.fromtimestamp(float(t), UTC)}
+                     for (a, c), t in zip(pairs, at, strict=True)])
 
 
 def followers_of(rt: Runtime, account_id: int) -> np.ndarray:
@@ -148,12 +143,24 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
 def _add(session: Session, model: type, keys: tuple[str, ...], column: str,
          amounts: dict[tuple[int, ...], float]) -> None:
     """Add amounts to a counter column; a row that does not exist yet starts at its amount. One upsert
-    statement, where reading the rows first and then updating and inserting took three round trips."""
-    table = model.__table__  # type: ignore[attr-defined]  # Core: the ORM's bulk path costs as much again
-    ins = insert_for(session)(table)
-    session.execute(ins.on_conflict_do_update(index_elements=list(keys),
-                                              set_={column: table.c[column] + ins.excluded[column]}),
-                    [dict(zip(keys, k, strict=True)) | {column: v} for k, v in amounts.items()])
+    statement, where reading the rows first and then updating and inserting took three round trips.
+
+    A day's interests are hundreds of thousands of rows, so the rows skip SQLAlchemy's binding (a dict
+    per row through the compiled statement cost more than the upsert): SQLite takes them as plain tuples
+    through the driver's executemany, PostgreSQL as one array per column, unnested in one statement."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect
+    names = (*keys, column)
+    upsert = (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {column} = {table.name}.{column} + "
+              f"excluded.{column}")
+    if dialect.name == "sqlite":
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {upsert}"
+        session.connection().exec_driver_sql(sql, [(*k, v) for k, v in amounts.items()])
+        return
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {upsert}"
+    columns = [list(c) for c in zip(*amounts, strict=True)] + [list(amounts.values())]
+    session.connection().exec_driver_sql(sql, tuple(columns))
 
 
 @dataclass(frozen=True)

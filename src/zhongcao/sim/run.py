@@ -547,10 +547,10 @@ class Simulation:
             self.live_sessions.append(live.id)
         knows = active[self.stage[active] >= 1]
         viewers = knows[self._draws("live").random(len(knows)) < LIVE_JOIN]
-        for row in viewers.tolist():
-            commerce.do_join(self.rt, self.ads.ids, self.live_id, int(self.ids[row]), self._source(row, "organic"),
-                             actor=OP)
-            self.in_room[row] = self.live_id
+        commerce.do_join_many(self.rt, self.ads.ids, self.live_id,
+                              [(int(self.ids[row]), self._source(row, "organic")) for row in viewers.tolist()],
+                              actor=OP)
+        self.in_room = dict.fromkeys(viewers.tolist(), self.live_id)
         self.stock[viewers, STOCK["live"]] += self.weight["live_view"]
         self.stage[viewers] = np.maximum(self.stage[viewers], 2)
         self.touched[viewers] = self._day
