@@ -52,8 +52,8 @@ STOCK = {"organic": 0, "feed_ads": 1, "search_ads": 2, "live": 3, "kol": 4}  # t
 # Live (直播): the brand's account goes on air every LIVE_EVERY days from day LIVE_FIRST, in the evening
 # hours of LIVE_HOURS; an active consumer who knows the brand drops in with chance LIVE_JOIN an hour [U].
 LIVE_EVERY, LIVE_FIRST, LIVE_HOURS, LIVE_JOIN = 7, 0, (20, 21), 0.05
-SEARCH_SCALE = 0.68  # consumers' search rates count every user; the active ones search this much of it [U]
-RESEARCH = 2.0  # 回搜: seeding worth one read or more raises the chance to search by up to this much again [U]
+SEARCH_SCALE = 0.72  # consumers' search rates count every user; the active ones search this much of it [U]
+RESEARCH = 0.5  # 回搜: seeding worth one read or more raises the chance to search by up to this much again [U]
 SEARCH_PAGE = 10
 SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
 SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
