@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhongcao.content.distribution import NoteState, PoolSpec, record_events, update_pools
@@ -122,13 +122,9 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
     idx = state.indices(ev.note_id)
     act = record_events(state, idx, ev.kind, ev.at, spec)
     update_pools(state, spec)
-    fields = ("note_id", *NoteState.PERSISTED)
-    values = [dict(zip(fields, row, strict=True))
-              for row in zip(*(getattr(state, f)[: state.n].tolist() for f in fields), strict=True)]
-    if had.any():
-        session.execute(update(NoteStatsRow), [v for v, h in zip(values, had, strict=True) if h])
-    if not had.all():
-        session.execute(insert(NoteStatsRow), [v for v, h in zip(values, had, strict=True) if not h])
+    _upsert(session, NoteStatsRow, ("note_id",), NoteState.PERSISTED,
+            list(zip(*(getattr(state, f)[: state.n].tolist() for f in ("note_id", *NoteState.PERSISTED)),
+                     strict=True)), add=False)
     learned = act & (ev.consumer_id > 0)
     if learned.any():
         # one integer key per (consumer, category): np.unique over rows sorts far slower
@@ -142,25 +138,34 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
 
 def _add(session: Session, model: type, keys: tuple[str, ...], column: str,
          amounts: dict[tuple[int, ...], float]) -> None:
-    """Add amounts to a counter column; a row that does not exist yet starts at its amount. One upsert
-    statement, where reading the rows first and then updating and inserting took three round trips.
+    """Add amounts to a counter column; a row that does not exist yet starts at its amount."""
+    _upsert(session, model, keys, (column,), [(*k, v) for k, v in amounts.items()], add=True)
+
+
+def _upsert(session: Session, model: type, keys: tuple[str, ...], values: tuple[str, ...],
+            rows: list[tuple[Any, ...]], *, add: bool) -> None:
+    """Write rows (the keys, then the values), in one upsert statement: a row already
+    there takes the new values, or adds them (``add``). Reading the rows first and then updating and
+    inserting took three round trips.
 
     A day's interests are hundreds of thousands of rows, so the rows skip SQLAlchemy's binding (a dict
     per row through the compiled statement cost more than the upsert): SQLite takes them as plain tuples
-    through the driver's executemany, PostgreSQL as one array per column, unnested in one statement."""
+    through the driver's executemany, PostgreSQL as one array per column, unnested in one statement. The
+    columns are numbers and booleans, which both drivers bind as they are."""
+    if not rows:
+        return
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect
-    names = (*keys, column)
-    upsert = (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {column} = {table.name}.{column} + "
-              f"excluded.{column}")
+    names = (*keys, *values)
+    assign = ", ".join(f"{v} = {table.name}.{v} + excluded.{v}" if add else f"{v} = excluded.{v}" for v in values)
+    upsert = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assign}"
     if dialect.name == "sqlite":
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {upsert}"
-        session.connection().exec_driver_sql(sql, [(*k, v) for k, v in amounts.items()])
+        session.connection().exec_driver_sql(sql, rows)
         return
     arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {upsert}"
-    columns = [list(c) for c in zip(*amounts, strict=True)] + [list(amounts.values())]
-    session.connection().exec_driver_sql(sql, tuple(columns))
+    session.connection().exec_driver_sql(sql, tuple(list(c) for c in zip(*rows, strict=True)))
 
 
 @dataclass(frozen=True)
