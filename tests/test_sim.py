@@ -172,6 +172,10 @@ def test_a_simulation_charges_through_the_ledger_and_replays(tmp_path: Path) -> 
         assert channel["clicks"] > 0, name
     assert first.extra["searches"] > 0
     assert first.extra["search_ad_clicks"] > 0
+    e = first.extra  # a brand's own notes are read, and seldom engaged with, next to creators'
+    assert e["brand_note_reads"] > 100
+    brand_rate = e["brand_note_interactions"] / e["brand_note_reads"]
+    assert brand_rate < e["creator_note_interactions"] / e["creator_note_reads"] / 3
     truth = first.truth
     assert truth["conversions"] == truth["shop"] + truth["offsite"] + truth["store"] > 0
     assert abs(sum(truth[f"{c}_share"] for c in sim.CHANNELS) - 1) < 1e-3
@@ -311,11 +315,18 @@ def test_more_budget_buys_more_impressions_with_diminishing_returns(tmp_path: Pa
 
 def test_a_run_is_calibrated_on_what_was_served() -> None:
     served = {"ad_impressions": 10_000, "ad_clicks": 200, "ad_charged_fen": 400_000, "likes": 1_000, "comments": 80,
-              "reads": 5_000, "interactions": 600}
+              "reads": 5_000, "interactions": 600, "creator_note_reads": 4_000, "creator_note_interactions": 560,
+              "brand_note_reads": 1_000, "brand_note_interactions": 40}
     got = {m.name: (m.value, m.passed) for m in sim.run_calibration(served)}
     assert {k: v for k, v in got.items() if k != "daily_active_users_who_search"} == {
         "feed_ad_ctr": (0.02, True), "feed_ad_cpm_yuan": (400.0, False), "ad_cpc_yuan": (20.0, False),
-        "comment_like_ratio": (0.08, True), "note_engagement_per_read": (0.12, True)}
+        "comment_like_ratio": (0.08, True), "note_engagement_per_read": (0.12, True),
+        "creator_engagement_rate": (0.14, True), "brand_account_engagement_rate": (0.04, False)}
+    # a creator programme whose notes were read is held to the field's cost per read and per engagement
+    programme = {"programme_spend_fen": 90_000, "programme_reads": 1_000, "programme_engagements": 100}
+    got = {m.name: (m.value, m.passed) for m in sim.run_calibration(served | programme)}
+    assert (got["programme_cost_per_read_yuan"], got["programme_cost_per_engagement_yuan"]) == ((0.9, True),
+                                                                                                (9.0, True))
 
 
 PROGRAMME = sim.Scenario(seed=5, consumers=2_000, days=10, creators=400, creator_notes=1_200, brands=(

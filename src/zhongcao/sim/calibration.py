@@ -38,11 +38,20 @@ def run(served: dict[str, int]) -> list[Metric]:
     def ratio(a: str, b: str, scale: float = 1.0) -> float:
         return round(served[a] / served[b] * scale, 4) if served.get(b) else float("nan")
 
+    programme = [
+        Metric("programme_cost_per_read_yuan", ratio("programme_spend_fen", "programme_reads", 1 / 100), 0.0, 1.0, "U"),
+        Metric("programme_cost_per_engagement_yuan", ratio("programme_spend_fen", "programme_engagements", 1 / 100),
+               0.0, 10.0, "U"),
+    ] if served.get("programme_reads") else []  # a run with a creator programme whose notes were read
     return [
         Metric("feed_ad_ctr", ratio("ad_clicks", "ad_impressions"), 0.01, 0.05, "U"),
         Metric("feed_ad_cpm_yuan", ratio("ad_charged_fen", "ad_impressions", 1000 / 100), 30.0, 100.0, "U"),
         Metric("ad_cpc_yuan", ratio("ad_charged_fen", "ad_clicks", 1 / 100), 0.5, 5.0, "U"),
         Metric("comment_like_ratio", ratio("comments", "likes"), 0.06, 0.10, "C"),
         Metric("note_engagement_per_read", ratio("interactions", "reads"), 0.08, 0.15, "U"),
+        Metric("creator_engagement_rate", ratio("creator_note_interactions", "creator_note_reads"), 0.08, 0.15, "U"),
+        Metric("brand_account_engagement_rate", ratio("brand_note_interactions", "brand_note_reads"), 0.01, 0.03,
+               "U"),
         Metric("daily_active_users_who_search", ratio("searcher_days", "active_consumer_days"), 0.55, 0.65, "C"),
+        *programme,
     ]

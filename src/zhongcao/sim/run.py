@@ -240,7 +240,9 @@ class Simulation:
         self.served = {"feed_impressions": 0, "reads": 0, "likes": 0, "comments": 0, "interactions": 0,
                        "ad_impressions": 0, "ad_clicks": 0, "ad_charged_fen": 0, "active_consumer_days": 0,
                        "searches": 0, "searcher_days": 0, "search_reads": 0, "search_ad_impressions": 0,
-                       "search_ad_clicks": 0, "search_ad_charged_fen": 0}
+                       "search_ad_clicks": 0, "search_ad_charged_fen": 0, "creator_note_reads": 0,
+                       "creator_note_interactions": 0, "brand_note_reads": 0, "brand_note_interactions": 0,
+                       "clicked_offsite_conversions": 0, "clicked_offsite_after_7_days": 0}
         self._searched_today = np.zeros(people.n, dtype=bool)
         if off is not None:
             self._switch_off(off)
@@ -252,6 +254,8 @@ class Simulation:
         self.ads.learn(batch)
 
     def _sort_notes(self) -> None:
+        """Index the notes by id, as they stand (after a creator's sponsored note joins them)."""
+        self._brand_account = (self.note_creator < 0) & (self.note_brand >= 0)  # a brand's or store's own note
         order = np.argsort(self.note_ids)
         self._note_sorted, self._note_order = self.note_ids[order], order
 
@@ -444,7 +448,8 @@ class Simulation:
         rows = consumer - people.first_id
         idx = self._note_index(note_id)
         interest = behaviour.match(people.interests, rows, self.note_category[idx])
-        seen = behaviour.react(rng, interest, self.note_quality[idx], people.creator_trust[rows], intent)
+        seen = behaviour.react(rng, interest, self.note_quality[idx], people.creator_trust[rows], intent,
+                               np.where(self._brand_account[idx], behaviour.BRAND_ACCOUNT_ENGAGEMENT, 1.0))
         np.add.at(self.note_reads_today, idx[seen.read], 1)
         interacted = np.zeros(len(rows), dtype=bool)
         kinds, who, notes = [np.full(int(seen.read.sum()), EventKind.READ.value)], [consumer[seen.read]], \
@@ -460,6 +465,10 @@ class Simulation:
             who.append(consumer[hit])
             notes.append(note_id[hit])
         self.served["interactions"] += int(interacted.sum())
+        brand = self._brand_account[idx]  # the rest are creators' notes, sponsored ones included
+        for author, hit in (("creator", ~brand), ("brand", brand)):
+            self.served[f"{author}_note_reads"] += int((seen.read & hit).sum())
+            self.served[f"{author}_note_interactions"] += int((interacted & hit).sum())
         all_notes = np.concatenate(notes)
         if len(all_notes):
             self.content.record(len(all_notes), {
@@ -651,6 +660,12 @@ class Simulation:
             elif r < ROUTES[0] + ROUTES[1] or store < 0:
                 way = "offsite"  # a sale, whether or not it is reported
                 self.routes["offsite_posted_back"] += int(post)
+                clicked = self.last_click.get(b)
+                # T+7 (FIELD_FACTS §6): an off-platform sale's lag behind the tracked click that sourced it,
+                # counted once a lag over 7 days is possible
+                if clicked is not None and at - clicked[3] <= ads.CONVERSION_WINDOW and self._day >= 8:
+                    self.served["clicked_offsite_conversions"] += 1
+                    self.served["clicked_offsite_after_7_days"] += int(at - clicked[3] > timedelta(days=7))
                 if post:
                     ref = self._postback(b, price)
             else:
@@ -754,7 +769,8 @@ class Simulation:
                          "tier": index.stats[at]["tier"], "followers": index.stats[at]["followers"],
                          "authenticity": int(index.authenticity[at]),
                          "fraud": bool(self.world.creators.fraud[deal.creator]),
-                         "spend_fen": spent, "exposures": measured.exposures, "engagements": measured.engagements,
+                         "spend_fen": spent, "exposures": measured.exposures, "reads": measured.reads,
+                         "engagements": measured.engagements,
                          "cost_per_engagement_fen": measured.cost_per_engagement_fen, "orders": measured.orders,
                          "gmv_fen": measured.gmv_fen, "roi": measured.roi})
         self.channel["kol"].spend_fen = sum(r["spend_fen"] for r in rows)
@@ -787,8 +803,11 @@ class Simulation:
             "candidates": self.programme.candidates, "status": plan.status, "picks": len(plan.picks),
             "cost_fen": plan.cost_fen, "exposures": round(plan.exposures), "reads": round(plan.reads),
             "engagements": round(plan.engagements), "conversions": round(plan.conversions, 2)}
+        served = dict(self.served)
+        if creators:  # the programme as the platform measured its deals: what calibration holds it against
+            served |= {f"programme_{k}": sum(c[k] for c in creators) for k in ("spend_fen", "reads", "engagements")}
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
-                       scenario.days, scenario.consumers, scenario.seed, dict(self.served), creators, programme,
+                       scenario.days, scenario.consumers, scenario.seed, served, creators, programme,
                        self._competition(totals))
 
     def _competition(self, totals: dict[str, int]) -> dict[str, Any]:
