@@ -509,3 +509,30 @@ def test_a_batch_of_feed_ads_and_clicks_is_sold_and_charged_as_single_ones(clien
     engine.close()
     assert 100_000 - billing.get_wallet(rt, store, actor=OP).balance_fen == charged
     assert_books(rt)
+
+
+def test_a_batch_sells_a_campaign_no_more_than_its_lease_can_pay(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    """A store holding money for a few clicks outbids another: in a batch of 400 pages it wins only the
+    slots its lease covers at their expected cost, and the rest go to the other store, not free."""
+    small, big = kob.stores[0], kob.stores[1]
+    fund(rt, kob, small, 300)  # a lease for about one click at its bid
+    fund(rt, kob, big, 100_000)
+    dear, _ = advertise(rt, small, 250)
+    cheap, _ = advertise(rt, big, 200, title="门店新品到店")
+    organic(rt, kob.creator)
+    settle(client)
+    engine: ads.AdEngine = client.app.state.ads  # type: ignore[attr-defined]
+    unknown = np.full(400, -1)
+    served = engine.feed_ads(ads.Viewers(np.arange(1, 401, dtype=np.int64), unknown, unknown, unknown,
+                                         [None] * 400), 10)
+    assert len(served.unit_id) == 400  # every page still has its ad
+    won = served.unit_id == dear
+    assert 0 < won.sum() < 400
+    assert set(served.unit_id[~won].tolist()) == {cheap}
+    d = engine.delivery
+    assert d is not None
+    creative = int(np.flatnonzero(d.book.creative_id == served.creative_id[won][0])[0])
+    ctr = float(d.estimates.ctr(np.array([creative]))[0])
+    # what its wins are expected to cost fits its lease; one slot more would not have
+    assert (served.price_fen[won] * ctr).sum() <= 300 < (served.price_fen[won] * ctr).sum() + 250 * ctr * 2
+    engine.close()

@@ -57,6 +57,11 @@ class AdRequests:
     slots: np.ndarray     # (r,) ad slots each request has
 
 
+    def take(self, rows: np.ndarray) -> AdRequests:
+        return AdRequests(self.consumer[rows], self.audience.take(rows), self.search[rows],
+                          [self.query[i] for i in rows.tolist()], self.slots[rows])
+
+
 @dataclass(frozen=True)
 class Decisions:
     """Flat arrays, one row per filled slot, in request order then slot rank."""
@@ -71,6 +76,20 @@ class Decisions:
     price_click_fen: np.ndarray  # what a click on it costs
     propensity: np.ndarray
     policy: str = POLICY
+
+    def take(self, keep: np.ndarray) -> Decisions:
+        return Decisions(self.request[keep], self.rank[keep], self.unit[keep], self.creative[keep],
+                         self.keyword_id[keep], self.ecpm[keep], self.price_ecpm[keep], self.price_click_fen[keep],
+                         self.propensity[keep], self.policy)
+
+    def merge(self, other: Decisions) -> Decisions:
+        """Both sets of slots, back in request order then slot rank."""
+        columns = [np.concatenate([getattr(self, f), getattr(other, f)]) for f in (
+            "request", "rank", "unit", "creative", "keyword_id", "ecpm", "price_ecpm", "price_click_fen",
+            "propensity")]
+        order = np.lexsort((columns[1], columns[0]))
+        request, rank, unit, creative, keyword, ecpm, price, price_click, propensity = (c[order] for c in columns)
+        return Decisions(request, rank, unit, creative, keyword, ecpm, price, price_click, propensity, self.policy)
 
 
 class FrequencyCap:
@@ -138,6 +157,15 @@ class Delivery:
         """One auto-bidding step on the evidence gathered since the last."""
         b = self.book
         self.tune(multiplier=self.bidder.step(self.multiplier, self.targets(), b.auto, b.cap))
+
+    def expected_cost(self, out: Decisions) -> np.ndarray:
+        """Fen each won slot is expected to cost its campaign: a CPM winner's price per impression, a CPC
+        winner's price per click times its predicted click-through (the eCPM divided by the quality that
+        scaled it)."""
+        _, _, _, value = self._scores()
+        b = self.book
+        ctr = value[out.unit] / (1_000 * np.maximum(self.quality[out.unit], 1e-9))
+        return np.where(b.per_mille[out.unit], out.price_ecpm / 1_000, out.price_click_fen * ctr)
 
     def _scores(self) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
         """Request-independent parts of the score, recomputed only when the estimates have learned

@@ -362,8 +362,39 @@ class AdEngine:
             funded = self.purse.funded(d.book.campaign_id, self._dearest_click(d))
             req = AdRequests(viewers.consumer, audience, search, queries, slots)
             out = d.decide(req, self.rt.now().timestamp(), funded, self.rng)
+            out = self._affordable(d, req, out, funded)
             self.traffic.seen(req.audience, out.ecpm)
         return d, out, self.ids.take(len(out.unit))
+
+    def _affordable(self, d: Delivery, req: AdRequests, out: Decisions, funded: np.ndarray) -> Decisions:
+        """A batch's winners, within what each campaign's lease can pay. ``funded`` lets a campaign into a
+        batch's auctions; winning the batch's every slot could cost it more than its lease holds, and the
+        clicks past that would be free (no lease to charge: never an overspend, but sold for nothing). So
+        each campaign's wins are summed at their expected cost in request order, and the requests whose
+        slot a campaign could no longer pay for are auctioned again without it. A campaign keeps its first
+        win whatever its room reads: ``funded`` vouched for its dearest click, and the lease may be renewing
+        in the sync thread just now. So a single page is sold as before."""
+        b = d.book
+        room = self.purse.room(b.campaign_id)
+        for _ in range(3):  # each pass drops the campaigns out of money; a few settle any batch
+            campaign = b.unit_campaign[out.unit]
+            order = np.argsort(campaign, kind="stable")
+            cost = d.expected_cost(out)[order]
+            total = np.cumsum(cost)
+            starts = np.r_[0, np.flatnonzero(np.diff(campaign[order])) + 1] if len(order) else order
+            sizes = np.diff(np.r_[starts, len(order)])
+            running = total - np.repeat((total - cost)[starts], sizes)
+            later = np.arange(len(order)) > np.repeat(starts, sizes)  # a first win is what ``funded`` vouched for
+            over = np.zeros(len(out.unit), dtype=bool)
+            over[order] = later & (running > room[campaign[order]])
+            if not over.any():
+                return out
+            funded = funded.copy()
+            funded[np.unique(campaign[over])] = False
+            redo = np.unique(out.request[over])
+            again = d.decide(req.take(redo), self.rt.now().timestamp(), funded, self.rng)
+            out = out.take(~np.isin(out.request, redo)).merge(replace(again, request=redo[again.request]))
+        return out
 
     def _served(self, d: Delivery, out: Decisions, impression_ids: np.ndarray, viewers: Viewers, surface: Surface,
                 queries: list[str]) -> AdBatch:

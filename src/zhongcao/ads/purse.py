@@ -112,6 +112,13 @@ class Purse:
         self._funded = _Funded(campaign_ids, need_fen, version, until, funded)
         return funded
 
+    def room(self, campaign_ids: np.ndarray) -> np.ndarray:
+        """What each campaign's lease has left to spend now, owed CPM money taken off (0 without a lease)."""
+        now = self.rt.now()
+        held, owed = dict(self.held), dict(self.owed)
+        return np.array([h.remaining_fen - -(-owed.get(c, 0) // 1000) if (h := held.get(c)) is not None
+                         and h.expires_at > now else 0 for c in campaign_ids.tolist()], dtype=np.float64)
+
     def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
         """Take a fresh lease for every campaign short of money or near its lease's expiry: one transaction
         gives the old leases back, one takes the new ones."""

@@ -804,8 +804,9 @@ class Simulation:
             "cost_fen": plan.cost_fen, "exposures": round(plan.exposures), "reads": round(plan.reads),
             "engagements": round(plan.engagements), "conversions": round(plan.conversions, 2)}
         served = dict(self.served)
-        if creators:  # the programme as the platform measured its deals: what calibration holds it against
-            served |= {f"programme_{k}": sum(c[k] for c in creators) for k in ("spend_fen", "reads", "engagements")}
+        done = [c for c in creators if c["state"] == "settled"]  # evaluated over their whole window
+        if done:  # the programme as the platform measured its deals: what calibration holds it against
+            served |= {f"programme_{k}": sum(c[k] for c in done) for k in ("spend_fen", "reads", "engagements")}
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
                        scenario.days, scenario.consumers, scenario.seed, served, creators, programme,
                        self._competition(totals))
