@@ -375,14 +375,14 @@ class AdEngine:
         win whatever its room reads: ``funded`` vouched for its dearest click, and the lease may be renewing
         in the sync thread just now. So a single page is sold as before."""
         b = d.book
-        room: dict[int, float] = {}  # the lease room of the campaigns that won more than once, read once
+        room = np.full(len(b.campaign_id), np.nan)  # lease room by campaign, read once for those that need it
         for _ in range(3):  # each pass drops the campaigns out of money; a few settle any batch
             campaign = b.unit_campaign[out.unit]
             repeated, counts = np.unique(campaign, return_counts=True)
             if not (counts > 1).any():
                 return out  # one slot each: all of it vouched for (a single page always is)
-            fresh = [c for c in repeated[counts > 1].tolist() if c not in room]
-            room |= zip(fresh, self.purse.room(b.campaign_id[fresh]).tolist(), strict=True)
+            fresh = repeated[(counts > 1) & np.isnan(room[repeated])]
+            room[fresh] = self.purse.room(b.campaign_id[fresh])
             order = np.argsort(campaign, kind="stable")
             cost = d.expected_cost(out)[order]
             total = np.cumsum(cost)
@@ -391,10 +391,7 @@ class AdEngine:
             running = total - np.repeat((total - cost)[starts], sizes)
             later = np.arange(len(order)) > np.repeat(starts, sizes)  # a first win is what ``funded`` vouched for
             over = np.zeros(len(out.unit), dtype=bool)
-            keys = np.array(sorted(room), dtype=np.int64)
-            at = np.minimum(np.searchsorted(keys, campaign[order]), len(keys) - 1)
-            limit = np.where(keys[at] == campaign[order], np.array([room[k] for k in keys.tolist()])[at], np.inf)
-            over[order] = later & (running > limit)
+            over[order] = later & (running > np.nan_to_num(room[campaign[order]], nan=np.inf))
             if not over.any():
                 return out
             funded = funded.copy()

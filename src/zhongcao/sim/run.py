@@ -809,9 +809,9 @@ class Simulation:
             served |= {f"programme_{k}": sum(c[k] for c in done) for k in ("spend_fen", "reads", "engagements")}
         return Summary(sum(s.allocated_fen for s in self.brand.stores), totals, channels, stores, aipl, truth, spend,
                        scenario.days, scenario.consumers, scenario.seed, served, creators, programme,
-                       self._competition(totals))
+                       self._competition())
 
-    def _competition(self, totals: dict[str, int]) -> dict[str, Any]:
+    def _competition(self) -> dict[str, Any]:
         """The competing brands' ads beside the brand's: what each spent (the ledger's figure, which is
         the simulated one), bought and paid a click, and the brand's share of the ads sold in their auctions."""
         brands = []
@@ -824,7 +824,6 @@ class Simulation:
         paid = self.channel["feed_ads"].impressions + self.channel["search_ads"].impressions
         sold = paid + sum(t.impressions for t in self.rivals)
         return {"brands": brands, "share_of_ad_impressions": round(paid / sold, 4) if sold else None}
-
 
 
 def whole(credit: np.ndarray) -> np.ndarray:
