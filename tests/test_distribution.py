@@ -60,6 +60,28 @@ def test_promotion_needs_evidence_not_a_raw_ratio() -> None:
     assert (state.level[:2].tolist(), state.stopped[:2].tolist()) == ([0, 2], [True, False])
 
 
+def test_judging_the_served_notes_only_agrees_with_judging_all() -> None:
+    """A page judges only its own notes (a scan of the catalogue per request would grow with it); any note
+    it did not serve is not due, so the outcome is the full scan's, a climb over several pools included."""
+    spec = PoolSpec(quotas=(10, 20, 50_000))
+
+    def notes() -> NoteState:
+        state = NoteState()
+        state.add(np.arange(1, 7), np.zeros(6), np.zeros(6))
+        state.exposures[:6] = state.level_exposures[:6] = [9, 10, 35, 10, 3, 40]
+        state.reads[:6] = state.engaged[:6] = [9, 10, 35, 0, 3, 40]
+        return state
+
+    whole, served = notes(), notes()
+    everything = update_pools(whole, spec)
+    page = update_pools(served, spec, among=np.array([5, 1, 2, 3, -1, 2]))
+    assert page.promoted.tolist() == everything.promoted.tolist() == [1, 2, 5]
+    assert page.stopped.tolist() == everything.stopped.tolist() == [3]
+    for name in ("level", "level_exposures", "stopped"):
+        assert getattr(served, name)[:6].tolist() == getattr(whole, name)[:6].tolist()
+    assert whole.level[:6].tolist() == [0, 1, 2, 0, 0, 2]
+
+
 def closed_loop(seed: int, ticks: int = 48) -> NoteState:
     """Consumers who like note 1 and ignore note 2: the feed, their responses and the pools, hour by hour."""
     spec = PoolSpec()

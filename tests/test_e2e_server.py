@@ -259,6 +259,22 @@ def test_a_killed_servers_ingester_stops_too(tmp_path: Path) -> None:
     assert not running(kids[0])
 
 
+def test_workers_on_a_port_in_use_fail_in_one_line(tmp_path: Path) -> None:
+    """Several workers bind the port each (SO_REUSEPORT on Linux); a port another program holds stops the
+    server at once, in one readable line, with its ingester, instead of workers failing one by one."""
+    env = {**os.environ, "ZHONGCAO_HOME": str(tmp_path), "ZHONGCAO_ADMIN_TOKEN": TOKEN}
+    env.pop("ZHONGCAO_DATABASE_URL", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "zhongcao", "serve", "--port", str(port), "--workers", "2"],
+                              env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "address already in use" in done.stderr.lower()
+
+
 def test_two_server_processes_never_overspend_a_campaign(rt: Runtime, kob: Kob, backend: str,
                                                          request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Ads served and clicked through two worker processes sharing one database: the campaign's daily

@@ -22,6 +22,7 @@ from zhongcao.api import (
     content_routes,
     market_routes,
     problems,
+    workers,
 )
 from zhongcao.api.ingest import Ingester
 from zhongcao.core import CODES, Runtime
@@ -53,7 +54,9 @@ def _settle_leases(rt: Runtime) -> None:
 def app_from_environment() -> FastAPI:
     """The factory ``zhongcao serve --workers N`` hands to uvicorn: each worker process builds its own
     runtime from the environment. Processes share nothing but the database, so they scale out."""
-    return create_app(Runtime.from_settings())
+    rt = Runtime.from_settings()
+    workers.tune_interpreter(rt.settings.serve_switch_interval_ms)
+    return create_app(rt)
 
 
 def _commerce_jobs(rt: Runtime, ids: EventIds, client: httpx.Client, rng: np.random.Generator) -> None:
@@ -116,11 +119,13 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
     app.state.ingester = ingester
     app.state.creators = market.IndexCache(rt)
     problems.install(app)
-    app.include_router(accounts_routes.router)
-    app.include_router(billing_routes.router)
+    # A request is matched against the routes in order, so the serving path (feed, search, clicks) comes
+    # first; no two routers' paths overlap, so the order changes nothing else.
     app.include_router(content_routes.router)
     app.include_router(ads_routes.router)
     app.include_router(commerce_routes.router)
+    app.include_router(accounts_routes.router)
+    app.include_router(billing_routes.router)
     app.include_router(market_routes.router)
 
     @app.get("/v1/problems", tags=["meta"])
@@ -129,7 +134,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
         return CODES
 
     @app.get("/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # async: no thread hop for a liveness probe
         return {"status": "ok", "version": zhongcao.__version__}
 
     return app

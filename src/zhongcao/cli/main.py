@@ -49,6 +49,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
 
     from zhongcao import content
     from zhongcao.api import create_app
+    from zhongcao.api import workers as serving
 
     rt = _runtime()
     content.PoolSpec.from_config(rt.settings.pools)  # a bad policy stops here, not in every worker
@@ -57,19 +58,22 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
     ingester = subprocess.Popen([sys.executable, "-m", "zhongcao", "ingest", "--parent", str(os.getpid())])
     os.environ["ZHONGCAO_INGEST_IN_SERVER"] = "false"
     rt.settings.ingest_in_server = False
+    status = 0
     try:
         if workers == 1:
+            serving.tune_interpreter(rt.settings.serve_switch_interval_ms)
             uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=access_log)
         else:
             rt.db.dispose()
-            uvicorn.run("zhongcao.api.app:app_from_environment", factory=True, host=host, port=port,
-                        workers=workers, log_level="info", access_log=access_log)
+            status = serving.run(host, port, workers, access_log=access_log)
     finally:
         ingester.terminate()
         try:
             ingester.wait(timeout=30)
         except subprocess.TimeoutExpired:
             ingester.kill()
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command()

@@ -210,8 +210,10 @@ def lower_bound(successes: np.ndarray, trials: np.ndarray, spec: PoolSpec) -> np
     return np.asarray(betaincinv(a, b, 1.0 - spec.confidence))
 
 
-def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
-    """Judge every note that has used its pool's quota: promote it, or stop its climb.
+def update_pools(state: NoteState, spec: PoolSpec, among: np.ndarray | None = None) -> PoolChanges:
+    """Judge every note that has used its pool's quota: promote it, or stop its climb. ``among`` limits
+    the look to these notes (state indices): a served page can only have filled its own notes' quotas,
+    and a scan of every note per request would grow with the catalogue.
 
     Exposures past a quota carry into the next pool, and a note may climb several pools at once, so the
     outcome does not depend on how events were batched: an engine judging every request and a rollup
@@ -219,13 +221,14 @@ def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
     quotas = np.asarray(spec.quotas)
     promoted: list[np.ndarray] = []
     stopped: list[np.ndarray] = []
+    look = np.arange(state.n) if among is None else np.unique(among[among >= 0])
     while True:
-        n = state.n
-        top = state.level[:n] >= len(quotas) - 1
-        quota = quotas[np.minimum(state.level[:n], len(quotas) - 1)]
-        due = np.flatnonzero(~state.stopped[:n] & ~top & (state.level_exposures[:n] >= quota))
+        level = state.level[look]
+        quota = quotas[np.minimum(level, len(quotas) - 1)]
+        due = look[~state.stopped[look] & (level < len(quotas) - 1) & (state.level_exposures[look] >= quota)]
         if len(due) == 0:
             break
+        quota = quotas[state.level[due]]
         trials = state.exposures[due]
         read_lb = lower_bound(state.reads[due], trials, spec)
         # 互动率 is interactions over reads: a gate per exposure would ask every note for a read rate of
@@ -233,7 +236,7 @@ def update_pools(state: NoteState, spec: PoolSpec) -> PoolChanges:
         engage_lb = lower_bound(state.engaged[due], state.reads[due], spec)
         passed = (read_lb >= spec.read_gate) & (engage_lb >= spec.engage_gate)
         up, stop = due[passed], due[~passed]
-        state.level_exposures[up] -= quota[up]
+        state.level_exposures[up] -= quota[passed]
         state.level[up] += 1
         state.stopped[stop] = True
         promoted.append(up)

@@ -242,8 +242,8 @@ class ContentEngine:
         self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
         return self._judge() if seen else 0
 
-    def _judge(self) -> int:
-        changes = update_pools(self.state, self.pools)
+    def _judge(self, among: np.ndarray | None = None) -> int:
+        changes = update_pools(self.state, self.pools, among)
         return len(changes.promoted) + len(changes.stopped)
 
     def _apply_batch(self, batch: Tailed) -> None:
@@ -251,12 +251,14 @@ class ContentEngine:
         self._events_mark = max(self._events_mark, batch.created_at)
         self._apply_events(rollup.NoteEvents.of(batch.events))
 
-    def _apply_events(self, ev: rollup.NoteEvents) -> None:
+    def _apply_events(self, ev: rollup.NoteEvents) -> np.ndarray:
+        """Count the events; returns the state indices of their notes (-1 for none)."""
         idx = self.state.indices(ev.note_id)
         act = record_events(self.state, idx, ev.kind, ev.at, self.pools)
         self._learn(ev.consumer_id[act], idx[act])
         for creator, gained in zip(*ev.followers(), strict=True):
             self._followers[int(creator)] = self._followers.get(int(creator), 0) + int(gained)
+        return idx
 
     def _consumer(self, consumer_id: int) -> int:
         row = self._consumers.get(consumer_id)
@@ -293,7 +295,7 @@ class ContentEngine:
             batch = serve_feed(self._feed_index, rows, n, self._interests, self._seen, now, self.rng, self.pools)
             np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
             record_impressions(self.state, batch.note_idx)
-            if self._judge():
+            if self._judge(batch.note_idx):
                 self._feed_index = None
         batch = replace(batch, consumer=consumer_ids[batch.request])
         if shown := len(batch.note_id):
@@ -436,8 +438,8 @@ class ContentEngine:
         kind = columns["kind"]
         if not np.isscalar(kind) or kind in COUNTED:
             with self._lock:
-                self._apply_events(rollup.NoteEvents.of_columns(n, events))
-                if self._judge():
+                touched = self._apply_events(rollup.NoteEvents.of_columns(n, events))
+                if self._judge(touched):
                     self._feed_index = None
         self._hold(n, events, durable)
 

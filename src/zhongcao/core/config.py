@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         default=0.05, gt=0, description="How often a server writes the events its requests recorded (feed and "
         "search impressions) to the outbox, as one batch; a crash loses at most this interval's events."
     )
+    serve_switch_interval_ms: float = Field(
+        default=0.5, gt=0, le=100, description="The GIL switch interval of a serving process: how long a "
+        "background thread may keep the GIL while the event loop waits to answer a request (Python's default is 5)."
+    )
     ads_sync_seconds: float = Field(
         default=1.0, gt=0, description="How often a server reloads changed ad plans, learns from ad events and "
         "renews its budget leases."
