@@ -327,6 +327,12 @@ def test_a_run_is_calibrated_on_what_was_served() -> None:
     got = {m.name: (m.value, m.passed) for m in sim.run_calibration(served | programme)}
     assert (got["programme_cost_per_read_yuan"], got["programme_cost_per_engagement_yuan"]) == ((0.9, True),
                                                                                                 (9.0, True))
+    # T+7 (about 40% of off-platform sales come more than a week after the click), once there are enough
+    lagged = {"clicked_offsite_conversions": 200, "clicked_offsite_after_7_days": 84}
+    assert {m.name: (m.value, m.passed) for m in sim.run_calibration(served | lagged)}[
+        "offsite_sales_after_7_days"] == (0.42, True)
+    few = {"clicked_offsite_conversions": 20, "clicked_offsite_after_7_days": 19}
+    assert "offsite_sales_after_7_days" not in {m.name for m in sim.run_calibration(served | few)}
 
 
 PROGRAMME = sim.Scenario(seed=5, consumers=2_000, days=10, creators=400, creator_notes=1_200, brands=(

@@ -39,6 +39,7 @@ from zhongcao.accounts.permissions import (
     descendants,
     require,
     require_owner,
+    require_owners,
     require_platform,
 )
 from zhongcao.accounts.service import (
@@ -106,6 +107,7 @@ __all__ = [
     "record_audits",
     "require",
     "require_owner",
+    "require_owners",
     "require_platform",
     "revoke_authorization",
 ]

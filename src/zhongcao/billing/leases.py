@@ -21,7 +21,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, record_audit, record_audits, require, require_owner
+from zhongcao.accounts import Actor, Capability, record_audit, record_audits, require, require_owner, require_owners
 from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
@@ -227,8 +227,7 @@ def _check_spenders(s: Session, actor: Actor, leases: Iterable[Lease]) -> None:
     first: dict[int, int] = {}
     for lease in sorted(leases, key=lambda item: item.id):
         first.setdefault(lease.account_id, lease.id)
-    for account_id, lease_id in sorted(first.items()):
-        require_owner(s, actor, account_id, Capability.OPERATE, "lease", lease_id)
+    require_owners(s, actor, first, Capability.OPERATE, "lease")
 
 
 def _spend(rt: Runtime, s: Session, deltas: dict[int, int], wallets: dict[int, Wallet], *, actor: Actor,
@@ -356,8 +355,7 @@ def do_release_many(rt: Runtime, releases: Sequence[tuple[int, int | None]], *, 
         for lease_id in ids:
             if lease_id not in leases:
                 raise NotFound("lease", lease_id)
-        for lease in leases.values():
-            require_owner(s, actor, lease.account_id, Capability.OPERATE, "lease", lease.id)
+        _check_spenders(s, actor, leases.values())
         # Account wallets before the final spend touches ad revenue: the global lock order.
         lock_wallets(rt, s, [w for lease in leases.values()
                              for w in (lease.wallet_id, lease.return_to_wallet_id) if w])

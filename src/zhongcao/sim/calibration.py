@@ -9,6 +9,8 @@ import numpy as np
 
 from zhongcao.sim.population import Consumers
 
+MIN_LAGGED_SALES = 100  # off-platform sales after a click before their T+7 share is judged
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -43,6 +45,12 @@ def run(served: dict[str, int]) -> list[Metric]:
         Metric("programme_cost_per_engagement_yuan", ratio("programme_spend_fen", "programme_engagements", 1 / 100),
                0.0, 10.0, "U"),
     ] if served.get("programme_reads") else []  # a run with a creator programme whose notes were read
+    # T+7: how many off-platform sales that followed a tracked click came more than a week after it. A run
+    # shorter than a week or two has few or none, and a share of a handful says nothing.
+    lagged = [
+        Metric("offsite_sales_after_7_days", ratio("clicked_offsite_after_7_days", "clicked_offsite_conversions"),
+               0.30, 0.50, "C"),
+    ] if served.get("clicked_offsite_conversions", 0) >= MIN_LAGGED_SALES else []
     return [
         Metric("feed_ad_ctr", ratio("ad_clicks", "ad_impressions"), 0.01, 0.05, "U"),
         Metric("feed_ad_cpm_yuan", ratio("ad_charged_fen", "ad_impressions", 1000 / 100), 30.0, 100.0, "U"),
@@ -54,4 +62,5 @@ def run(served: dict[str, int]) -> list[Metric]:
                "U"),
         Metric("daily_active_users_who_search", ratio("searcher_days", "active_consumer_days"), 0.55, 0.65, "C"),
         *programme,
+        *lagged,
     ]
