@@ -200,6 +200,26 @@ class ClickResult:
     outcome: str
 
 
+@dataclass(frozen=True)
+class AdEvents:
+    """A batch's ad events (impressions, clicks, charges, conversions) as the columns learning reads."""
+
+    kind: np.ndarray
+    creative: np.ndarray
+    consumer: np.ndarray
+    node: np.ndarray  # the process that recorded each event
+    price_fen: np.ndarray
+
+    @classmethod
+    def of(cls, ev: pa.Table) -> AdEvents | None:
+        kind = ev.column("kind").to_numpy()
+        ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE, *CONVERSIONS])
+        if not ads.any():
+            return None
+        return cls(kind[ads], ids_of(ev, "creative_id")[ads], ids_of(ev, "consumer_id")[ads],
+                   id_node(ids_of(ev, "event_id")[ads]), ids_of(ev, "price_fen")[ads])
+
+
 @dataclass
 class AdEngine:
     rt: Runtime
@@ -234,6 +254,9 @@ class AdEngine:
         current = self.delivery
         book = load_book(self.rt) if current is None or plan_version(self.rt) != current.book.version else None
         batches = tail(self.rt, self._events_mark - timedelta(seconds=LOOKBACK_S), skip=self._applied)
+        # Columns out of the batches before the lock: a feed request waits on the lock with the event loop
+        # held, and other processes' events are most of what a sync reads.
+        lessons = [(batch, AdEvents.of(batch.events)) for batch in batches]
         with self._lock:
             if book is not None:
                 self._rebuild(book)
@@ -241,7 +264,7 @@ class AdEngine:
             assert d is not None
             if d.book.units:
                 d.tune(quality=self.content.note_quality(d.book.creative_note[d._scores()[1]]))
-            self._tail(batches)
+            self._tail(lessons)
             d.steer()
             need = self._dearest_click(d)
         self._charge_impressions(d.book)
@@ -281,47 +304,46 @@ class AdEngine:
         self._need = (scores, need.astype(np.int64))
         return self._need[1]
 
-    def _tail(self, batches: list[Tailed]) -> None:
+    def _tail(self, lessons: list[tuple[Tailed, AdEvents | None]]) -> None:
         """Learn from every process's ad events: impressions and clicks teach the rates, charges the pacer."""
         d = self.delivery
         assert d is not None
-        for batch in batches:
+        for batch, events in lessons:
             if batch.batch_id in self._applied:
                 continue
             self._applied[batch.batch_id] = batch.created_at
             self._events_mark = max(self._events_mark, batch.created_at)
-            self._learn(d, batch.events)
+            if events is not None:
+                self._learn(d, events)
         horizon = self._events_mark - timedelta(seconds=2 * LOOKBACK_S)
         self._applied = {i: at for i, at in self._applied.items() if at >= horizon}
 
     def learn(self, events: pa.Table) -> None:
         """Learn from this process's own ad events when they skip the outbox (a ``Buffer`` sink's, the
         simulator's): the tail never sees those, and estimates would count clicks without impressions."""
+        lesson = AdEvents.of(events)
+        if lesson is None:
+            return
         with self._lock:
             if self.delivery is not None:
-                self._learn(self.delivery, events)
+                self._learn(self.delivery, lesson)
 
-    def _learn(self, d: Delivery, ev: pa.Table) -> None:
-        kind = ev.column("kind").to_numpy()
-        ads = np.isin(kind, [EventKind.AD_IMPRESSION, EventKind.AD_CLICK, EventKind.AD_CHARGE, *CONVERSIONS])
-        if not ads.any():
-            return
-        creative = ids_of(ev, "creative_id")[ads]
-        idx = positions(d.book.creative_id, creative)
-        k = kind[ads]
+    def _learn(self, d: Delivery, ev: AdEvents) -> None:
+        idx = positions(d.book.creative_id, ev.creative)
+        k = ev.kind
         known = idx >= 0
         imp, clk = (k == EventKind.AD_IMPRESSION) & known, (k == EventKind.AD_CLICK) & known
         # Frequency caps count every process's impressions: this one's when it served them, others' here.
-        elsewhere = imp & (id_node(ids_of(ev, "event_id")[ads]) != self.ids.node)
+        elsewhere = imp & (ev.node != self.ids.node)
         if elsewhere.any():
             unit = d.book.creative_unit[idx[elsewhere]]
-            d.frequency.add(ids_of(ev, "consumer_id")[ads][elsewhere], d.book.unit_id[unit])
+            d.frequency.add(ev.consumer[elsewhere], d.book.unit_id[unit])
         d.estimates.record(idx[imp | clk], imp[imp | clk].astype(float), clk[imp | clk].astype(float),
                            np.zeros(int((imp | clk).sum())))
         charge = (k == EventKind.AD_CHARGE) & known
         if charge.any():
             unit = d.book.creative_unit[idx[charge]]
-            price = ids_of(ev, "price_fen")[ads][charge].astype(float)
+            price = ev.price_fen[charge].astype(float)
             d.pacer.record(d.book.unit_campaign[unit], price)
             d.bidder.observe(unit, price, np.zeros(len(unit)))
         converted = np.isin(k, CONVERSIONS) & known

@@ -204,8 +204,10 @@ class ContentEngine:
         self.flush()
         applied += self._sync_notes()
         batches = tail(self.rt, self._events_mark - LOOKBACK, skip=self._applied_batches)
+        # Columns out of the batches before the lock, which a feed request waits on with the event loop held
+        events = [(batch, rollup.NoteEvents.of(batch.events)) for batch in batches]
         with self._lock:
-            if self._sync_events(batches) or applied:
+            if self._sync_events(events) or applied:
                 self._feed_index = None  # rebuilt on the next feed request
         return applied
 
@@ -226,17 +228,17 @@ class ContentEngine:
         rows = np.array([self._consumer(c) for c in totals.interest_consumer.tolist()], dtype=np.int64)
         np.add.at(self._interests, (rows, totals.interest_category), totals.interest_weight)
         for batch in backlog:
-            self._apply_batch(batch)
+            self._apply_batch(batch, rollup.NoteEvents.of(batch.events))
         update_pools(self.state, self.pools)
         self._events_mark = max([self._events_mark, *self._applied_batches.values()])
         return applied
 
-    def _sync_events(self, batches: list[Tailed]) -> int:
+    def _sync_events(self, batches: list[tuple[Tailed, rollup.NoteEvents]]) -> int:
         """Apply other processes' batches; returns how many notes changed pool (promoted or stopped)."""
         seen = 0
-        for batch in batches:
+        for batch, events in batches:
             if batch.batch_id not in self._applied_batches:
-                self._apply_batch(batch)
+                self._apply_batch(batch, events)
                 seen += 1
         horizon = self._events_mark - LOOKBACK
         self._applied_batches = {i: at for i, at in self._applied_batches.items() if at >= horizon}
@@ -246,10 +248,10 @@ class ContentEngine:
         changes = update_pools(self.state, self.pools, among)
         return len(changes.promoted) + len(changes.stopped)
 
-    def _apply_batch(self, batch: Tailed) -> None:
+    def _apply_batch(self, batch: Tailed, events: rollup.NoteEvents) -> None:
         self._applied_batches[batch.batch_id] = batch.created_at
         self._events_mark = max(self._events_mark, batch.created_at)
-        self._apply_events(rollup.NoteEvents.of(batch.events))
+        self._apply_events(events)
 
     def _apply_events(self, ev: rollup.NoteEvents) -> np.ndarray:
         """Count the events; returns the state indices of their notes (-1 for none)."""
