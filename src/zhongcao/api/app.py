@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import numpy as np
+import pyarrow as pa
 from fastapi import FastAPI
 
 import zhongcao
@@ -78,6 +79,7 @@ def create_app(rt: Runtime, *, money_jobs: bool = True, commerce_jobs: bool | No
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         engine.sync()  # rebuild the index and pool state from State
+        pa.array([0])  # pyarrow imports pandas (a second of CPU) on its first conversion: now, not in a flush
         # The libraries and state loaded so far live as long as the process: move them out of the garbage
         # collector's sight, or every full collection rescans them and stalls requests. Once per process:
         # a later app in the same process (tests) would freeze its predecessors' garbage for good.
