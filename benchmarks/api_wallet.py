@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _get(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> int:
+async def _get(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> tuple[int, bytes]:
     reader, writer = conn
     writer.write(request)
     await writer.drain()
@@ -43,14 +43,14 @@ async def _get(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request:
     status = int(head.split(b" ", 2)[1])
     length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                    if line.lower().startswith(b"content-length:")), 0)
-    await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length)
 
 
 async def _load(port: int, path: str | Callable[[int], str], headers: dict[str, str], rps: int,
-                seconds: float) -> dict[str, Any]:
+                seconds: float, count: bytes | None) -> dict[str, Any]:
     """Keep-alive connections on one event loop: the client costs a few microseconds a request. ``path``
-    may vary by request number (a different consumer each time, say)."""
+    may vary by request number (a different consumer each time, say); ``count`` is a string whose
+    occurrences in the answers are counted (what the server actually served)."""
     n = int(rps * seconds)
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
 
@@ -59,19 +59,21 @@ async def _load(port: int, path: str | Callable[[int], str], headers: dict[str, 
 
     idle = deque([await asyncio.open_connection("127.0.0.1", port) for _ in range(32)])  # FIFO keeps all warm
     latencies = np.full(n, np.nan)
-    errors = 0
+    errors = counted = 0
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
-        nonlocal errors
+        nonlocal errors, counted
         conn = idle.popleft() if idle else await asyncio.open_connection("127.0.0.1", port)
         try:
-            status = await _get(conn, request_for(i))
+            status, body = await _get(conn, request_for(i))
         except (asyncio.IncompleteReadError, ConnectionError):  # the server closed an idle keep-alive
             conn = await asyncio.open_connection("127.0.0.1", port)
-            status = await _get(conn, request_for(i))
+            status, body = await _get(conn, request_for(i))
         if status != 200:
             errors += 1
+        if count:
+            counted += body.count(count)
         latencies[i] = loop.time() - due
         idle.append(conn)
 
@@ -93,19 +95,20 @@ async def _load(port: int, path: str | Callable[[int], str], headers: dict[str, 
         writer.close()
     ms = latencies * 1000
     return {"requests": n, "achieved_rps": round(n / elapsed, 1), "errors": errors,
+            **({"counted": counted} if count else {}),
             "p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
 
 
 def load(port: int, path: str | Callable[[int], str], headers: dict[str, str], rps: int,
-         seconds: float) -> dict[str, Any]:
+         seconds: float, count: bytes | None = None) -> dict[str, Any]:
     """The client's own garbage collection stays out of the run: a full collection of what this process
     holds (a world it built, say) pauses every request in flight, and would count as the server's latency."""
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
-        return asyncio.run(_load(port, path, headers, rps, seconds))
+        return asyncio.run(_load(port, path, headers, rps, seconds, count))
     finally:
         gc.enable()
         gc.unfreeze()
