@@ -51,6 +51,26 @@ def test_no_winner_pays_more_than_its_score_or_less_than_the_reserve(rows: list[
         assert len(taken) == int(min(slots, sum(s >= reserve for s in row)))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 9), st.integers(1, 5), st.integers(0, 4), st.data())
+def test_gsp_ranks_and_prices_as_a_sort_of_each_row_would(r: int, c: int, slots: int, reserve: int,
+                                                         data: st.DataObject) -> None:
+    """Against a plain sort per row: few distinct scores, so ties (broken by tiebreak, then column) are common."""
+    scores = np.array(data.draw(st.lists(st.sampled_from([NAN, -np.inf, 1, 3, 3, 5, 8]), min_size=r * c,
+                                         max_size=r * c)), dtype=np.float64).reshape(r, c)
+    tiebreak = np.array(data.draw(st.lists(st.integers(0, 3), min_size=c, max_size=c)))
+    result = gsp(scores, slots, reserve, tiebreak)
+    for i in range(r):
+        ranked = sorted((j for j in range(c) if np.isfinite(scores[i, j]) and scores[i, j] >= reserve),
+                        key=lambda j: (-scores[i, j], tiebreak[j], j))
+        winners = ranked[:slots]
+        assert result.winner[i].tolist() == winners + [-1] * (slots - len(winners))
+        for k, w in enumerate(winners):
+            after = scores[i, ranked[k + 1]] if k + 1 < len(ranked) else reserve
+            assert result.price[i, k] == max(after, reserve)
+            assert result.score[i, k] == scores[i, w]
+
+
 BEIJING = timezone(timedelta(hours=8))
 MONDAY = datetime(2026, 1, 5, tzinfo=BEIJING).timestamp()
 

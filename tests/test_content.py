@@ -14,6 +14,7 @@ from conftest import ADMIN_TOKEN, OP, Kob
 from zhongcao import accounts
 from zhongcao.api import create_app
 from zhongcao.content import ContentEngine, do_create_note
+from zhongcao.content.engine import CATEGORY_CODES
 from zhongcao.content.models import Note
 from zhongcao.core import ManualClock, Runtime
 from zhongcao.events import EventKind, tail
@@ -252,6 +253,29 @@ def test_a_feed_batch_serves_many_consumers_as_single_feeds_would(rt: Runtime, k
              if k == EventKind.IMPRESSION]
     assert sorted(shown) == sorted([(int(c), int(n)) for c, n in zip(batch.consumer, batch.note_id, strict=True)]
                                    + [(11, int(n)) for n in again.note_id])
+
+
+def test_consumers_met_in_big_batches_keep_their_own_rows(rt: Runtime, kob: Kob) -> None:
+    """Batches find consumers through a table rebuilt as more arrive, the newest one by one: what each
+    consumer likes follows them whichever way they are found, and a look-up adds no one."""
+    food = do_create_note(rt, kob.stores[0], title="火锅", body="好吃", category="food", actor=OP).id
+    trip = do_create_note(rt, kob.stores[0], title="海边", body="出发", category="travel", actor=OP).id
+    engine = ContentEngine(rt, rng=np.random.default_rng(3))
+    engine.sync()
+    for wave in (np.arange(1, 3_001), np.arange(2_001, 6_001), np.arange(5_001, 5_100)[::-1]):
+        engine.feed_batch(wave.astype(np.int64), 2)
+    engine.record_engagement(food, 2_500, "like")  # met in the first wave: in the table
+    engine.record_engagement(trip, 5_050, "like")  # met in the second: the table's or one by one
+    engine.record_engagement(trip, 9_000, "like")  # met just now
+    engine.sync()
+    asked = np.arange(1, 10_001, dtype=np.int64)
+    flags = engine.interest_flags(asked, 3)
+    liked = {int(c): {CATEGORY_CODES[k] for k in np.flatnonzero(row)} for c, row in zip(asked, flags, strict=True)
+             if row.any()}
+    assert liked == {2_500: {"food"}, 5_050: {"travel"}, 9_000: {"travel"}}
+    # a single consumer's look-up (search personalization, the interests API) finds the same row
+    assert [engine.interests(c) for c in (2_500, 5_050, 9_000)] == [{"food": 1.0}, {"travel": 1.0}, {"travel": 1.0}]
+    assert engine.interests(7_000) == {}  # asked about, never met: still unknown
 
 
 def test_search_leans_towards_what_a_consumer_engages_with(client: TestClient, kob: Kob) -> None:

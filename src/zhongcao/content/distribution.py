@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from zhongcao.content.taxonomy import N_CATEGORIES
+from zhongcao.core import RowsOf
 from zhongcao.events import EventKind
 
 PUBLISHED, IN_REVIEW, RESTRICTED, DELETED = 0, 1, 2, 3
@@ -127,7 +128,7 @@ class NoteState:
         self.n = 0
         for name, dtype in self._FIELDS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
-        self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # note ids sorted, and their indices
+        self._rows: RowsOf | None = None  # note id → index, rebuilt after notes are added
 
     def add(self, note_ids: np.ndarray, categories: np.ndarray, created: np.ndarray,
             quality: np.ndarray | float = 0.1, status: np.ndarray | int = PUBLISHED) -> np.ndarray:
@@ -146,22 +147,16 @@ class NoteState:
         self.created[idx] = created
         self.quality[idx] = quality
         self.status[idx] = status
-        self._sorted = None
+        self._rows = None
         self.n += k
         return idx
 
     def indices(self, note_ids: np.ndarray) -> np.ndarray:
-        """State indices of note ids; -1 for unknown ones. A binary search in the sorted ids, rebuilt after
-        notes are added: a lookup per event in a dict cost more than the rest of counting it."""
-        note_ids = np.asarray(note_ids, dtype=np.int64)
-        if self._sorted is None:
-            order = np.argsort(self.note_id[: self.n], kind="stable")
-            self._sorted = (self.note_id[: self.n][order], order)
-        keys, order = self._sorted
-        if not len(keys):
-            return np.full(len(note_ids), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(keys, note_ids), len(keys) - 1)
-        return np.where(keys[at] == note_ids, order[at], -1)
+        """State indices of note ids; -1 for unknown ones. One vectorized lookup, rebuilt after notes are
+        added: a lookup per event in a dict cost more than the rest of counting it."""
+        if self._rows is None:
+            self._rows = RowsOf(self.note_id[: self.n])
+        return self._rows(note_ids)
 
 
 def record_events(state: NoteState, idx: np.ndarray, kinds: np.ndarray, at: np.ndarray, spec: PoolSpec) -> np.ndarray:

@@ -49,7 +49,7 @@ from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize
-from zhongcao.core import Invalid, NotFound, Runtime
+from zhongcao.core import Invalid, NotFound, RowsOf, Runtime
 from zhongcao.events import (
     Buffer,
     EventIds,
@@ -70,6 +70,7 @@ CATEGORY_CODES = [code for code, _, _ in CATEGORIES]
 MAX_RESULTS = 1_000  # how deep search pages may go
 INDEX_TTL_S = 1.0  # a feed index serves this long (by the engine's clock) unless notes or pools change
 COUNTED = frozenset({EventKind.IMPRESSION, *ENGAGEMENTS.values()})  # the kinds this engine's state counts
+BATCH_LOOKUP = 64  # consumers in a batch from which they are looked up at once, and the table's growth step
 MAX_LOGGED_QUERY = 100  # characters of a query its search event keeps
 
 
@@ -174,6 +175,7 @@ class ContentEngine:
         self._ids_lock = threading.Lock()
         # Consumers met through the API: a row each in the interest matrix and the seen filter.
         self._consumers: dict[int, int] = {}
+        self._consumer_table = RowsOf(np.empty(0, dtype=np.int64))  # the first rows of _consumers, for batches
         self._interests = np.ones((1024, N_CATEGORIES), dtype=np.float32)
         self._seen = SeenFilter(1024, self.pools)
         self._feed_index: FeedIndex | None = None
@@ -225,7 +227,7 @@ class ContentEngine:
         for name, values in totals.stats.items():
             getattr(self.state, name)[idx[known]] = values[known]
         self._followers = dict(totals.followers)
-        rows = np.array([self._consumer(c) for c in totals.interest_consumer.tolist()], dtype=np.int64)
+        rows = self._rows(totals.interest_consumer, add=True)
         np.add.at(self._interests, (rows, totals.interest_category), totals.interest_weight)
         for batch in backlog:
             self._apply_batch(batch, rollup.NoteEvents.of(batch.events))
@@ -262,6 +264,22 @@ class ContentEngine:
             self._followers[int(creator)] = self._followers.get(int(creator), 0) + int(gained)
         return idx
 
+    def _rows(self, consumer_ids: np.ndarray, *, add: bool) -> np.ndarray:
+        """Consumers' rows in the interest matrix and the seen filter; -1 for one not met yet, unless ``add``
+        gives them one. A batch finds the consumers of the last look-up table at once and the rest one by
+        one; the table is rebuilt once a quarter more have come. A dict lookup per consumer cost the
+        simulator as much as ranking their feed; a single request never rebuilds it."""
+        consumer_ids = np.asarray(consumer_ids, dtype=np.int64)
+        tabled = self._consumer_table.size
+        if len(consumer_ids) >= BATCH_LOOKUP and len(self._consumers) - tabled > max(tabled // 4, BATCH_LOOKUP):
+            self._consumer_table = RowsOf(np.fromiter(self._consumers, dtype=np.int64, count=len(self._consumers)))
+        rows = self._consumer_table(consumer_ids)
+        miss = np.flatnonzero(rows < 0)
+        if len(miss):
+            ids = consumer_ids[miss].tolist()
+            rows[miss] = [self._consumer(c) for c in ids] if add else [self._consumers.get(c, -1) for c in ids]
+        return rows
+
     def _consumer(self, consumer_id: int) -> int:
         row = self._consumers.get(consumer_id)
         if row is None:
@@ -276,7 +294,7 @@ class ContentEngine:
     def _learn(self, consumer_ids: np.ndarray, note_idx: np.ndarray) -> None:
         """Interactions teach a consumer's interests: each one adds to the note's category."""
         known = consumer_ids > 0
-        rows = np.array([self._consumer(c) for c in consumer_ids[known].tolist()], dtype=np.int64)
+        rows = self._rows(consumer_ids[known], add=True)
         np.add.at(self._interests, (rows, self.state.category[note_idx[known]]), 1.0)
 
     def feed(self, consumer_id: int, n: int) -> FeedPage:
@@ -293,7 +311,7 @@ class ContentEngine:
             now = self.rt.now().timestamp()
             if self._feed_index is None or now - self._feed_index_at >= INDEX_TTL_S:
                 self._feed_index, self._feed_index_at = FeedIndex.build(self.state, now, self.pools), now
-            rows = np.array([self._consumer(int(c)) for c in consumer_ids.tolist()], dtype=np.int64)
+            rows = self._rows(consumer_ids, add=True)
             batch = serve_feed(self._feed_index, rows, n, self._interests, self._seen, now, self.rng, self.pools)
             np.subtract.at(self._feed_index.room, batch.note_idx, 1)  # quotas stay exact between rebuilds
             record_impressions(self.state, batch.note_idx)
@@ -389,7 +407,8 @@ class ContentEngine:
             idx = self.state.indices(matches.note_ids)
             scored[query] = (matches.note_ids, self.state.category[idx],
                              base_scores(idx, matches.scores, self.state, now.timestamp(), self.ranking))
-        known = np.array([self._consumers.get(c, -1) for c in consumer_ids.tolist()], dtype=np.int64)
+        with self._lock:
+            known = self._rows(consumer_ids, add=False)
         interest = np.zeros((len(queries), N_CATEGORIES), dtype=np.float32)  # none known: no lift
         have = known >= 0
         interest[have] = self._interests[known[have]] / self._interests[known[have]].sum(axis=1, keepdims=True)
@@ -497,7 +516,7 @@ class ContentEngine:
         as ad targeting reads interests."""
         flags = np.zeros((len(consumer_ids), N_CATEGORIES), dtype=bool)
         with self._lock:
-            rows = np.array([self._consumers.get(int(c), -1) for c in consumer_ids.tolist()], dtype=np.int64)
+            rows = self._rows(consumer_ids, add=False)
             known = rows >= 0
             learned = self._interests[rows[known]] - 1.0  # the matrix starts at one per category: a flat prior
         if len(learned):

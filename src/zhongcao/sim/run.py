@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from zhongcao import accounts, ads, billing, commerce, content, events, market
-from zhongcao.core import Invalid, ManualClock, Runtime
+from zhongcao.core import Invalid, ManualClock, RowsOf, Runtime
 from zhongcao.events import EventKind, Surface
 from zhongcao.sim import behaviour, marketplace, text
 from zhongcao.sim.population import CITIES
@@ -256,8 +256,7 @@ class Simulation:
     def _sort_notes(self) -> None:
         """Index the notes by id, as they stand (after a creator's sponsored note joins them)."""
         self._brand_account = (self.note_creator < 0) & (self.note_brand >= 0)  # a brand's or store's own note
-        order = np.argsort(self.note_ids)
-        self._note_sorted, self._note_order = self.note_ids[order], order
+        self._note_rows = RowsOf(self.note_ids)
 
     def _add_note(self, note_id: int, creator: int) -> None:
         """A creator's sponsored note for the brand, published through the marketplace, joins the notes."""
@@ -273,7 +272,7 @@ class Simulation:
         self._sort_notes()
 
     def _note_index(self, note_ids: np.ndarray) -> np.ndarray:
-        return self._note_order[np.searchsorted(self._note_sorted, note_ids)]
+        return self._note_rows(note_ids)
 
     def _spend(self, brand: int = 0) -> int:
         """What a brand and its stores have spent, from the ledger: the stores' allocations minus what is
