@@ -69,6 +69,17 @@ class TestIndex:
         assert index.match("早餐", categories=[4]).note_ids.tolist() == [3]
         assert index.match("早餐 安装 洗发水", since=T + 1).note_ids.tolist() in ([3, 2], [2, 3])
 
+    def test_a_query_repeats_its_matches_until_a_commit_changes_them(self, index: SearchIndex) -> None:
+        first = index.match("早餐")
+        assert index.match("早餐") is first  # the same snapshot answers once
+        assert index.match("早餐", kinds=[2]).note_ids.tolist() == []  # filters are part of the question
+        with pytest.raises(ValueError, match="read-only"):
+            first.note_ids[0] = 99  # shared with every later caller
+        index.add([NoteDoc(5, "自助早餐推荐", "早餐很丰富", ["旅行"], 1, 4, T)])
+        assert sorted(index.match("早餐").note_ids.tolist()) == [3, 5]
+        index.remove([3])
+        assert index.match("早餐").note_ids.tolist() == [5]
+
     def test_a_note_is_searchable_once_added_and_replaced_on_re_add(self, index: SearchIndex) -> None:
         index.add([NoteDoc(4, "新款口红", "色号显白", ["美妆"], 1, 1, T)])
         assert index.match("口红").note_ids.tolist() == [4]

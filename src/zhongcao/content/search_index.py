@@ -22,6 +22,7 @@ from zhongcao.content.tokenize import query_terms, segment
 
 FIELD_BOOST = {"title": 3.0, "topics": 2.0, "body": 1.0}
 SUB_WEIGHT = 0.5
+MATCHES_KEPT = 4_096  # queries whose matches a snapshot keeps; a full cache starts over
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ class SearchIndex:
         # A word's clause depends on the word alone; words repeat across queries, so build each once.
         self._word_clause = functools.lru_cache(maxsize=65_536)(self._build_word_clause)
         self._analyze = functools.lru_cache(maxsize=65_536)(query_terms)  # hot queries repeat
-        self._searcher = self._index.searcher()  # a snapshot, replaced on every commit
+        # A snapshot, replaced on every commit, with the matches found in it: hot queries repeat, and a
+        # snapshot's answer to a query never changes (ranking adds what does: freshness, engagement).
+        self._snapshot: tuple[tantivy.Searcher, dict[tuple[str, int, str], Matches]] = (self._index.searcher(), {})
 
     def _document(self, note: NoteDoc) -> tantivy.Document:
         doc = tantivy.Document()
@@ -117,7 +120,7 @@ class SearchIndex:
     def _commit(self) -> None:
         self._writer.commit()
         self._index.reload()
-        self._searcher = self._index.searcher()
+        self._snapshot = (self._index.searcher(), {})
 
     def build_query(self, query: str, *, strict: bool = True, kinds: Sequence[int] = (),
                     categories: Sequence[int] = (), since: int | None = None,
@@ -158,11 +161,21 @@ class SearchIndex:
         return out
 
     def match(self, query: str, k: int = 100, **filters: object) -> Matches:
-        """The best ``k`` notes by BM25; AND over query words, relaxed to OR when AND finds < k."""
+        """The best ``k`` notes by BM25; AND over query words, relaxed to OR when AND finds < k. The arrays
+        are shared by every caller of the same query until the next commit: read-only."""
+        searcher, found = self._snapshot
+        key = (query, k, repr(sorted(filters.items())))  # filters hold lists: their repr is the key
+        if (cached := found.get(key)) is not None:
+            return cached
+        if len(found) >= MATCHES_KEPT:
+            found.clear()
+        found[key] = matches = self._match(searcher, query, k, **filters)
+        return matches
+
+    def _match(self, searcher: tantivy.Searcher, query: str, k: int, **filters: object) -> Matches:
         strict = self.build_query(query, strict=True, **filters)  # type: ignore[arg-type]
         if strict is None:
             return Matches(np.empty(0, np.int64), np.empty(0, np.float32), 0)
-        searcher = self._searcher
         result = searcher.search(strict, limit=k, count=True)
         if _count(result) < k:
             relaxed = self.build_query(query, strict=False, **filters)  # type: ignore[arg-type]
@@ -172,7 +185,9 @@ class SearchIndex:
                           count=len(result.hits))
         scores = np.fromiter((score for score, _ in result.hits), dtype=np.float32, count=len(result.hits))
         order = np.lexsort((ids, -scores))  # equal scores in note-id order, wherever their segments are
-        return Matches(ids[order], scores[order], _count(result))
+        ids, scores = ids[order], scores[order]
+        ids.flags.writeable = scores.flags.writeable = False
+        return Matches(ids, scores, _count(result))
 
     def containing(self, query: str, k: int = 100_000) -> np.ndarray:
         """Ids of the notes that hold every word of ``query`` (never relaxed to any word): who is "about" a
@@ -180,11 +195,11 @@ class SearchIndex:
         strict = self.build_query(query, strict=True)
         if strict is None:
             return np.empty(0, np.int64)
-        searcher = self._searcher
+        searcher = self._snapshot[0]
         result = searcher.search(strict, limit=k)
         return np.fromiter((searcher.doc(addr)["note_id"][0] for _, addr in result.hits), dtype=np.int64,
                            count=len(result.hits))
 
     @property
     def num_docs(self) -> int:
-        return int(self._searcher.num_docs)
+        return int(self._snapshot[0].num_docs)

@@ -164,7 +164,7 @@ class Simulation:
         # outbox would only hold them for this same process to read back.
         self._batches: list[pa.Table] = []
         self._folds: list[pa.Table] = []  # the day's served events, in the columns the rollups read
-        self._landing: Future[Any] | None = None  # the last write to the store, running beside the ticks
+        self._landing: list[Future[Any]] = []  # writes to the store, in order, running beside the ticks
         self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
@@ -342,11 +342,11 @@ class Simulation:
         served = pa.concat_tables(self._batches)  # chunked: nothing is copied
         self._batches = []
         self._folds.append(served.select(content.FOLDED))
+        self._settle()  # the writes before these, and the rollups they fold, come first
         if sum(t.num_rows for t in self._folds) >= FOLD_EVENTS:
             self._fold()
         assert self.store is not None
-        self._settle()
-        self._landing = self._ingester.submit(self.store.write, served)
+        self._landing.append(self._ingester.submit(self.store.write, served))
 
     def _ingest(self) -> None:
         """The day's rollups and the outbox's batches (charges, orders, leads: the few events written with
@@ -355,16 +355,16 @@ class Simulation:
         for ``zhongcao serve``.
 
         The rollups fold in this thread, where SQLite's one writer would stall the ticks anyway; the
-        writes run beside the next day's ticks. Each waits for the one before, so the store fills in
-        order and an ingest error stops the run. A crash loses the run, which is repeated whole."""
+        writes, the day's events and then the outbox's, run beside the next day's ticks (one writer thread:
+        the store fills in order). The next landing waits for them, so the rollups fold in the same order
+        every run and an ingest error stops it. A crash loses the run, which is repeated whole."""
         if self.store is None:
             return
         self.content.flush()
         self._land_served()
         self._fold()
         truth, self._truth_rows = self._truth_rows, []
-        self._settle()
-        self._landing = self._ingester.submit(self._land, self.store, truth)
+        self._landing.append(self._ingester.submit(self._land, self.store, truth))
 
     def _fold(self) -> None:
         if self._folds:
@@ -379,9 +379,9 @@ class Simulation:
             store.append(TRUTH_TABLE, pa.Table.from_pylist(truth, schema=TRUTH_SCHEMA))
 
     def _settle(self) -> None:
-        if self._landing is not None:
-            self._landing.result()
-            self._landing = None
+        landing, self._landing = self._landing, []
+        for write in landing:
+            write.result()
 
     def _tick(self, hour: int) -> None:
         people = self.world.consumers
