@@ -1,4 +1,4 @@
-"""RowsOf: the row of each id, by a table over compact ids or a search over spread ones, as a dict would say."""
+"""RowsOf and distinct: by a table over compact ids or a search over spread ones, as a dict and np.unique say."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhongcao.core import RowsOf
+from zhongcao.core import RowsOf, distinct
 from zhongcao.core.lookup import MARGIN
 
 
@@ -20,6 +20,7 @@ def test_rows_are_what_a_dict_of_the_ids_says(ids: list[int], asked: list[int], 
     asked_a = np.array(asked + ids[:5], dtype=np.int64) * scale
     where = {int(i): row for row, i in enumerate(ids_a.tolist())}
     assert RowsOf(ids_a)(asked_a).tolist() == [where.get(int(i), -1) for i in asked_a.tolist()]
+    assert distinct(asked_a).tolist() == np.unique(asked_a).tolist()
 
 
 def test_both_ways_are_taken() -> None:

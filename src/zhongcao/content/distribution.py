@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from zhongcao.content.taxonomy import N_CATEGORIES
-from zhongcao.core import RowsOf
+from zhongcao.core import RowsOf, distinct
 from zhongcao.events import EventKind
 
 PUBLISHED, IN_REVIEW, RESTRICTED, DELETED = 0, 1, 2, 3
@@ -216,7 +216,7 @@ def update_pools(state: NoteState, spec: PoolSpec, among: np.ndarray | None = No
     quotas = np.asarray(spec.quotas)
     promoted: list[np.ndarray] = []
     stopped: list[np.ndarray] = []
-    look = np.arange(state.n) if among is None else np.unique(among[among >= 0])
+    look = np.arange(state.n) if among is None else distinct(among[among >= 0])
     while True:
         level = state.level[look]
         quota = quotas[np.minimum(level, len(quotas) - 1)]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from zhongcao.content.distribution import NoteState, PoolSpec, record_events, update_pools
 from zhongcao.content.models import ConsumerInterest, CreatorStatsRow, FollowerRow, Note, NoteStatsRow
 from zhongcao.content.taxonomy import CODE, N_CATEGORIES
-from zhongcao.core import Runtime, insert_for
+from zhongcao.core import Runtime, distinct, insert_for
 from zhongcao.events import EventKind, id_column
 
 _CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
@@ -105,7 +105,7 @@ def followers_of(rt: Runtime, account_id: int) -> np.ndarray:
 
 
 def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
-    ids = np.unique(ev.note_id[ev.note_id > 0])
+    ids = distinct(ev.note_id[ev.note_id > 0])
     if not len(ids):
         return
     rows = [r for chunk in _chunks(ids) for r in session.execute(

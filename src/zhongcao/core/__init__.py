@@ -4,7 +4,7 @@ from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
 from zhongcao.core.config import Settings, get_settings
 from zhongcao.core.db import Base, BigId, Database, UTCDateTime, insert_for
 from zhongcao.core.errors import CODES, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
-from zhongcao.core.lookup import RowsOf
+from zhongcao.core.lookup import RowsOf, distinct
 from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen
 from zhongcao.core.runtime import Runtime
 
@@ -28,6 +28,7 @@ __all__ = [
     "Unauthenticated",
     "ZhongcaoError",
     "budget_day",
+    "distinct",
     "format_fen",
     "get_settings",
     "insert_for",
