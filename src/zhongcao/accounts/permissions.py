@@ -9,7 +9,7 @@ so one tenant cannot probe for another's resources.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -164,6 +164,15 @@ def require_owners(session: Session, actor: Actor, owners: Mapping[int, object],
     session.scalars(select(Account).where(Account.id.in_(list(owners)))).all()
     for owner_id, ident in sorted(owners.items()):
         require_owner(session, actor, owner_id, capability, what, ident)
+
+
+def require_all(session: Session, actor: Actor, account_ids: Iterable[int], capability: Capability) -> None:
+    """``require`` for many accounts, in id order: they load in one query (a lease renewal names a hundred
+    stores), and each check reads its account from the session."""
+    ids = sorted(set(account_ids))
+    session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    for account_id in ids:
+        require(session, actor, account_id, capability)
 
 
 def require_platform(actor: Actor, action: str) -> None:

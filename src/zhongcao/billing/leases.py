@@ -21,7 +21,16 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from zhongcao.accounts import Actor, Capability, record_audit, record_audits, require, require_owner, require_owners
+from zhongcao.accounts import (
+    Actor,
+    Capability,
+    record_audit,
+    record_audits,
+    require,
+    require_all,
+    require_owner,
+    require_owners,
+)
 from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
@@ -79,13 +88,15 @@ class CommitResult:
 def _lock_caps(rt: Runtime, s: Session, scopes: Iterable[str]) -> dict[str, CapUsage]:
     """Today's usage rows of these caps, created at zero if new, locked after wallets in scope order."""
     day = rt.today()
-    usage: dict[str, CapUsage] = {}
-    for scope in sorted(set(scopes)):
-        s.execute(insert_for(s)(CapUsage).values(scope=scope, day=day, used_fen=0).on_conflict_do_nothing())
-        row = s.scalar(rt.db.for_update(select(CapUsage).where(CapUsage.scope == scope, CapUsage.day == day))
-                       .execution_options(populate_existing=True))
-        assert row is not None
-        usage[scope] = row
+    wanted = sorted(set(scopes))
+    if not wanted:
+        return {}
+    s.execute(insert_for(s)(CapUsage).on_conflict_do_nothing(),
+              [{"scope": scope, "day": day, "used_fen": 0} for scope in wanted])
+    rows = s.scalars(rt.db.for_update(select(CapUsage).where(CapUsage.scope.in_(wanted), CapUsage.day == day)
+                                      .order_by(CapUsage.scope)).execution_options(populate_existing=True))
+    usage = {row.scope: row for row in rows}
+    assert len(usage) == len(wanted)
     return usage
 
 
@@ -180,8 +191,7 @@ def do_reserve_many(rt: Runtime, asks: Sequence[LeaseAsk], ttl_seconds: int, *, 
         return []
     with rt.db.transaction() as s:
         spenders = sorted({a.account_id for a in asks})
-        for account_id in spenders:
-            require(s, actor, account_id, Capability.OPERATE)
+        require_all(s, actor, spenders, Capability.OPERATE)
         wallet_of = {a: account_wallet_id(s, a) for a in spenders}
         _settle_expired_in(rt, s, select(Lease.id).where(Lease.wallet_id.in_(list(wallet_of.values()))),
                            actor=Actor.system())
