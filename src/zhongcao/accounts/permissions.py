@@ -157,22 +157,30 @@ def require_owner(session: Session, actor: Actor, owner_id: int, capability: Cap
         raise NotFound(what, ident) from None
 
 
+def _load(session: Session, account_ids: Iterable[int]) -> list[Account]:
+    """Accounts into the session, for checks that read them by id. The session keeps only weak references:
+    the caller holds the list while it checks, or each read would query its account again."""
+    return list(session.scalars(select(Account).where(Account.id.in_(list(account_ids)))))
+
+
 def require_owners(session: Session, actor: Actor, owners: Mapping[int, object], capability: Capability,
                    what: str) -> None:
     """``require_owner`` for many resources, given as owner id → resource id: the owners load in one query
     (a batch of leases names a hundred stores), and each check reads its owner from the session."""
-    session.scalars(select(Account).where(Account.id.in_(list(owners)))).all()
+    loaded = _load(session, owners)
     for owner_id, ident in sorted(owners.items()):
         require_owner(session, actor, owner_id, capability, what, ident)
+    del loaded
 
 
 def require_all(session: Session, actor: Actor, account_ids: Iterable[int], capability: Capability) -> None:
     """``require`` for many accounts, in id order: they load in one query (a lease renewal names a hundred
     stores), and each check reads its account from the session."""
     ids = sorted(set(account_ids))
-    session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    loaded = _load(session, ids)
     for account_id in ids:
         require(session, actor, account_id, capability)
+    del loaded
 
 
 def require_platform(actor: Actor, action: str) -> None:
