@@ -310,7 +310,7 @@ class SeenFilter:
 
     @staticmethod
     def _slot(note_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = (note_idx.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(SeenFilter.BITS)
+        h = (note_idx.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(SeenFilter.BITS - 1)  # BITS: 2^k
         return (h >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (h & np.uint64(7)).astype(np.uint8))
 
     def seen(self, consumers: np.ndarray, note_idx: np.ndarray, now: float) -> np.ndarray:

@@ -520,7 +520,12 @@ class ContentEngine:
             known = rows >= 0
             learned = self._interests[rows[known]] - 1.0  # the matrix starts at one per category: a flat prior
         if len(learned):
-            top = np.argsort(-learned, axis=1, kind="stable")[:, :k]
+            # the k best, a lower category first on ties (a stable sort's order), by k passes of argmax
+            top = np.empty((len(learned), k), dtype=np.int64)
+            left, rows = learned.copy(), np.arange(len(learned))
+            for j in range(k):
+                top[:, j] = left.argmax(axis=1)
+                left[rows, top[:, j]] = -np.inf
             picked = np.take_along_axis(learned, top, axis=1) > 0
             sub = np.zeros((len(learned), N_CATEGORIES), dtype=bool)
             np.put_along_axis(sub, top, picked, axis=1)
