@@ -30,3 +30,6 @@ def test_both_ways_are_taken() -> None:
     assert compact(np.array([0, 1, 1_000, 1_001])).tolist() == [-1, 0, 999, -1]
     assert spread(np.array([10**9, 5, 10**12])).tolist() == [0, -1, 999]
     assert RowsOf(np.empty(0, dtype=np.int64))(np.array([3])).tolist() == [-1]
+    assert distinct(np.array([5, 3, 5, 4, 3])).tolist() == [3, 4, 5]  # compact: marked
+    assert distinct(np.array([10**12, 3, 10**12])).tolist() == [3, 10**12]  # spread: sorted
+    assert distinct(np.empty(0, dtype=np.int64)).tolist() == []

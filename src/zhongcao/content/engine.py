@@ -522,10 +522,10 @@ class ContentEngine:
         if len(learned):
             # the k best, a lower category first on ties (a stable sort's order), by k passes of argmax
             top = np.empty((len(learned), k), dtype=np.int64)
-            left, rows = learned.copy(), np.arange(len(learned))
+            left, each = learned.copy(), np.arange(len(learned))
             for j in range(k):
                 top[:, j] = left.argmax(axis=1)
-                left[rows, top[:, j]] = -np.inf
+                left[each, top[:, j]] = -np.inf
             picked = np.take_along_axis(learned, top, axis=1) > 0
             sub = np.zeros((len(learned), N_CATEGORIES), dtype=bool)
             np.put_along_axis(sub, top, picked, axis=1)
