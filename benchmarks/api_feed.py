@@ -1,7 +1,8 @@
 """Feed-with-ads latency over HTTP at a fixed rate: a real `zhongcao serve` on loopback, 10,000 funded
-campaigns (one active unit each, the issue's measure) competing for the ad slots of every feed page, a
-different consumer on every request. The run starts once the engine's leases put ads on a page, and counts
-the ads the pages carried, so a fast answer without its ads cannot pass for one.
+all-site campaigns (one active unit each with five keywords: the issue's 10,000 units and 50,000 keywords)
+competing for the ad slots of every feed page, a different consumer on every request. The run starts once
+the engine's leases put ads on a page, and counts the ads the pages carried, so a fast answer without its
+ads cannot pass for one.
 
 Open loop, latency from the scheduled send time (see api_wallet.py). The baseline in the same run is
 `/v1/health` at the same rate. Building the world takes about two minutes at the default size.
@@ -31,6 +32,7 @@ from zhongcao.core.config import Settings
 from zhongcao.migrations import upgrade
 
 OP = Actor.operator()
+KEYWORDS = ("门店", "新品", "到店", "体验", "优惠")  # five per unit: 50,000 keywords with 10,000 units
 
 
 def world(home: Path, campaigns: int) -> None:
@@ -43,11 +45,13 @@ def world(home: Path, campaigns: int) -> None:
     for i in range(campaigns):
         store = accounts.do_create_account(rt, "store", f"store {i}", actor=OP).id
         billing.do_top_up(rt, store, 10**7, idempotency_key=f"s{i}", actor=OP)
-        c = ads.do_create_campaign(rt, store, {"name": f"c{i}", "objective": "seeding", "placement": "feed",
+        c = ads.do_create_campaign(rt, store, {"name": f"c{i}", "objective": "seeding", "placement": "all_site",
                                                "bidding": "manual", "optimize_for": "click"}, actor=OP).id
         note = do_create_note(rt, store, title=f"门店新品 {i}", body="到店有礼",
                               category=CATEGORIES[i % len(CATEGORIES)][0], actor=OP).id
-        u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": 100 + i, "note_ids": [note]}, actor=OP).id
+        keywords = [{"keyword": f"{word}{i}", "bid_fen": 100 + i, "match": "phrase"} for word in KEYWORDS]
+        u = ads.do_create_unit(rt, c, {"name": "u", "bid_fen": 100 + i, "note_ids": [note], "keywords": keywords},
+                               actor=OP).id
         ads.do_create_creative(rt, u, note, {"kind": "dm"}, actor=OP)
     for i in range(1_000):
         do_create_note(rt, brand, title=f"日常分享 {i}", body="随手记", category=CATEGORIES[i % len(CATEGORIES)][0],
