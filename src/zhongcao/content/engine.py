@@ -268,12 +268,16 @@ class ContentEngine:
         """Consumers' rows in the interest matrix and the seen filter; -1 for one not met yet, unless ``add``
         gives them one. A batch finds the consumers of the last look-up table at once and the rest one by
         one; the table is rebuilt once a quarter more have come. A dict lookup per consumer cost the
-        simulator as much as ranking their feed; a single request never rebuilds it."""
+        simulator as much as ranking their feed; a request's few consumers skip the table."""
         consumer_ids = np.asarray(consumer_ids, dtype=np.int64)
-        tabled = self._consumer_table.size
-        if len(consumer_ids) >= BATCH_LOOKUP and len(self._consumers) - tabled > max(tabled // 4, BATCH_LOOKUP):
-            self._consumer_table = RowsOf(np.fromiter(self._consumers, dtype=np.int64, count=len(self._consumers)))
-        rows = self._consumer_table(consumer_ids)
+        if len(consumer_ids) >= BATCH_LOOKUP:
+            tabled = self._consumer_table.size
+            if len(self._consumers) - tabled > max(tabled // 4, BATCH_LOOKUP):
+                self._consumer_table = RowsOf(np.fromiter(self._consumers, dtype=np.int64,
+                                                          count=len(self._consumers)))
+            rows = self._consumer_table(consumer_ids)
+        else:  # a request's consumer: the dict alone
+            rows = np.full(len(consumer_ids), -1, dtype=np.int64)
         miss = np.flatnonzero(rows < 0)
         if len(miss):
             ids = consumer_ids[miss].tolist()
