@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from zhongcao.content.taxonomy import N_CATEGORIES
-from zhongcao.core import RowsOf, distinct
+from zhongcao.core import RowsOf, distinct, kernel
 from zhongcao.events import EventKind
 
 PUBLISHED, IN_REVIEW, RESTRICTED, DELETED = 0, 1, 2, 3
@@ -308,20 +308,11 @@ class SeenFilter:
             self._bits[self._epoch % 2] = 0
         return epoch % 2
 
-    @staticmethod
-    def _slot(note_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = (note_idx.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(SeenFilter.BITS - 1)  # BITS: 2^k
-        return (h >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (h & np.uint64(7)).astype(np.uint8))
-
-    def seen(self, consumers: np.ndarray, note_idx: np.ndarray, now: float) -> np.ndarray:
-        self._rotate(now)
-        byte, bit = self._slot(note_idx)
-        return ((self._bits[0, consumers, byte] | self._bits[1, consumers, byte]) & bit) != 0
-
-    def mark(self, consumers: np.ndarray, note_idx: np.ndarray, now: float) -> None:
-        g = self._rotate(now)
-        byte, bit = self._slot(note_idx)
-        np.bitwise_or.at(self._bits[g], (consumers, byte), bit)
+    def window(self, now: float) -> tuple[np.ndarray, int]:
+        """The bitsets, (2, consumers, BITS / 8) bytes, and which of the two is current at ``now``: a note
+        is seen when its bit is set in either, and marked in the current one. Its bit is a multiplicative
+        hash of its row (BITS is a power of two)."""
+        return self._bits, self._rotate(now)
 
 
 @dataclass(frozen=True)
@@ -347,49 +338,79 @@ def serve_feed(index: FeedIndex, consumers: np.ndarray, n: int, interests: np.nd
     available = (index.ranked_count + np.diff(index.trial_start)) > 0
     p = interests[consumers].astype(np.float64) * available[None, :]
     p /= np.maximum(p.sum(axis=1, keepdims=True), 1e-300)
-    # A category per slot by inverse CDF: how many of the row's cumulative shares lie below the slot's draw,
-    # counted a category at a time over the whole batch (a binary search per slot in one array of every
-    # row's shifted CDF cost twice as much, its steps missing the cache).
-    cum = np.cumsum(p, axis=1)
-    draw = rng.random((r, m))
-    cats = np.zeros((r, m), dtype=np.int64)
-    for k in range(N_CATEGORIES - 1):
-        cats += cum[:, k:k + 1] < draw
-    explore = rng.random((r, m)) < spec.exploration
-    u = rng.random((r, m))
-    # exploitation: a uniformly chosen rank within the category's window
-    depth = index.ranked_count[cats]
-    rank = (u * depth).astype(np.int64)
-    exploit_note = np.where(depth > 0, index.ranked[cats, np.minimum(rank, spec.window - 1)], -1)
-    # exploration: a uniformly chosen trial note of the category
-    t0, tn = index.trial_start[cats], index.trial_start[cats + 1] - index.trial_start[cats]
-    pick = np.minimum(t0 + (u * tn).astype(np.int64), max(len(index.trial) - 1, 0))
-    trial_note = np.where(tn > 0, index.trial[pick] if len(index.trial) else -1, -1)
-    # A category with nothing promoted yet (a young platform) gives all its slots to trial notes.
-    explore |= depth == 0
-    note = np.where(explore, trial_note, exploit_note)
-    pcat = np.take_along_axis(p, cats, axis=1)
-    trial_share = np.where(depth == 0, 1.0, spec.exploration)
-    propensity = np.where(explore, trial_share / np.maximum(tn, 1),
-                          (1 - spec.exploration) / np.maximum(depth, 1)) * pcat
-    rows = np.repeat(np.arange(r), m).reshape(r, m)
-    valid = note >= 0
-    valid &= ~seen.seen(consumers[rows], np.maximum(note, 0), now)
-    # One stable sort by note (row-major inside each note) finds both a request's repeated picks and a
-    # note's running count against the room left in its pool's quota.
-    flat = np.flatnonzero(valid.ravel())
-    order = flat[np.argsort(note.ravel()[flat], kind="stable")]
-    by_note, by_row = note.ravel()[order], rows.ravel()[order]
-    new_note = np.r_[True, by_note[1:] != by_note[:-1]]
-    first_in_row = new_note | np.r_[True, by_row[1:] != by_row[:-1]]
-    taken = np.cumsum(first_in_row)
-    group_start = np.maximum.accumulate(np.where(new_note, np.arange(len(order)), 0))
-    rank = taken - taken[group_start]  # earlier first-in-row picks of this note in the batch
-    allowed = first_in_row & (rank < index.room[by_note])
-    valid.ravel()[order[~allowed]] = False
-    position = np.cumsum(valid, axis=1)
-    keep = valid & (position <= n)
-    out_rows, out_note = rows[keep], note[keep]
-    seen.mark(consumers[out_rows], out_note, now)
-    return FeedBatch(out_rows, consumers[out_rows], out_note, index.note_id[out_note], position[keep],
-                     propensity[keep].astype(np.float32), explore[keep])
+    draw, explore, u = rng.random((r, m)), rng.random((r, m)), rng.random((r, m))
+    bits, window = seen.window(now)
+    rows, note, position, propensity, explored = _fill(
+        n, np.cumsum(p, axis=1), p, draw, explore, u, spec.exploration, index.ranked, index.ranked_count,
+        index.trial, index.trial_start, index.room, bits, window, np.asarray(consumers, dtype=np.int64))
+    return FeedBatch(rows, consumers[rows], note, index.note_id[note], position, propensity.astype(np.float32),
+                     explored)
+
+
+@kernel
+def _fill(n: int, cum: np.ndarray, p: np.ndarray, draw: np.ndarray, explore: np.ndarray, u: np.ndarray,
+          exploration: float, ranked: np.ndarray, ranked_count: np.ndarray, trial: np.ndarray,
+          trial_start: np.ndarray, room: np.ndarray, bits: np.ndarray, window: int,
+          consumers: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each request's candidates in turn: the slot's category where its draw falls in the interest CDF, an
+    exploitation pick uniform in the category's ranked window or a trial pick uniform among its trial
+    notes, skipped when seen lately, already picked for the request, or past the note's pool quota
+    (counted in request order over the batch); the first ``n`` that pass fill the page, and the candidates
+    after them are never looked at (so they take none of a note's quota). The notes shown are then marked
+    seen in the current window."""
+    r, m = draw.shape
+    last_category, depth_cap = cum.shape[1] - 1, ranked.shape[1]
+    last_trial = max(len(trial) - 1, 0)
+    mask = np.uint64(bits.shape[2] * 8 - 1)  # a bit per hashed note row, BITS a power of two
+    taken = np.zeros(len(room), dtype=np.int64)
+    picked = np.empty(m, dtype=np.int64)
+    out_row = np.empty(r * n, dtype=np.int64)
+    out_note = np.empty(r * n, dtype=np.int64)
+    out_position = np.empty(r * n, dtype=np.int64)
+    out_propensity = np.empty(r * n)
+    out_explore = np.empty(r * n, dtype=np.bool_)
+    k = 0
+    for i in range(r):
+        consumer, count, filled = consumers[i], 0, 0
+        for j in range(m):
+            cat = 0
+            while cat < last_category and cum[i, cat] < draw[i, j]:
+                cat += 1
+            depth = ranked_count[cat]
+            t0, tn = trial_start[cat], trial_start[cat + 1] - trial_start[cat]
+            trying = explore[i, j] < exploration or depth == 0
+            if not trying:
+                note = ranked[cat, min(int(u[i, j] * depth), depth_cap - 1)]
+            elif tn > 0 and len(trial) > 0:
+                note = trial[min(t0 + int(u[i, j] * tn), last_trial)]
+            else:
+                continue
+            h = (np.uint64(note) * np.uint64(2654435761)) & mask
+            byte, bit = h >> np.uint64(3), np.uint8(1) << np.uint8(h & np.uint64(7))
+            if (bits[0, consumer, byte] | bits[1, consumer, byte]) & bit:
+                continue
+            again = False
+            for q in range(count):
+                if picked[q] == note:
+                    again = True
+                    break
+            if again:
+                continue
+            picked[count] = note
+            count += 1
+            allowed = taken[note] < room[note]
+            taken[note] += 1
+            if not allowed:
+                continue
+            filled += 1
+            share = (1.0 if depth == 0 else exploration) / max(tn, 1) if trying else (1 - exploration) / max(depth, 1)
+            out_row[k], out_note[k], out_position[k] = i, note, filled
+            out_propensity[k], out_explore[k] = share * p[i, cat], trying
+            k += 1
+            if filled == n:
+                break
+    for q in range(k):
+        h = (np.uint64(out_note[q]) * np.uint64(2654435761)) & mask
+        consumer = consumers[out_row[q]]
+        bits[window, consumer, h >> np.uint64(3)] |= np.uint8(1) << np.uint8(h & np.uint64(7))
+    return out_row[:k], out_note[:k], out_position[:k], out_propensity[:k], out_explore[:k]

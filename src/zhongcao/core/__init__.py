@@ -1,6 +1,7 @@
 """Core: configuration, the database, the clock, money and the error types every slice shares."""
 
 from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
+from zhongcao.core.compiled import kernel
 from zhongcao.core.config import Settings, get_settings
 from zhongcao.core.db import Base, BigId, Database, UTCDateTime, insert_for
 from zhongcao.core.errors import CODES, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
@@ -32,5 +33,6 @@ __all__ = [
     "format_fen",
     "get_settings",
     "insert_for",
+    "kernel",
     "require_positive_fen",
 ]

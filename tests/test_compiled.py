@@ -1,0 +1,72 @@
+"""Compiled kernels give the answers their plain-Python selves give, and run without numba on request."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba.core.errors import TypingError
+
+from zhongcao.content import distribution
+from zhongcao.content.distribution import FeedIndex, NoteState, PoolSpec, SeenFilter, serve_feed
+from zhongcao.content.taxonomy import N_CATEGORIES
+from zhongcao.core.compiled import MODE_VARIABLE, compiled, kernel
+
+
+def _walk(x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    total = 0.0
+    for i in range(len(x)):
+        total = total * 0.5 + x[i]
+        out[i] = total
+    return out
+
+
+def _python_only(x: np.ndarray) -> str:
+    return f"{type(x).__name__} of {len(x)}"  # numba compiles no f-string of a type's name
+
+
+def test_a_kernel_runs_as_python_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.arange(10, dtype=np.float64)
+    assert compiled()
+    fast = kernel(_walk)
+    assert fast.python is _walk  # type: ignore[attr-defined]
+    with pytest.raises(TypingError):
+        kernel(_python_only)(x)
+    monkeypatch.setenv(MODE_VARIABLE, "python")
+    assert not compiled()
+    assert kernel(_python_only)(x) == "ndarray of 10"
+    assert np.array_equal(kernel(_walk)(x), fast(x))
+
+
+def _serve(seed: int, rounds: int) -> list[np.ndarray]:
+    """Hours of a feed over notes in every category, some on trial, some near their quotas, many seen."""
+    spec = PoolSpec(quotas=(30, 60, 2_000, 20_000, 100_000, 1_000_000))
+    rng = np.random.default_rng(seed)
+    state = NoteState()
+    notes = 3_000
+    state.add(np.arange(1, notes + 1), rng.integers(0, N_CATEGORIES, notes), np.zeros(notes), rng.random(notes) * 0.2)
+    state.level[: notes // 2] = rng.integers(1, 3, notes // 2)
+    state.level_exposures[:] = rng.integers(0, 30, notes)
+    consumers = 400
+    interests = rng.dirichlet(np.full(N_CATEGORIES, 0.3), size=consumers).astype(np.float32)
+    interests[:5] = 0.0  # nothing they like: every slot falls in the last category
+    seen = SeenFilter(consumers, spec)
+    out = []
+    for hour in range(rounds):
+        now = hour * 3_600.0
+        who = np.sort(rng.choice(consumers, 150, replace=False))
+        b = serve_feed(FeedIndex.build(state, now, spec), who, 10, interests, seen, now, rng, spec)
+        distribution.record_impressions(state, b.note_idx)
+        out += [b.request, b.consumer, b.note_idx, b.position, b.propensity, b.explore]
+    return [*out, seen.window(0.0)[0].copy()]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_compiled_feed_fills_pages_as_its_python_self(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _serve(seed, rounds=6)
+    monkeypatch.setattr(distribution, "_fill", distribution._fill.python)  # type: ignore[attr-defined]
+    slow = _serve(seed, rounds=6)
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.dtype == b.dtype
+        assert np.array_equal(a, b)
