@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zhongcao.ads import auction
 from zhongcao.ads.auction import gsp
 from zhongcao.ads.pacing import Pacer, PacingSpec, schedule_mask
 
@@ -56,11 +58,13 @@ def test_no_winner_pays_more_than_its_score_or_less_than_the_reserve(rows: list[
 def test_gsp_ranks_and_prices_as_a_sort_of_each_row_would(r: int, c: int, slots: int, reserve: int,
                                                          data: st.DataObject) -> None:
     """Against a plain sort per row: few distinct scores, so ties (broken by tiebreak, then column) are common;
-    narrow rows are sorted, wide ones selected from."""
+    compiled and as plain Python."""
     scores = np.array(data.draw(st.lists(st.sampled_from([NAN, -np.inf, 1, 3, 3, 5, 8]), min_size=r * c,
                                          max_size=r * c)), dtype=np.float64).reshape(r, c)
     tiebreak = np.array(data.draw(st.lists(st.integers(0, 3), min_size=c, max_size=c)))
-    result = gsp(scores, slots, reserve, tiebreak)
+    python = data.draw(st.booleans())
+    with patch.object(auction, "_rank", auction._rank.python if python else auction._rank):  # type: ignore[attr-defined]
+        result = gsp(scores, slots, reserve, tiebreak)
     for i in range(r):
         ranked = sorted((j for j in range(c) if np.isfinite(scores[i, j]) and scores[i, j] >= reserve),
                         key=lambda j: (-scores[i, j], tiebreak[j], j))

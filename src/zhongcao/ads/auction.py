@@ -17,40 +17,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zhongcao.core import kernel
+
 
 @dataclass(frozen=True)
 class AuctionResult:
-    winner: np.ndarray  # (requests, slots) candidate column, -1 where a slot stays empty
+    winner: np.ndarray  # (requests, slots) the candidate's column (offset in its row), -1 where a slot stays empty
     score: np.ndarray   # (requests, slots) the winner's eCPM, 0 where empty
     price: np.ndarray   # (requests, slots) the eCPM the winner pays, 0 where empty
 
 
-SELECT_WIDTH = 4  # a row this many times wider than the places it ranks is selected from, not sorted
-
-
-def _sort(live: np.ndarray, tb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best columns of each row and their scores, -1 and -inf past the candidates: every row sorted."""
-    order = np.lexsort((tb, -live), axis=1)[:, :k]
-    ranked = np.take_along_axis(live, order, axis=1)
-    if ranked.shape[1] < k:  # fewer candidates than places: pad with absent ones
-        pad = k - ranked.shape[1]
-        ranked = np.pad(ranked, ((0, 0), (0, pad)), constant_values=-np.inf)
-        order = np.pad(order, ((0, 0), (0, pad)), constant_values=-1)
-    return order, ranked
-
-
-def _select(live: np.ndarray, tb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``_sort`` by taking the best of each row ``k`` times: a search page ranks one or two ads among a
-    hundred keyword candidates, and a few passes over the grid cost half of sorting every row."""
-    r = live.shape[0]
+@kernel
+def _rank(live: np.ndarray, tb: np.ndarray, starts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best candidates of each request (``live[starts[i]:starts[i + 1]]``) as offsets into its
+    row, and their scores, best first (a tie: the lower tiebreak, then the lower offset); -1 and -inf past
+    the live candidates. One pass per request, each candidate inserted among its ranked places: a page
+    ranks one to three ads among up to a hundred candidates."""
+    r = len(starts) - 1
     order, ranked = np.full((r, k), -1, dtype=np.int64), np.full((r, k), -np.inf)
-    rows, left = np.arange(r), live.copy()
-    for place in range(k):
-        best = left.max(axis=1)
-        col = np.where(left == best[:, None], tb, np.inf).argmin(axis=1)  # a tie: the lower tiebreak, then column
-        found = np.isfinite(best)
-        order[found, place], ranked[found, place] = col[found], best[found]
-        left[rows[found], col[found]] = -np.inf
+    for i in range(r):
+        first, n = starts[i], 0
+        for j in range(starts[i + 1] - first):
+            s = live[first + j]
+            if s == -np.inf:
+                continue
+            at = n
+            while at > 0 and (ranked[i, at - 1] < s or (
+                    ranked[i, at - 1] == s and tb[first + order[i, at - 1]] > tb[first + j])):
+                at -= 1
+            if at >= k:
+                continue
+            for q in range(min(n, k - 1), at, -1):
+                order[i, q], ranked[i, q] = order[i, q - 1], ranked[i, q - 1]
+            order[i, at], ranked[i, at] = j, s
+            n = min(n + 1, k)
     return order, ranked
 
 
@@ -59,10 +59,19 @@ def gsp(scores: np.ndarray, slots: int, reserve: float, tiebreak: np.ndarray | N
     (requests, candidates) or (candidates,), lower first."""
     scores = np.asarray(scores, dtype=np.float64)
     r, c = scores.shape
+    tb = None if tiebreak is None else np.broadcast_to(np.asarray(tiebreak, dtype=np.float64), (r, c)).ravel()
+    return gsp_rows(scores.ravel(), np.arange(r + 1) * c, slots, reserve, tb)
+
+
+def gsp_rows(scores: np.ndarray, starts: np.ndarray, slots: int, reserve: float,
+             tiebreak: np.ndarray | None = None) -> AuctionResult:
+    """``gsp`` for requests with their own numbers of candidates, laid end to end: request i's are
+    ``scores[starts[i]:starts[i + 1]]`` (a search page's triggered keywords), and a winner is its offset there."""
+    scores = np.asarray(scores, dtype=np.float64)
     live = np.where(np.isfinite(scores) & (scores >= reserve), scores, -np.inf)
-    tb = np.zeros((r, c)) if tiebreak is None else np.broadcast_to(np.asarray(tiebreak, dtype=np.float64), (r, c))
+    tb = np.zeros(len(scores)) if tiebreak is None else np.asarray(tiebreak, dtype=np.float64)
     # best first; one extra for the last slot's price
-    order, ranked = (_select if c > SELECT_WIDTH * (slots + 1) else _sort)(live, tb, slots + 1)
+    order, ranked = _rank(live, tb, np.asarray(starts, dtype=np.int64), slots + 1)
     won = np.isfinite(ranked[:, :slots])
     next_score = ranked[:, 1: slots + 1]
     price = np.where(won, np.maximum(np.where(np.isfinite(next_score), next_score, reserve), reserve), 0.0)

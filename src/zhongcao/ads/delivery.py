@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zhongcao.ads.auction import gsp
+from zhongcao.ads.auction import gsp_rows
 from zhongcao.ads.bidding import AutoBidder
 from zhongcao.ads.book import Book
 from zhongcao.ads.estimates import Estimates, EstimateSpec
@@ -208,7 +208,8 @@ class Delivery:
                 self._feed_order = (order_key, units[np.lexsort((b.unit_id[units], -ecpm))])
             cand = self._scan(req, feed_rows, self._feed_order[1], rates, rng)
             scores = np.where(cand >= 0, (per_click * value)[np.maximum(cand, 0)], -np.inf)
-            out.append(self._auction(req, feed_rows, cand, np.zeros_like(cand), scores, per_click, value, rates))
+            out.append(self._auction(req, feed_rows, cand.ravel(), np.zeros(cand.size, dtype=np.int64), scores.ravel(),
+                                     per_click, value, rates, np.arange(len(feed_rows) + 1) * cand.shape[1]))
         if len(search_rows):
             out.append(self._search(req, search_rows, live, per_click, value, rates, rng))
         parts: list[np.ndarray] = ([np.concatenate(col) for col in zip(*out, strict=True)] if out
@@ -266,9 +267,10 @@ class Delivery:
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
                 value: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         b = self.book
-        # Each distinct (query, city) is matched once, as a padded row of its triggered units that take the
-        # city; a request takes its row. A batch repeats its head queries many times over, and a brand word
-        # triggers every store's keyword, most of them for stores in other cities.
+        # Each distinct (query, city) is matched once, to its triggered units that take the city; a request
+        # takes its list, laid end to end with the others' (no padding to the longest). A batch repeats its
+        # head queries many times over, and a brand word triggers every store's keyword, most of them for
+        # stores in other cities.
         city = req.audience.city[rows].tolist()
         distinct: dict[tuple[str, int], int] = {}
         which = np.array([distinct.setdefault((req.query[i], c), len(distinct)) for i, c in
@@ -276,40 +278,39 @@ class Delivery:
         triggered = [t.take(b.targeting.in_city(c, t.unit)) for t, c in
                      ((b.keywords.match(q), c) for q, c in distinct)]
         counts = np.array([len(t.unit) for t in triggered], dtype=np.int64)
-        cand = np.full((len(distinct), max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
-        keyword = np.zeros_like(cand)
-        bid = np.zeros(cand.shape)
-        if counts.sum():
-            at = np.repeat(np.arange(len(distinct)), counts), np.arange(int(counts.sum())) - np.repeat(
-                np.cumsum(counts) - counts, counts)
-            cand[at] = np.concatenate([t.unit for t in triggered])
-            keyword[at] = np.concatenate([t.keyword_id for t in triggered])
-            bid[at] = np.concatenate([t.bid_fen for t in triggered])
-        cand, keyword, bid = cand[which], keyword[which], bid[which]
-        u = np.maximum(cand, 0)
-        ok = (cand >= 0) & live[b.unit_campaign[u]] & b.serves_search[b.unit_campaign[u]]
-        i, j = np.nonzero(ok)  # targeting, frequency and pacing on each row's few triggered units, as pairs
-        ok[i, j] = self._passes_pairs(req, rows[i], cand[i, j], rates, rng)
+        per_row = counts[which]
+        starts = np.r_[0, np.cumsum(per_row)]
+        if not starts[-1]:
+            return self._auction(req, rows, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), per_click,
+                                 value, rates, starts)
+        src = np.arange(starts[-1]) + np.repeat((np.cumsum(counts) - counts)[which] - starts[:-1], per_row)
+        cand = np.concatenate([t.unit for t in triggered])[src]
+        keyword = np.concatenate([t.keyword_id for t in triggered])[src]
+        bid = np.concatenate([t.bid_fen for t in triggered])[src].astype(np.float64)
+        ok = live[b.unit_campaign[cand]] & b.serves_search[b.unit_campaign[cand]]
+        at = np.flatnonzero(ok)  # targeting, frequency and pacing on each request's few triggered units
+        ok[at] = self._passes_pairs(req, rows[np.repeat(np.arange(len(rows)), per_row)[at]], cand[at], rates, rng)
         # A keyword's own bid stands in for a manual unit's; auto units bid as the bidder says.
-        unit_bid = np.where(b.auto[u] | (bid <= 0), per_click[u],
-                            bid * np.where(b.per_result[u], per_click[u] / np.maximum(b.bid_fen[u], 1), 1.0))
-        unit_bid = unit_bid * b.search_coefficient[b.unit_campaign[u]]
-        scores = np.where(ok, unit_bid * value[u], -np.inf)
-        return self._auction(req, rows, np.where(ok, cand, -1), keyword, scores, unit_bid, value, rates,
-                             per_cell=True)
+        unit_bid = np.where(b.auto[cand] | (bid <= 0), per_click[cand],
+                            bid * np.where(b.per_result[cand], per_click[cand] / np.maximum(b.bid_fen[cand], 1), 1.0))
+        unit_bid = unit_bid * b.search_coefficient[b.unit_campaign[cand]]
+        scores = np.where(ok, unit_bid * value[cand], -np.inf)
+        return self._auction(req, rows, cand, keyword, scores, unit_bid, value, rates, starts, per_cell=True)
 
     def _auction(self, req: AdRequests, rows: np.ndarray, cand: np.ndarray, keyword: np.ndarray,
-                 scores: np.ndarray, bid: np.ndarray, value: np.ndarray, rates: np.ndarray,
+                 scores: np.ndarray, bid: np.ndarray, value: np.ndarray, rates: np.ndarray, starts: np.ndarray,
                  per_cell: bool = False) -> tuple[np.ndarray, ...]:
+        """GSP over each request's candidates, ``cand[starts[i]:starts[i + 1]]`` (-1 for none) and their
+        scores; ``bid`` is per candidate (``per_cell``) or per unit."""
         b = self.book
         slots = req.slots[rows]
-        result = gsp(scores, int(slots.max()), self.spec.reserve_ecpm_fen, b.unit_id[np.maximum(cand, 0)])
+        result = gsp_rows(scores, starts, int(slots.max()), self.spec.reserve_ecpm_fen, b.unit_id[np.maximum(cand, 0)])
         filled = (result.winner >= 0) & (np.arange(result.winner.shape[1])[None, :] < slots[:, None])
         i, k = np.nonzero(filled)
-        col = result.winner[i, k]
-        unit = cand[i, col]
-        own_bid = bid[i, col] if per_cell else bid[unit]
+        at = starts[i] + result.winner[i, k]
+        unit = cand[at]
+        own_bid = bid[at] if per_cell else bid[unit]
         # Whole fen, rounded up so the price never dips under the next bid or the reserve; never above the bid.
         price_click = np.minimum(np.maximum(np.ceil(result.price[i, k] / value[unit] - 1e-9), 1), np.ceil(own_bid))
-        return (rows[i], k, unit, keyword[i, col], result.score[i, k], result.price[i, k], price_click,
+        return (rows[i], k, unit, keyword[at], result.score[i, k], result.price[i, k], price_click,
                 rates[b.unit_campaign[unit]])
