@@ -6,6 +6,11 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
+from test_targeting import CASES, UNITS, audience
+from zhongcao.ads import delivery
+from zhongcao.ads.delivery import FrequencyCap
+from zhongcao.ads.spec import Targeting
+from zhongcao.ads.targeting import Audience, TargetingIndex
 from zhongcao.content import distribution
 from zhongcao.content.distribution import FeedIndex, NoteState, PoolSpec, SeenFilter, serve_feed
 from zhongcao.content.taxonomy import N_CATEGORIES
@@ -29,7 +34,7 @@ def test_a_kernel_runs_as_python_when_asked(monkeypatch: pytest.MonkeyPatch) -> 
     x = np.arange(10, dtype=np.float64)
     assert compiled()
     fast = kernel(_walk)
-    assert fast.python is _walk  # type: ignore[attr-defined]
+    assert fast.python.__wrapped__ is _walk  # type: ignore[attr-defined]
     with pytest.raises(TypingError):
         kernel(_python_only)(x)
     monkeypatch.setenv(MODE_VARIABLE, "python")
@@ -70,3 +75,35 @@ def test_the_compiled_feed_fills_pages_as_its_python_self(seed: int, monkeypatch
     for a, b in zip(fast, slow, strict=True):
         assert a.dtype == b.dtype
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_the_feed_scan_admits_as_the_targeting_grid_and_frequency_cap_do(python: bool) -> None:
+    """Every unit of the targeting tests plus one with a behaviour audience, scanned whole for each consumer:
+    what the scan admits is the packed grid's row, minus a capped pair and the units the pacer drew out."""
+    units = [Targeting.parse(u) for u in UNITS] + [Targeting.parse({})]
+    ids = np.arange(101, 101 + len(CASES), dtype=np.int64)
+    index = TargetingIndex(units, [None] * len(UNITS) + [np.array([102, 104], dtype=np.uint64)])
+    plain = audience([c for c, _ in CASES], index)
+    people = Audience(plain.gender, plain.age, plain.device, plain.city, plain.interests, ids)
+    grid = index.eligible(people)
+    unit_id = np.arange(1_000, 1_000 + index.n, dtype=np.int64)
+    cap = FrequencyCap(1 << 10)
+    cap.add(np.array([ids[1]] * 3), np.array([unit_id[0]] * 3))  # consumer 102 has seen unit 0 three times
+    rate = np.full(index.n, 0.5)
+    rate[[0, -1]] = 1.0  # the capped unit and the behaviour audience's are never drawn out
+    draws = np.random.default_rng(0).random((len(ids), index.n))
+    need = np.full(len(ids), index.n)
+    found, cand = np.zeros(len(ids), dtype=np.int64), np.full((len(ids), index.n), -1, dtype=np.int64)
+    admit = delivery._admit.python if python else delivery._admit  # type: ignore[attr-defined]
+    rows = np.arange(len(ids))
+    admit(rows, rows, np.arange(index.n), draws, people.gender, people.age, people.device, people.city,
+          people.interests, ids, ids, True, *index.arrays(), cap.counts, 3, unit_id, rate, need, found, cand)
+    expected = grid & (draws < rate) & cap.below(np.repeat(ids, index.n), np.tile(unit_id, len(ids)), 3).reshape(
+        grid.shape)
+    assert expected[:, -1].tolist() == [False, True, False, True, False, False]  # the audience's members
+    assert grid[1, 0]
+    assert not expected[1, 0]  # eligible, and capped
+    assert 0 < expected[:, 1:-1].sum() < grid[:, 1:-1].sum()  # some drawn out, some in
+    for r in range(len(ids)):
+        assert cand[r, : found[r]].tolist() == np.flatnonzero(expected[r]).tolist()

@@ -25,6 +25,7 @@ from zhongcao.ads.book import Book
 from zhongcao.ads.estimates import Estimates, EstimateSpec
 from zhongcao.ads.pacing import Pacer, PacingSpec
 from zhongcao.ads.targeting import Audience
+from zhongcao.core import kernel
 
 POLICY = "ads.gsp.v1"
 
@@ -222,16 +223,6 @@ class Delivery:
                          keyword[by_slot].astype(np.int64), ecpm[by_slot], price[by_slot],
                          price_click[by_slot].astype(np.int64), propensity[by_slot])
 
-    def _passes(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
-        """(rows, units) bool: targeting, frequency cap and the pacer's draw all let the unit in."""
-        b = self.book
-        ok = b.targeting.eligible_among(req.audience.take(rows), units)
-        consumers = np.repeat(req.consumer[rows], len(units))
-        ok &= self.frequency.below(consumers, np.tile(b.unit_id[units], len(rows)),
-                                   self.spec.frequency_cap).reshape(len(rows), len(units))
-        return ok & (rng.random(ok.shape) < rates[b.unit_campaign[units]])
-
     def _passes_pairs(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
                       rng: np.random.Generator) -> np.ndarray:
         """``_passes`` for (row, unit) pairs rather than a grid."""
@@ -244,11 +235,18 @@ class Delivery:
 
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
-        """Per request, the first ``slots + 1`` units of ``order`` that pass: (rows, max slots + 1), -1 padded."""
+        """Per request, the first ``slots + 1`` units of ``order`` that pass targeting, the frequency cap and
+        the pacer's draw: (rows, max slots + 1), -1 padded. The units go a window at a time, doubling, to the
+        requests still open; each window's draws are drawn for all of them, whether or not a request fills
+        before its end."""
+        b = self.book
+        a = req.audience
         need = req.slots[rows] + 1
-        width = int(need.max())
-        cand = np.full((len(rows), width), -1, dtype=np.int64)
+        cand = np.full((len(rows), int(need.max())), -1, dtype=np.int64)
         found = np.zeros(len(rows), dtype=np.int64)
+        consumer = np.asarray(req.consumer, dtype=np.int64)
+        named = np.asarray(a.consumer if a.consumer is not None else consumer, dtype=np.int64)  # for audiences
+        rate = rates[b.unit_campaign]
         start, step = 0, min(32, self.spec.window)  # most requests fill from the first few units
         while start < len(order):
             open_ = np.flatnonzero(found < need)
@@ -256,12 +254,9 @@ class Delivery:
                 break
             chunk = order[start:start + step]
             start, step = start + step, min(2 * step, self.spec.window)
-            ok = self._passes(req, rows[open_], chunk, rates, rng)
-            rank = np.cumsum(ok, axis=1) - 1 + found[open_, None]
-            take = ok & (rank < need[open_, None])
-            i, j = np.nonzero(take)
-            cand[open_[i], rank[i, j]] = chunk[j]
-            found[open_] = np.minimum(found[open_] + ok.sum(axis=1), need[open_])
+            _admit(open_, rows, chunk, rng.random((len(open_), len(chunk))), a.gender, a.age, a.device, a.city,
+                   a.interests, consumer, named, a.consumer is not None, *b.targeting.arrays(),
+                   self.frequency.counts, self.spec.frequency_cap, b.unit_id, rate, need, found, cand)
         return cand
 
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
@@ -314,3 +309,53 @@ class Delivery:
         price_click = np.minimum(np.maximum(np.ceil(result.price[i, k] / value[unit] - 1e-9), 1), np.ceil(own_bid))
         return (rows[i], k, unit, keyword[at], result.score[i, k], result.price[i, k], price_click,
                 rates[b.unit_campaign[unit]])
+
+
+@kernel
+def _admit(open_: np.ndarray, rows: np.ndarray, chunk: np.ndarray, draws: np.ndarray, gender: np.ndarray,
+           age: np.ndarray, device: np.ndarray, city: np.ndarray, interests: np.ndarray, consumer: np.ndarray,
+           named: np.ndarray, known: bool, ready: np.ndarray, open_interest: np.ndarray, wants: np.ndarray,
+           gender_ok: np.ndarray, age_ok: np.ndarray, device_ok: np.ndarray, city_ok: np.ndarray, ruled: np.ndarray,
+           member_start: np.ndarray, members: np.ndarray, counts: np.ndarray, cap: int, unit_id: np.ndarray,
+           unit_rate: np.ndarray, need: np.ndarray, found: np.ndarray, cand: np.ndarray) -> None:
+    """One window of a feed scan: for each open request (``open_`` indexes ``rows``, which index the
+    request arrays), the window's units in order, each let in by its targeting (``TargetingIndex.arrays``:
+    attributes, then interests, then behaviour audiences), the frequency cap (``FrequencyCap``'s hashed
+    counters, by ``consumer``) and the pacer's draw, appended to the request's candidates until it has
+    ``need``. Behaviour audiences admit ``named`` consumers, and only when ``known``."""
+    mask = np.uint64(len(counts) - 1)
+    for o in range(len(open_)):
+        q = open_[o]
+        i = rows[q]
+        for j in range(len(chunk)):
+            if found[q] >= need[q]:
+                break
+            u = chunk[j]
+            if not (draws[o, j] < unit_rate[u] and ready[u] and gender_ok[gender[i] + 1, u]
+                    and age_ok[age[i] + 1, u] and device_ok[device[i] + 1, u] and city_ok[city[i] + 1, u]):
+                continue
+            if not open_interest[u]:
+                overlap = False
+                for k in range(wants.shape[0]):
+                    if interests[i, k] and wants[k, u]:
+                        overlap = True
+                        break
+                if not overlap:
+                    continue
+            if ruled[u]:
+                lo, hi = member_start[u], member_start[u + 1]
+                c = np.uint64(named[i])
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if members[mid] < c:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if not (known and lo < member_start[u + 1] and members[lo] == c):
+                    continue
+            h = (np.uint64(consumer[i]) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+                np.uint64(unit_id[u]) * np.uint64(0xC2B2AE3D27D4EB4F))
+            if counts[h & mask] >= cap:
+                continue
+            cand[q, found[q]] = u
+            found[q] += 1

@@ -77,6 +77,7 @@ class TargetingIndex:
         self.audience_ready = np.array([t.type != TargetingType.ADVANCED or not t.audience_packages
                                         for t in targeting], dtype=bool)
         self._ready = np.packbits(self.audience_ready)
+        self._arrays: tuple[np.ndarray, ...] | None = None
 
     def _table(self, targeting: Sequence[Targeting], values: int, accepted: object) -> np.ndarray:
         table = np.zeros((values + 1, self.n), dtype=bool)
@@ -113,6 +114,20 @@ class TargetingIndex:
             if audience.consumer is not None:
                 ok[at] = self._admitted(audience.consumer[at], int(u))
         return ok
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """What a compiled check of one (consumer, unit) pair reads, built once: per unit whether its
+        audience is ready and whether it leaves interests open; the interests it wants (categories, units);
+        the gender, age, device and city accept tables (value + 1, units); whether behaviour rules it, and
+        the consumers they admit, sorted per unit and laid end to end from ``starts[unit]``."""
+        if self._arrays is None:
+            sizes = np.array([0 if m is None else len(m) for m in self.members], dtype=np.int64)
+            starts = np.r_[0, np.cumsum(sizes)]
+            members = (np.concatenate([m for m in self.members if m is not None and len(m)]).astype(np.uint64)
+                       if sizes.sum() else np.zeros(0, dtype=np.uint64))
+            self._arrays = (self.audience_ready, self._open, self._wants > 0, *self._tables, self.ruled, starts,
+                            members)
+        return self._arrays
 
     def city_code(self, names: Sequence[str | None]) -> np.ndarray:
         return np.array([self.cities.get(c, UNKNOWN) if c else UNKNOWN for c in names], dtype=np.int64)

@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 MODE_VARIABLE = "ZHONGCAO_KERNELS"
 
 
@@ -37,8 +39,13 @@ def kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
 
                 run.append(numba.njit(cache=True, nogil=True)(fn))
             else:
-                run.append(fn)
+                run.append(python)
         return run[0](*args)
 
-    call.python = fn  # type: ignore[attr-defined]  # the uncompiled kernel, for tests that compare the two
+    @functools.wraps(fn)
+    def python(*args: Any) -> Any:
+        with np.errstate(over="ignore"):  # hashes wrap around in unsigned arithmetic, as compiled code does
+            return fn(*args)
+
+    call.python = python  # type: ignore[attr-defined]  # the uncompiled kernel, for tests that compare the two
     return call
