@@ -78,9 +78,10 @@ def test_the_compiled_feed_fills_pages_as_its_python_self(seed: int, monkeypatch
 
 
 @pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
-def test_the_feed_scan_admits_as_the_targeting_grid_and_frequency_cap_do(python: bool) -> None:
-    """Every unit of the targeting tests plus one with a behaviour audience, scanned whole for each consumer:
-    what the scan admits is the packed grid's row, minus a capped pair and the units the pacer drew out."""
+def test_the_ad_scans_admit_as_the_targeting_grid_and_frequency_cap_do(python: bool) -> None:
+    """Every unit of the targeting tests plus one with a behaviour audience, for each consumer, scanned whole
+    (the feed's window) and as pairs (search): what is admitted is the packed grid's row, minus a capped
+    pair and the units the pacer drew out."""
     units = [Targeting.parse(u) for u in UNITS] + [Targeting.parse({})]
     ids = np.arange(101, 101 + len(CASES), dtype=np.int64)
     index = TargetingIndex(units, [None] * len(UNITS) + [np.array([102, 104], dtype=np.uint64)])
@@ -93,17 +94,31 @@ def test_the_feed_scan_admits_as_the_targeting_grid_and_frequency_cap_do(python:
     rate = np.full(index.n, 0.5)
     rate[[0, -1]] = 1.0  # the capped unit and the behaviour audience's are never drawn out
     draws = np.random.default_rng(0).random((len(ids), index.n))
-    need = np.full(len(ids), index.n)
-    found, cand = np.zeros(len(ids), dtype=np.int64), np.full((len(ids), index.n), -1, dtype=np.int64)
-    admit = delivery._admit.python if python else delivery._admit  # type: ignore[attr-defined]
-    rows = np.arange(len(ids))
-    admit(rows, rows, np.arange(index.n), draws, people.gender, people.age, people.device, people.city,
-          people.interests, ids, ids, True, *index.arrays(), cap.counts, 3, unit_id, rate, need, found, cand)
     expected = grid & (draws < rate) & cap.below(np.repeat(ids, index.n), np.tile(unit_id, len(ids)), 3).reshape(
         grid.shape)
     assert expected[:, -1].tolist() == [False, True, False, True, False, False]  # the audience's members
     assert grid[1, 0]
     assert not expected[1, 0]  # eligible, and capped
     assert 0 < expected[:, 1:-1].sum() < grid[:, 1:-1].sum()  # some drawn out, some in
+
+    admit = delivery._admit.python if python else delivery._admit  # type: ignore[attr-defined]
+    targeting = (people.gender, people.age, people.device, people.city, people.interests, ids, ids)
+
+    def scan(rows: np.ndarray, units: np.ndarray, begin: np.ndarray, end: np.ndarray, draws: np.ndarray,
+             known: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        found, cand = np.zeros(len(rows), dtype=np.int64), np.full((len(rows), index.n), -1, dtype=np.int64)
+        admit(np.arange(len(rows)), rows, units, begin, end, draws, *targeting, known, *index.arrays(), cap.counts,
+              3, unit_id, rate, np.full(len(rows), index.n), found, cand)
+        return found, cand
+
+    rows = np.arange(len(ids))
+    found, cand = scan(rows, np.arange(index.n), np.zeros(len(ids), dtype=np.int64), np.full(len(ids), index.n),
+                       draws)
     for r in range(len(ids)):
         assert cand[r, : found[r]].tolist() == np.flatnonzero(expected[r]).tolist()
+    row, unit = np.divmod(np.arange(grid.size), grid.shape[1])  # every pair as a request of one unit
+    pairs = np.arange(grid.size)
+    found, _ = scan(row, unit, pairs, pairs + 1, draws.reshape(-1, 1))
+    assert (found > 0).tolist() == expected.ravel().tolist()
+    found, _ = scan(row, unit, pairs, pairs + 1, draws.reshape(-1, 1), known=False)
+    assert not (found > 0).reshape(grid.shape)[:, -1].any()  # no consumer named: no behaviour audience admits

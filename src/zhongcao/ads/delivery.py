@@ -225,13 +225,19 @@ class Delivery:
 
     def _passes_pairs(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
                       rng: np.random.Generator) -> np.ndarray:
-        """``_passes`` for (row, unit) pairs rather than a grid."""
+        """For (request, unit) pairs: the pacer's draw, targeting and the frequency cap let the unit in. Each
+        pair is a request of one unit to ``_admit``."""
         b = self.book
-        ok = b.targeting.eligible_pairs(req.audience, rows, units)
-        ok &= rng.random(len(units)) < rates[b.unit_campaign[units]]
-        at = np.flatnonzero(ok)
-        ok[at] = self.frequency.below(req.consumer[rows[at]], b.unit_id[units[at]], self.spec.frequency_cap)
-        return ok
+        a = req.audience
+        consumer = np.asarray(req.consumer, dtype=np.int64)
+        named = np.asarray(a.consumer if a.consumer is not None else consumer, dtype=np.int64)
+        pairs = np.arange(len(units))
+        found = np.zeros(len(units), dtype=np.int64)
+        _admit(pairs, rows, units, pairs, pairs + 1, rng.random((len(units), 1)), a.gender, a.age, a.device, a.city,
+               a.interests, consumer, named, a.consumer is not None, *b.targeting.arrays(), self.frequency.counts,
+               self.spec.frequency_cap, b.unit_id, rates[b.unit_campaign], np.ones(len(units), dtype=np.int64), found,
+               np.zeros((len(units), 1), dtype=np.int64))
+        return found > 0
 
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
@@ -254,9 +260,10 @@ class Delivery:
                 break
             chunk = order[start:start + step]
             start, step = start + step, min(2 * step, self.spec.window)
-            _admit(open_, rows, chunk, rng.random((len(open_), len(chunk))), a.gender, a.age, a.device, a.city,
-                   a.interests, consumer, named, a.consumer is not None, *b.targeting.arrays(),
-                   self.frequency.counts, self.spec.frequency_cap, b.unit_id, rate, need, found, cand)
+            _admit(open_, rows, chunk, np.zeros(len(open_), dtype=np.int64), np.full(len(open_), len(chunk)),
+                   rng.random((len(open_), len(chunk))), a.gender, a.age, a.device, a.city, a.interests, consumer,
+                   named, a.consumer is not None, *b.targeting.arrays(), self.frequency.counts,
+                   self.spec.frequency_cap, b.unit_id, rate, need, found, cand)
         return cand
 
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
@@ -312,14 +319,16 @@ class Delivery:
 
 
 @kernel
-def _admit(open_: np.ndarray, rows: np.ndarray, chunk: np.ndarray, draws: np.ndarray, gender: np.ndarray,
+def _admit(open_: np.ndarray, rows: np.ndarray, units: np.ndarray, begin: np.ndarray, end: np.ndarray,
+           draws: np.ndarray, gender: np.ndarray,
            age: np.ndarray, device: np.ndarray, city: np.ndarray, interests: np.ndarray, consumer: np.ndarray,
            named: np.ndarray, known: bool, ready: np.ndarray, open_interest: np.ndarray, wants: np.ndarray,
            gender_ok: np.ndarray, age_ok: np.ndarray, device_ok: np.ndarray, city_ok: np.ndarray, ruled: np.ndarray,
            member_start: np.ndarray, members: np.ndarray, counts: np.ndarray, cap: int, unit_id: np.ndarray,
            unit_rate: np.ndarray, need: np.ndarray, found: np.ndarray, cand: np.ndarray) -> None:
-    """One window of a feed scan: for each open request (``open_`` indexes ``rows``, which index the
-    request arrays), the window's units in order, each let in by its targeting (``TargetingIndex.arrays``:
+    """For each open request (``open_`` indexes ``rows``, which index the request arrays), its units
+    ``units[begin[o]:end[o]]`` in order (a feed scan's window, the same for all; a search pair's one unit),
+    with their draws ``draws[o, :]``, each let in by its targeting (``TargetingIndex.arrays``:
     attributes, then interests, then behaviour audiences), the frequency cap (``FrequencyCap``'s hashed
     counters, by ``consumer``) and the pacer's draw, appended to the request's candidates until it has
     ``need``. Behaviour audiences admit ``named`` consumers, and only when ``known``."""
@@ -327,11 +336,11 @@ def _admit(open_: np.ndarray, rows: np.ndarray, chunk: np.ndarray, draws: np.nda
     for o in range(len(open_)):
         q = open_[o]
         i = rows[q]
-        for j in range(len(chunk)):
+        for j in range(begin[o], end[o]):
             if found[q] >= need[q]:
                 break
-            u = chunk[j]
-            if not (draws[o, j] < unit_rate[u] and ready[u] and gender_ok[gender[i] + 1, u]
+            u = units[j]
+            if not (draws[o, j - begin[o]] < unit_rate[u] and ready[u] and gender_ok[gender[i] + 1, u]
                     and age_ok[age[i] + 1, u] and device_ok[device[i] + 1, u] and city_ok[city[i] + 1, u]):
                 continue
             if not open_interest[u]:

@@ -112,6 +112,13 @@ def concat_columns(records: Sequence[tuple[int, Mapping[str, Any]]]) -> dict[str
         given = [cols.get(field.name) for _, cols in records]
         if all(v is None for v in given):
             continue
+        if field.type == pa.string() and all(v is None or isinstance(v, str) for v in given):
+            # a label per record (a policy, a surface's source): codes into its few values, taken in C++,
+            # rather than a Python string object per row
+            labels = list(dict.fromkeys(given))
+            codes = np.repeat(np.array([labels.index(v) for v in given], dtype=np.int32), counts)
+            out[field.name] = pc.take(pa.array(labels, type=field.type), pa.array(codes))
+            continue
         dtype = _DTYPES[field.type]
         arrays = [v for v in given if isinstance(v, np.ndarray)]
         if len(arrays) == len(given):
