@@ -79,11 +79,3 @@ def test_a_subset_of_units_answers_as_the_full_index_does() -> None:
     people = audience([c for c, _ in CASES], index)
     subset = np.array([6, 4, 0, 5, 1])
     assert (index.eligible_among(people, subset) == index.eligible(people)[:, subset]).all()
-
-
-def test_pairs_answer_as_the_grid_does() -> None:
-    index = TargetingIndex([Targeting.parse(u) for u in UNITS])
-    people = audience([c for c, _ in CASES], index)
-    grid = index.eligible(people)
-    rows, units = np.divmod(np.arange(grid.size), grid.shape[1])
-    assert (index.eligible_pairs(people, rows, units) == grid.ravel()).all()

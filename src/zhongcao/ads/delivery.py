@@ -112,9 +112,6 @@ class FrequencyCap:
         if day != self.day:
             self.day, self.counts[:] = day, 0
 
-    def below(self, consumer: np.ndarray, unit_id: np.ndarray, cap: int) -> np.ndarray:
-        return self.counts[self._slot(consumer, unit_id)] < cap
-
     def add(self, consumer: np.ndarray, unit_id: np.ndarray) -> None:
         slot, n = np.unique(self._slot(consumer, unit_id), return_counts=True)
         self.counts[slot] = np.minimum(self.counts[slot].astype(np.int64) + n, 255)

@@ -107,14 +107,6 @@ class TargetingIndex:
             ok[:, j] = self._admitted(audience.consumer, int(units[j])) if audience.consumer is not None else False
         return ok
 
-    def _members_pairs(self, audience: Audience, units: np.ndarray) -> np.ndarray:
-        ok = ~self.ruled[units]
-        for u in np.unique(units[~ok]):
-            at = np.flatnonzero(units == u)
-            if audience.consumer is not None:
-                ok[at] = self._admitted(audience.consumer[at], int(u))
-        return ok
-
     def arrays(self) -> tuple[np.ndarray, ...]:
         """What a compiled check of one (consumer, unit) pair reads, built once: per unit whether its
         audience is ready and whether it leaves interests open; the interests it wants (categories, units);
@@ -148,22 +140,6 @@ class TargetingIndex:
                                 strict=True):
             ok &= table[np.ix_(codes + 1, units)]
         return ok & self._members_grid(audience, units) if self.ruled[units].any() else ok
-
-    def eligible_pairs(self, audience: Audience, rows: np.ndarray, units: np.ndarray) -> np.ndarray:
-        """(pairs,) bool: whether ``units[i]`` may show to consumer ``rows[i]`` of ``audience``. The cheap
-        attribute tables go first, and interests and behaviour rules are checked only for the pairs
-        still in: a brand word triggers every store's keyword, and most of those pairs fail on city."""
-        ok = self.audience_ready[units].copy()
-        for table, codes in zip(self._tables, (audience.gender, audience.age, audience.device, audience.city),
-                                strict=True):
-            ok &= table[codes[rows] + 1, units]
-        narrow = np.flatnonzero(ok & ~self._open[units])
-        if len(narrow):
-            ok[narrow] = (audience.interests[rows[narrow]] & (self._wants[:, units[narrow]].T > 0)).any(axis=1)
-        ruled = np.flatnonzero(ok & self.ruled[units])
-        if len(ruled):
-            ok[ruled] = self._members_pairs(audience.take(rows[ruled]), units[ruled])
-        return ok
 
     def eligible(self, audience: Audience) -> np.ndarray:
         """(requests, units) bool: which units may show to each consumer."""
