@@ -122,3 +122,22 @@ def test_the_ad_scans_admit_as_the_targeting_grid_and_frequency_cap_do(python: b
     assert (found > 0).tolist() == expected.ravel().tolist()
     found, _ = scan(row, unit, pairs, pairs + 1, draws.reshape(-1, 1), known=False)
     assert not (found > 0).reshape(grid.shape)[:, -1].any()  # no consumer named: no behaviour audience admits
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_a_candidate_past_a_full_page_still_takes_its_notes_quota(python: bool) -> None:
+    """Pages of one, two candidates each, one category ranking notes 0 and 1. Request 0 fills its page with
+    note 1, and its next candidate, note 0, takes note 0's one place left; so request 1, whose first
+    candidate is note 0, gets note 1 (stopping at a full page let a million consumers' feed collapse)."""
+    fill = distribution._fill.python if python else distribution._fill  # type: ignore[attr-defined]
+    u = np.array([[0.6, 0.1], [0.1, 0.6]])  # rank int(u * 2): note 1 then 0, note 0 then 1
+    one = np.ones((2, 1))
+    seen = SeenFilter(2, PoolSpec())
+    bits, window = seen.window(0.0)
+    rows, note, position, _, explored = fill(
+        1, one, one, np.full((2, 2), 0.5), one.repeat(2, axis=1), u, 0.1, np.array([[0, 1]]), np.array([2]),
+        np.zeros(0, dtype=np.int64), np.array([0, 0]), np.array([1, 5]), bits, window, np.array([0, 1]))
+    assert rows.tolist() == [0, 1]
+    assert note.tolist() == [1, 1]
+    assert position.tolist() == [1, 1]
+    assert not explored.any()
