@@ -224,17 +224,22 @@ class Delivery:
                       rng: np.random.Generator) -> np.ndarray:
         """For (request, unit) pairs: the pacer's draw, targeting and the frequency cap let the unit in. Each
         pair is a request of one unit to ``_admit``."""
-        b = self.book
-        a = req.audience
-        consumer = np.asarray(req.consumer, dtype=np.int64)
-        named = np.asarray(a.consumer if a.consumer is not None else consumer, dtype=np.int64)
         pairs = np.arange(len(units))
         found = np.zeros(len(units), dtype=np.int64)
-        _admit(pairs, rows, units, pairs, pairs + 1, rng.random((len(units), 1)), a.gender, a.age, a.device, a.city,
-               a.interests, consumer, named, a.consumer is not None, *b.targeting.arrays(), self.frequency.counts,
-               self.spec.frequency_cap, b.unit_id, rates[b.unit_campaign], np.ones(len(units), dtype=np.int64), found,
+        _admit(pairs, rows, units, pairs, pairs + 1, rng.random((len(units), 1)), *self._admission(req),
+               rates[self.book.unit_campaign], np.ones(len(units), dtype=np.int64), found,
                np.zeros((len(units), 1), dtype=np.int64))
         return found > 0
+
+    def _admission(self, req: AdRequests) -> tuple[object, ...]:
+        """What ``_admit`` reads besides the units and draws: the requests' attributes and interests, the
+        consumers the frequency cap counts and those behaviour audiences admit (and whether the requests name
+        them), the book's targeting arrays, and the frequency counters, cap and unit ids."""
+        b, a = self.book, req.audience
+        consumer = np.asarray(req.consumer, dtype=np.int64)
+        named = np.asarray(a.consumer if a.consumer is not None else consumer, dtype=np.int64)
+        return (a.gender, a.age, a.device, a.city, a.interests, consumer, named, a.consumer is not None,
+                *b.targeting.arrays(), self.frequency.counts, self.spec.frequency_cap, b.unit_id)
 
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
@@ -242,14 +247,10 @@ class Delivery:
         the pacer's draw: (rows, max slots + 1), -1 padded. The units go a window at a time, doubling, to the
         requests still open; each window's draws are drawn for all of them, whether or not a request fills
         before its end."""
-        b = self.book
-        a = req.audience
         need = req.slots[rows] + 1
         cand = np.full((len(rows), int(need.max())), -1, dtype=np.int64)
         found = np.zeros(len(rows), dtype=np.int64)
-        consumer = np.asarray(req.consumer, dtype=np.int64)
-        named = np.asarray(a.consumer if a.consumer is not None else consumer, dtype=np.int64)  # for audiences
-        rate = rates[b.unit_campaign]
+        admission, rate = self._admission(req), rates[self.book.unit_campaign]
         start, step = 0, min(32, self.spec.window)  # most requests fill from the first few units
         while start < len(order):
             open_ = np.flatnonzero(found < need)
@@ -258,9 +259,7 @@ class Delivery:
             chunk = order[start:start + step]
             start, step = start + step, min(2 * step, self.spec.window)
             _admit(open_, rows, chunk, np.zeros(len(open_), dtype=np.int64), np.full(len(open_), len(chunk)),
-                   rng.random((len(open_), len(chunk))), a.gender, a.age, a.device, a.city, a.interests, consumer,
-                   named, a.consumer is not None, *b.targeting.arrays(), self.frequency.counts,
-                   self.spec.frequency_cap, b.unit_id, rate, need, found, cand)
+                   rng.random((len(open_), len(chunk))), *admission, rate, need, found, cand)
         return cand
 
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
