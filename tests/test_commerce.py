@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from conftest import OP, OPERATOR, Kob, call, key
 from zhongcao import ads, commerce
-from zhongcao.core import Conflict, Runtime
+from zhongcao.core import Conflict, Invalid, NotFound, Runtime
 from zhongcao.events import EventIds, EventKind, EventStore
 
 
@@ -139,12 +139,16 @@ def test_orders_emit_order_paid_and_refund_events(rt: Runtime, client: TestClien
     assert got[0]["quantity"] == 2
 
 
-def test_eight_threads_never_oversell_the_last_ten_units(rt: Runtime, kob: Kob) -> None:
-    store = kob.stores[0]
+def limited(rt: Runtime, store: int, stock: int) -> int:
+    """A store with an open shop and ``stock`` units of one product at ¥1; returns the product id."""
     rt.settings.shop_min_followers = 0
     commerce.do_open_shop(rt, store, followers=0, actor=OP)
-    product = commerce.do_create_product(rt, store, name="限量 Limited", price_fen=100, category="beauty", stock=10,
-                                         actor=OP).id
+    return commerce.do_create_product(rt, store, name="限量 Limited", price_fen=100, category="beauty", stock=stock,
+                                      actor=OP).id
+
+
+def test_eight_threads_never_oversell_the_last_ten_units(rt: Runtime, kob: Kob) -> None:
+    product = limited(rt, kob.stores[0], 10)
     ids = EventIds(rt.clock)
     sold: list[int] = []
     refused: list[str] = []
@@ -355,3 +359,77 @@ def test_viewers_joining_together_enter_as_each_would_alone(rt: Runtime, client:
     views = [e for e in events(client, tmp_path) if e["kind"] == EventKind.LIVE_VIEW and e["live_id"] == live.id]
     assert sorted((e["consumer_id"], e["note_id"], e["store_id"]) for e in views) == [
         (1, None, host), (2, n, host), (3, None, host)]
+
+
+def _order_events(rt: Runtime) -> list[dict]:
+    from zhongcao.events import pending
+
+    with rt.db.read() as s:
+        rows = [r for t in pending(s) for r in t.events.to_pylist() if r["order_id"] is not None]
+    return [{k: v for k, v in r.items() if k not in ("event_id", "ts")} for r in rows]
+
+
+def test_orders_placed_and_paid_in_a_batch_are_the_orders_placed_one_by_one(rt: Runtime, kob: Kob) -> None:
+    store, other = kob.stores[0], kob.stores[1]
+    rt.settings.shop_min_followers = 0
+    for seller in (store, other):
+        commerce.do_open_shop(rt, seller, followers=0, actor=OP)
+    cream, serum = (commerce.do_create_product(rt, store, name=n, price_fen=p, category="beauty", stock=50, actor=OP).id
+                    for n, p in (("面霜", 1_000), ("精华", 2_500)))
+    theirs = commerce.do_create_product(rt, other, name="面膜", price_fen=300, category="beauty", stock=50, actor=OP).id
+    asks = [commerce.OrderAsk(7, [(cream, 2)], commerce.Source("search", "面霜")),
+            commerce.OrderAsk(8, [(serum, 1), (cream, 1)], commerce.Source("search", "精华")),
+            commerce.OrderAsk(7, [(theirs, 3)], commerce.Source("search", "面膜"))]
+    ids = EventIds(rt.clock)
+    one_by_one = [commerce.do_create_order(rt, ids, a.consumer_id, a.items, a.source, actor=OP) for a in asks]
+    paid_alone = [commerce.do_order_transition(rt, ids, o.id, "pay", actor=OP) for o in one_by_one]
+    alone = _order_events(rt)
+    batch = commerce.do_create_orders(rt, ids, asks, actor=OP)
+    paid = commerce.do_order_transition_many(rt, ids, [o.id for o in batch], "pay", actor=OP)
+
+    def same(view: commerce.OrderView) -> tuple:
+        items = sorted(view.items, key=lambda i: i.product_id)
+        return (view.consumer_id, view.seller_id, view.status, view.total_fen, items, view.source)
+
+    assert [same(v) for v in batch] == [same(v) for v in one_by_one]
+    assert [same(v) for v in paid] == [same(v) for v in paid_alone]
+    assert [v.total_fen for v in paid] == [2_000, 3_500, 900]
+    assert [v.status for v in paid] == ["paid"] * 3
+    assert [commerce.get_product(rt, p).stock for p in (cream, serum, theirs)] == [44, 48, 44]
+    together = _order_events(rt)[len(alone):]
+    key = {o.id: k for k, o in enumerate(one_by_one)} | {o.id: k for k, o in enumerate(batch)}
+
+    def shape(rows: list[dict]) -> list[tuple]:
+        return sorted((r["kind"], key[r["order_id"]], *sorted((k, str(v)) for k, v in r.items() if k != "order_id"))
+                      for r in rows)
+
+    assert shape(together) == shape(alone)
+    assert len(together) == 6
+
+
+def test_a_refused_order_batch_names_the_order_and_changes_nothing(rt: Runtime, kob: Kob) -> None:
+    product = limited(rt, kob.stores[0], 5)
+    ids = EventIds(rt.clock)
+    first = commerce.do_create_order(rt, ids, 1, [(product, 1)], commerce.Source("search", "q"), actor=OP)
+    before = (_order_events(rt), commerce.get_product(rt, product).stock)
+    asks = [commerce.OrderAsk(c, [(product, 2)], commerce.Source("search", "q")) for c in (2, 3, 4)]
+    with pytest.raises(Conflict) as refused:
+        commerce.do_create_orders(rt, ids, asks, actor=OP)
+    assert (refused.value.code, refused.value.field, refused.value.allowed) == (
+        "out_of_stock", "orders[2].items.qty", "at most 0")
+    with pytest.raises(NotFound):  # the second order does not exist: neither is paid
+        commerce.do_order_transition_many(rt, ids, [first.id, first.id + 10**6], "pay", actor=OP)
+    assert (_order_events(rt), commerce.get_product(rt, product).stock) == before
+    commerce.do_order_transition(rt, ids, first.id, "pay", actor=OP)
+    second = commerce.do_create_order(rt, ids, 5, [(product, 1)], commerce.Source("search", "q"), actor=OP)
+    paid_before = (_order_events(rt), commerce.get_product(rt, product).stock)
+    with pytest.raises(Conflict) as again:  # the second order is paid already: neither is paid now
+        commerce.do_order_transition_many(rt, ids, [second.id, first.id], "pay", actor=OP)
+    assert (again.value.code, again.value.field) == ("invalid_order_transition", "order_ids[1].status")
+    assert (_order_events(rt), commerce.get_product(rt, product).stock) == paid_before
+    assert commerce.get_order(rt, second.id, actor=OP).status == "created"
+    assert before[1] == 4
+    assert paid_before[1] == 3
+    with pytest.raises(Invalid) as bad:
+        commerce.do_create_orders(rt, ids, [asks[0], commerce.OrderAsk(6, [(product, 0)], asks[0].source)], actor=OP)
+    assert (bad.value.code, bad.value.field) == ("invalid_order", "orders[1].items.qty")

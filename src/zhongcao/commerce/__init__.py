@@ -46,14 +46,17 @@ from zhongcao.commerce.official import (
 )
 from zhongcao.commerce.orders import (
     NoteSales,
+    OrderAsk,
     OrderItem,
     OrderView,
     do_create_order,
+    do_create_orders,
     expire_unpaid_orders,
     get_order,
     note_sales,
 )
 from zhongcao.commerce.orders import do_transition as do_order_transition
+from zhongcao.commerce.orders import do_transition_many as do_order_transition_many
 from zhongcao.commerce.shop import (
     ProductView,
     ShopView,
@@ -100,6 +103,7 @@ __all__ = [
     "LiveView",
     "MessageView",
     "NoteSales",
+    "OrderAsk",
     "OrderItem",
     "OrderView",
     "PoiView",
@@ -117,6 +121,7 @@ __all__ = [
     "do_assign",
     "do_create_live",
     "do_create_order",
+    "do_create_orders",
     "do_create_product",
     "do_feature_note",
     "do_interact",
@@ -129,6 +134,7 @@ __all__ = [
     "do_open_conversation",
     "do_open_shop",
     "do_order_transition",
+    "do_order_transition_many",
     "do_pin",
     "do_post_message",
     "do_push",

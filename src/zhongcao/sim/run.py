@@ -650,7 +650,10 @@ class Simulation:
         visits = rng.random(len(buyers)) < STORE_VISIT_SHARE
         at = self.rt.now()
         # The hour's orders, DMs, leads and postbacks commit as one transaction (each step joins it): the
-        # same rows and events as a commit per step, without five commits per buyer.
+        # same rows and events as a commit per step, without five commits per buyer. The hour's shop and live
+        # orders are placed, then paid, together at its end.
+        orders: list[commerce.OrderAsk] = []
+        placed: list[dict[str, Any]] = []  # the ground truth of each order, waiting for the order's id
         with self.rt.db.transaction():
             for b, r, post, pick, visit, share in zip(buyers.tolist(), route.tolist(), posted.tolist(),
                                                       product.tolist(), visits.tolist(), shares, strict=True):
@@ -659,9 +662,12 @@ class Simulation:
                 store = int(self.last_store[b])
                 ref = 0
                 if b in self.in_room:
-                    way, ref = "live", self._live_order(b, self.brand.product_ids[pick])
+                    way = "live"
+                    orders.append(self._order(b, pick, commerce.Source("live", str(self.in_room[b]),
+                                                                       live_id=self.in_room[b])))
                 elif r < ROUTES[0]:
-                    way, ref = "shop", self._shop_order(b, self.brand.product_ids[pick], channel)
+                    way = "shop"
+                    orders.append(self._order(b, pick, self._source(b, channel)))
                 elif r < ROUTES[0] + ROUTES[1] or store < 0:
                     way = "offsite"  # a sale, whether or not it is reported
                     self.routes["offsite_posted_back"] += int(post)
@@ -679,12 +685,20 @@ class Simulation:
                 sold = way != "store" or visit
                 self._credit(share, store, leads=int(way == "store"), orders=int(sold), gmv=price * int(sold))
                 self.stage[b] = 5 if self.stage[b] >= 4 else 4  # a repeat purchase makes a loyal customer
-                self._truth_rows.append({
+                truth = {
                     "ts": at, "consumer_id": int(self.ids[b]), "route": way, "ref_id": ref,
                     "posted_back": way != "offsite" or post, "product_id": self.brand.product_ids[pick],
                     "value_fen": price if way != "store" or visit else 0,
                     "store_id": self.brand.stores[store].account_id if store >= 0 else None, "channel": channel,
-                    **{f"{c}_share": round(float(s), 6) for c, s in zip(CHANNELS, share, strict=True)}})
+                    **{f"{c}_share": round(float(s), 6) for c, s in zip(CHANNELS, share, strict=True)}}
+                self._truth_rows.append(truth)
+                if way in ("live", "shop"):
+                    placed.append(truth)
+            if orders:
+                made = commerce.do_create_orders(self.rt, self.ads.ids, orders, actor=OP)
+                commerce.do_order_transition_many(self.rt, self.ads.ids, [o.id for o in made], "pay", actor=OP)
+                for truth, order in zip(placed, made, strict=True):
+                    truth["ref_id"] = order.id
         self.stock[buyers] = 0.0  # a purchase satisfies: the next one needs fresh seeding, or running out
         self.baseline[buyers] = np.maximum(self.baseline[buyers], REPURCHASE_SHARE / (2 * self.tau_days))
 
@@ -721,18 +735,10 @@ class Simulation:
             tally.orders += orders
             tally.gmv_fen += gmv
 
-    def _shop_order(self, row: int, product: int, channel: str) -> int:
-        return self._paid_order(row, product, self._source(row, channel))
-
-    def _live_order(self, row: int, product: int) -> int:
-        live_id = self.in_room[row]
-        return self._paid_order(row, product, commerce.Source("live", str(live_id), live_id=live_id))
-
-    def _paid_order(self, row: int, product: int, source: commerce.Source) -> int:
-        """An order placed and paid through the commerce slice, from the shop or the live room."""
-        order = commerce.do_create_order(self.rt, self.ads.ids, int(self.ids[row]), [(product, 1)], source, actor=OP)
-        commerce.do_order_transition(self.rt, self.ads.ids, order.id, "pay", actor=OP)
-        return order.id
+    def _order(self, row: int, pick: int, source: commerce.Source) -> commerce.OrderAsk:
+        """A shop or live-room order of one unit of the brand's ``pick``-th product, placed and paid through
+        the commerce slice with the hour's others."""
+        return commerce.OrderAsk(int(self.ids[row]), [(self.brand.product_ids[pick], 1)], source)
 
     def _store_visit(self, row: int, store: int, channel: str, visit: bool) -> int:
         """A DM to the store, a lead card, and for some a visit code redeemed at the counter; the lead's id."""
