@@ -8,6 +8,7 @@ pages and charges clicks through budget leases.
 
 from zhongcao.ads.audiences import refresh as refresh_audiences
 from zhongcao.ads.book import positions
+from zhongcao.ads.clicks import ClickToken
 from zhongcao.ads.commerce_bridge import click_resolver, spend_on_clicks
 from zhongcao.ads.conversions import (
     CONVERSION_WINDOW,
@@ -90,6 +91,7 @@ __all__ = [
     "Campaign",
     "CampaignView",
     "ClickResult",
+    "ClickToken",
     "Component",
     "ConversionView",
     "CreativeSpec",

@@ -116,6 +116,19 @@ class Switch:
                         if v is not None) or "nothing"
 
 
+@dataclass(frozen=True)
+class Clicks:
+    """One surface's ad clicks of the hour, waiting to be charged: each click's token, whether the ad was the
+    brand's, and the clicker's row, the ad's brand (0 the brand's, -1 none) and its store (-1 none)."""
+
+    channel: str
+    tokens: list[ads.ClickToken]
+    mine: np.ndarray
+    rows: np.ndarray
+    brand: np.ndarray
+    store: np.ndarray
+
+
 @dataclass
 class Tally:
     impressions: int = 0
@@ -163,6 +176,7 @@ class Simulation:
         # With a store, serving events go straight to it, and to the ads engine that learns from them; the
         # outbox would only hold them for this same process to read back.
         self._batches: list[pa.Table] = []
+        self._clicks: list[Clicks] = []
         self._folds: list[pa.Table] = []  # the day's served events, in the columns the rollups read
         self._landing: list[Future[Any]] = []  # writes to the store, in order, running beside the ticks
         self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
@@ -392,6 +406,7 @@ class Simulation:
         if len(active):
             self._feed(active)
         self._search(hour)
+        self._charge()
         self._live(hour, active)
         if hour == PROGRAMME_HOUR:
             self._programme()
@@ -581,8 +596,7 @@ class Simulation:
         self.last_note[rows] = note_ids
 
     def _sell(self, served: ads.AdBatch, channel: str, rng: np.random.Generator, intent: float = 1.0) -> None:
-        """Ads the engine sold: exposures and clicks lift the channel's stock; clicks go back through
-        ``click_batch``, which charges the leases."""
+        """Ads the engine sold: exposures and clicks lift the channel's stock; clicks wait for ``_charge``."""
         prefix = "ad" if channel == "feed_ads" else "search_ad"
         self.served[f"{prefix}_impressions"] += len(served.unit_id)
         if not len(served.unit_id):
@@ -596,8 +610,7 @@ class Simulation:
         lift = self.weight["ad_click" if channel == "feed_ads" else "search_ad_click"]
         np.add.at(self.stock[:, STOCK[channel]], rows[mine], self.weight["ad_impression"] + lift * clicked[mine])
         self._touch(rows[mine], idx[mine], served.note_id[mine], clicked[mine], clicked[mine])
-        tally = self.channel[channel]
-        tally.impressions += int(mine.sum())
+        self.channel[channel].impressions += int(mine.sum())
         brand_of = self.note_brand[idx]
         for b, count in zip(*np.unique(brand_of[brand_of > 0], return_counts=True), strict=True):
             self.rivals[int(b) - 1].impressions += int(count)
@@ -605,24 +618,36 @@ class Simulation:
         for k, count in zip(*np.unique(store[mine & (store >= 0)], return_counts=True), strict=True):
             self.stores[int(k)].impressions += int(count)
         hits = np.flatnonzero(clicked)
-        if not len(hits):
+        if len(hits):
+            self._clicks.append(Clicks(channel, [served.token(int(k)) for k in hits], mine[hits], rows[hits],
+                                       brand_of[hits], store[hits]))
+
+    def _charge(self) -> None:
+        """The hour's ad clicks, feed and search, through one ``click_batch``, which charges the leases: one
+        charge transaction, and one ledger commit, an hour instead of one per surface."""
+        pending, self._clicks = self._clicks, []
+        if not pending:
             return
-        tokens = [served.token(int(k)) for k in hits]
-        results = self.ads.click_batch(tokens)
-        self.served[f"{prefix}_clicks"] += len(results)
-        self.served[f"{prefix}_charged_fen"] += sum(r.charged_fen for r in results)
-        for k, token, r in zip(hits.tolist(), tokens, results, strict=True):
-            if mine[k]:
-                tally.clicks += 1
-                tally.spend_fen += r.charged_fen
-                self.last_click[int(rows[k])] = (channel, self.ads.sign(token),
-                                                 self.brand.stores[int(store[k])].account_id, self.rt.now())
-            elif brand_of[k] > 0:
-                self.rivals[int(brand_of[k]) - 1].clicks += 1
-                self.rivals[int(brand_of[k]) - 1].spend_fen += r.charged_fen
-            if store[k] >= 0:
-                self.stores[int(store[k])].clicks += 1
-                self.stores[int(store[k])].spend_fen += r.charged_fen
+        results = iter(self.ads.click_batch([t for c in pending for t in c.tokens]))
+        for c in pending:
+            prefix = "ad" if c.channel == "feed_ads" else "search_ad"
+            tally = self.channel[c.channel]
+            self.served[f"{prefix}_clicks"] += len(c.tokens)
+            for token, mine, row, brand, store in zip(c.tokens, c.mine.tolist(), c.rows.tolist(), c.brand.tolist(),
+                                                      c.store.tolist(), strict=True):
+                charged = next(results).charged_fen
+                self.served[f"{prefix}_charged_fen"] += charged
+                if mine:
+                    tally.clicks += 1
+                    tally.spend_fen += charged
+                    self.last_click[row] = (c.channel, self.ads.sign(token), self.brand.stores[store].account_id,
+                                            self.rt.now())
+                elif brand > 0:
+                    self.rivals[brand - 1].clicks += 1
+                    self.rivals[brand - 1].spend_fen += charged
+                if store >= 0:
+                    self.stores[store].clicks += 1
+                    self.stores[store].spend_fen += charged
 
     def _store_of(self, campaign_ids: np.ndarray) -> np.ndarray:
         """The brand's store running each campaign, -1 for another advertiser's."""
