@@ -109,6 +109,26 @@ def test_search_ads_follow_keywords_their_bids_and_quick_cast(rt: Runtime, kob: 
     assert run(d, rt, search([4], "帐篷")) == []
 
 
+def test_a_search_walks_its_triggered_units_best_first_past_those_its_consumer_may_not_see(rt: Runtime,
+                                                                                           kob: Kob) -> None:
+    """Twelve units bid on 口红, the nine dearest for women only: an unknown-gender searcher's auction goes
+    past the first windows of the list to the three left, each priced at the next one's bid; a woman's is
+    the top of the list. A request's walk stops at its slots and one more, which prices the last slot."""
+    store = kob.stores[0]
+    c = campaign(rt, store, "search", placement="search")
+    bids = list(range(300, 180, -10))
+    women_only = {"type": "advanced", "genders": ["female"]}
+    units = [unit(rt, c, store, bid, keywords=[{"keyword": "口红"}], targeting=women_only if k < 9 else None)
+             for k, bid in enumerate(bids)]
+    d = engine(rt)
+    women = AdRequests(np.array([1, 2]), people(2, female=True), np.ones(2, dtype=bool), ["口红"] * 2,
+                       np.array([2, 1]))
+    assert run(d, rt, women) == [(0, 0, units[0], 290), (0, 1, units[1], 280), (1, 0, units[0], 290)]
+    assert run(d, rt, search([3, 4], "口红", slots=2)) == [
+        (0, 0, units[9], 200), (0, 1, units[10], 190), (1, 0, units[9], 200), (1, 1, units[10], 190)]
+    assert run(d, rt, search([5], "口红", slots=3))[-1] == (0, 2, units[11], 34)  # the last: only the reserve
+
+
 def test_substituted_units_leave_the_book_when_the_authorization_ends(rt: Runtime, kob: Kob) -> None:
     c = campaign(rt, kob.brand, "代投")
     substituted = unit(rt, c, kob.stores[0], 300)

@@ -220,17 +220,6 @@ class Delivery:
                          keyword[by_slot].astype(np.int64), ecpm[by_slot], price[by_slot],
                          price_click[by_slot].astype(np.int64), propensity[by_slot])
 
-    def _passes_pairs(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, rates: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
-        """For (request, unit) pairs: the pacer's draw, targeting and the frequency cap let the unit in. Each
-        pair is a request of one unit to ``_admit``."""
-        pairs = np.arange(len(units))
-        found = np.zeros(len(units), dtype=np.int64)
-        _admit(pairs, rows, units, pairs, pairs + 1, rng.random((len(units), 1)), *self._admission(req),
-               rates[self.book.unit_campaign], np.ones(len(units), dtype=np.int64), found,
-               np.zeros((len(units), 1), dtype=np.int64))
-        return found > 0
-
     def _admission(self, req: AdRequests) -> tuple[object, ...]:
         """What ``_admit`` reads besides the units and draws: the requests' attributes and interests, the
         consumers the frequency cap counts and those behaviour audiences admit (and whether the requests name
@@ -244,56 +233,65 @@ class Delivery:
     def _scan(self, req: AdRequests, rows: np.ndarray, order: np.ndarray, rates: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
         """Per request, the first ``slots + 1`` units of ``order`` that pass targeting, the frequency cap and
-        the pacer's draw: (rows, max slots + 1), -1 padded. The units go a window at a time, doubling, to the
-        requests still open; each window's draws are drawn for all of them, whether or not a request fills
-        before its end."""
+        the pacer's draw: (rows, max slots + 1), -1 padded."""
+        cand = self._walk(req, rows, order, np.zeros(len(rows), dtype=np.int64), np.full(len(rows), len(order)),
+                          rates, rng, 32)  # most requests fill from the first few units
+        return np.where(cand >= 0, np.r_[order, -1][cand], -1)
+
+    def _walk(self, req: AdRequests, rows: np.ndarray, units: np.ndarray, begin: np.ndarray, end: np.ndarray,
+              rates: np.ndarray, rng: np.random.Generator, step: int) -> np.ndarray:
+        """Each request walks its units, ``units[begin:end]`` best first, to its first ``slots + 1`` that pass
+        targeting, the frequency cap and the pacer's draw: their positions in ``units``, (rows, max slots +
+        1), -1 padded. GSP's winners and their prices come from those alone. The units go a window at a
+        time, doubling, to the requests still open; each window's draws are drawn for all of them, whether
+        or not a request fills before its end."""
         need = req.slots[rows] + 1
-        cand = np.full((len(rows), int(need.max())), -1, dtype=np.int64)
+        cand = np.full((len(rows), int(need.max(initial=1))), -1, dtype=np.int64)
         found = np.zeros(len(rows), dtype=np.int64)
         admission, rate = self._admission(req), rates[self.book.unit_campaign]
-        start, step = 0, min(32, self.spec.window)  # most requests fill from the first few units
-        while start < len(order):
-            open_ = np.flatnonzero(found < need)
+        at, step = begin.copy(), min(step, self.spec.window)
+        while True:
+            open_ = np.flatnonzero((found < need) & (at < end))
             if not len(open_):
-                break
-            chunk = order[start:start + step]
-            start, step = start + step, min(2 * step, self.spec.window)
-            _admit(open_, rows, chunk, np.zeros(len(open_), dtype=np.int64), np.full(len(open_), len(chunk)),
-                   rng.random((len(open_), len(chunk))), *admission, rate, need, found, cand)
-        return cand
+                return cand
+            start = at[open_]
+            stop = np.minimum(start + step, end[open_])
+            _admit(open_, rows, units, start, stop, rng.random((len(open_), int((stop - start).max()))), *admission,
+                   rate, need, found, cand)
+            at[open_], step = stop, min(2 * step, self.spec.window)
 
     def _search(self, req: AdRequests, rows: np.ndarray, live: np.ndarray, per_click: np.ndarray,
                 value: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         b = self.book
-        # Each distinct (query, city) is matched once, to its triggered units that take the city; a request
-        # takes its list, laid end to end with the others' (no padding to the longest). A batch repeats its
-        # head queries many times over, and a brand word triggers every store's keyword, most of them for
-        # stores in other cities.
+        # Each distinct (query, city) is matched once, to its triggered units that take the city, serve
+        # search and clear the reserve, ranked as GSP ranks them (eCPM, then the older unit); a request walks
+        # its list, laid end to end with the others', to its slots and one more. A batch repeats its head
+        # queries many times over, and a brand word triggers every store's keyword.
         city = req.audience.city[rows].tolist()
         distinct: dict[tuple[str, int], int] = {}
         which = np.array([distinct.setdefault((req.query[i], c), len(distinct)) for i, c in
                           zip(rows.tolist(), city, strict=True)], dtype=np.int64)
         triggered = [t.take(b.targeting.in_city(c, t.unit)) for t, c in
                      ((b.keywords.match(q), c) for q, c in distinct)]
-        counts = np.array([len(t.unit) for t in triggered], dtype=np.int64)
-        per_row = counts[which]
-        starts = np.r_[0, np.cumsum(per_row)]
-        if not starts[-1]:
-            return self._auction(req, rows, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), per_click,
-                                 value, rates, starts)
-        src = np.arange(starts[-1]) + np.repeat((np.cumsum(counts) - counts)[which] - starts[:-1], per_row)
-        cand = np.concatenate([t.unit for t in triggered])[src]
-        keyword = np.concatenate([t.keyword_id for t in triggered])[src]
-        bid = np.concatenate([t.bid_fen for t in triggered])[src].astype(np.float64)
-        ok = live[b.unit_campaign[cand]] & b.serves_search[b.unit_campaign[cand]]
-        at = np.flatnonzero(ok)  # targeting, frequency and pacing on each request's few triggered units
-        ok[at] = self._passes_pairs(req, rows[np.repeat(np.arange(len(rows)), per_row)[at]], cand[at], rates, rng)
+        lists = np.repeat(np.arange(len(triggered)), [len(t.unit) for t in triggered])
+        cand = np.concatenate([np.empty(0, np.int64), *(t.unit for t in triggered)])
+        keyword = np.concatenate([np.empty(0, np.int64), *(t.keyword_id for t in triggered)])
+        bid = np.concatenate([np.empty(0, np.int64), *(t.bid_fen for t in triggered)]).astype(np.float64)
         # A keyword's own bid stands in for a manual unit's; auto units bid as the bidder says.
         unit_bid = np.where(b.auto[cand] | (bid <= 0), per_click[cand],
                             bid * np.where(b.per_result[cand], per_click[cand] / np.maximum(b.bid_fen[cand], 1), 1.0))
         unit_bid = unit_bid * b.search_coefficient[b.unit_campaign[cand]]
-        scores = np.where(ok, unit_bid * value[cand], -np.inf)
-        return self._auction(req, rows, cand, keyword, scores, unit_bid, value, rates, starts, per_cell=True)
+        score = unit_bid * value[cand]
+        ok = np.flatnonzero(live[b.unit_campaign[cand]] & b.serves_search[b.unit_campaign[cand]]
+                            & (score >= self.spec.reserve_ecpm_fen))
+        ranked = ok[np.lexsort((b.unit_id[cand[ok]], -score[ok], lists[ok]))]
+        counts = np.bincount(lists[ranked], minlength=len(triggered))
+        first = np.cumsum(counts) - counts
+        got = self._walk(req, rows, cand[ranked], first[which], (first + counts)[which], rates, rng, 8)
+        at = ranked[got[got >= 0]]  # each request's admitted, best first, end to end
+        starts = np.r_[0, np.cumsum((got >= 0).sum(axis=1))]
+        return self._auction(req, rows, cand[at], keyword[at], score[at], unit_bid[at], value, rates, starts,
+                             per_cell=True)
 
     def _auction(self, req: AdRequests, rows: np.ndarray, cand: np.ndarray, keyword: np.ndarray,
                  scores: np.ndarray, bid: np.ndarray, value: np.ndarray, rates: np.ndarray, starts: np.ndarray,
@@ -323,11 +321,12 @@ def _admit(open_: np.ndarray, rows: np.ndarray, units: np.ndarray, begin: np.nda
            member_start: np.ndarray, members: np.ndarray, counts: np.ndarray, cap: int, unit_id: np.ndarray,
            unit_rate: np.ndarray, need: np.ndarray, found: np.ndarray, cand: np.ndarray) -> None:
     """For each open request (``open_`` indexes ``rows``, which index the request arrays), its units
-    ``units[begin[o]:end[o]]`` in order (a feed scan's window, the same for all; a search pair's one unit),
-    with their draws ``draws[o, :]``, each let in by its targeting (``TargetingIndex.arrays``:
-    attributes, then interests, then behaviour audiences), the frequency cap (``FrequencyCap``'s hashed
-    counters, by ``consumer``) and the pacer's draw, appended to the request's candidates until it has
-    ``need``. Behaviour audiences admit ``named`` consumers, and only when ``known``."""
+    ``units[begin[o]:end[o]]`` in order (a window of the feed's order, the same for all; of the request's
+    own triggered list in search), with their draws ``draws[o, :]``, each let in by its targeting
+    (``TargetingIndex.arrays``: attributes, then interests, then behaviour audiences), the frequency cap
+    (``FrequencyCap``'s hashed counters, by ``consumer``) and the pacer's draw; its position in ``units``
+    is appended to the request's candidates until it has ``need``. Behaviour audiences admit ``named``
+    consumers, and only when ``known``."""
     mask = np.uint64(len(counts) - 1)
     for o in range(len(open_)):
         q = open_[o]
@@ -362,5 +361,5 @@ def _admit(open_: np.ndarray, rows: np.ndarray, units: np.ndarray, begin: np.nda
                 np.uint64(unit_id[u]) * np.uint64(0xC2B2AE3D27D4EB4F))
             if counts[h & mask] >= cap:
                 continue
-            cand[q, found[q]] = u
+            cand[q, found[q]] = j
             found[q] += 1

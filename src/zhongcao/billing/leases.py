@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from zhongcao.accounts import (
     Actor,
     Capability,
-    record_audit,
     record_audits,
     require,
     require_all,
@@ -304,9 +303,9 @@ def do_commit(rt: Runtime, commits: Sequence[LeaseCommit], *, actor: Actor) -> C
         txn_id = _spend(rt, s, per_wallet, wallets, actor=actor, memo={"leases": len(moved)})
         if moved:
             s.execute(update(Lease), [{"id": i, "spent_fen": leases[i].spent_fen + d} for i, d in moved.items()])
-        for account_id, (count, fen) in sorted(per_account.items()):
-            record_audit(s, rt, actor, account_id=account_id, action="lease.commit", target=f"txn:{txn_id}",
-                         after={"leases": count, "committed_fen": fen})
+        record_audits(s, rt, actor, [(account_id, "lease.commit", f"txn:{txn_id}",
+                                      {"leases": count, "committed_fen": fen})
+                                     for account_id, (count, fen) in sorted(per_account.items())])
         return CommitResult(len(commits), sum(moved.values()), txn_id)
 
 

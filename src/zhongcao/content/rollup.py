@@ -77,8 +77,8 @@ def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
     _fold_notes(session, ev, spec)
     creators, gained = ev.followers()
     if len(creators):
-        _add(session, CreatorStatsRow, ("creator_id",), "followers",
-             {(int(c),): int(g) for c, g in zip(creators, gained, strict=True)})
+        _upsert(session, CreatorStatsRow, ("creator_id",), ("followers",),
+                list(zip(creators.tolist(), gained.tolist(), strict=True)), add=True)
         _fold_followers(session, ev)
 
 
@@ -131,22 +131,16 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
         keys, counts = np.unique(ev.consumer_id[learned] * N_CATEGORIES + state.category[idx[learned]],
                                  return_counts=True)
         consumers, categories = np.divmod(keys, N_CATEGORIES)
-        _add(session, ConsumerInterest, ("consumer_id", "category"), "weight",
-             dict(zip(zip(consumers.tolist(), categories.tolist(), strict=True), counts.astype(float).tolist(),
-                      strict=True)))
-
-
-def _add(session: Session, model: type, keys: tuple[str, ...], column: str,
-         amounts: dict[tuple[int, ...], float]) -> None:
-    """Add amounts to a counter column; a row that does not exist yet starts at its amount."""
-    _upsert(session, model, keys, (column,), [(*k, v) for k, v in amounts.items()], add=True)
+        _upsert(session, ConsumerInterest, ("consumer_id", "category"), ("weight",),
+                list(zip(consumers.tolist(), categories.tolist(), counts.astype(float).tolist(), strict=True)),
+                add=True)
 
 
 def _upsert(session: Session, model: type, keys: tuple[str, ...], values: tuple[str, ...],
             rows: list[tuple[Any, ...]], *, add: bool) -> None:
-    """Write rows (the keys, then the values), in one upsert statement: a row already
-    there takes the new values, or adds them (``add``). Reading the rows first and then updating and
-    inserting took three round trips.
+    """Write rows (the keys, then the values), in one upsert statement: a row already there takes the new
+    values, or adds them to its own (``add``: a counter; a new row starts at them). Reading the rows first
+    and then updating and inserting took three round trips.
 
     A day's interests are hundreds of thousands of rows, so the rows skip SQLAlchemy's binding (a dict
     per row through the compiled statement cost more than the upsert): SQLite takes them as plain tuples
