@@ -20,6 +20,7 @@ from zhongcao.accounts import Actor, record_audit
 from zhongcao.billing.ledger import (
     FEES,
     account_wallet_id,
+    account_wallet_ids,
     delegated_free,
     insufficient,
     lock_wallets,
@@ -87,7 +88,7 @@ def settle_escrow_in(rt: Runtime, s: Session, ref: str, *, payouts: Mapping[int,
         return EscrowSettlement(None, 0, {}, 0, 0)
     escrow_w = system_wallet_id(s, escrow_key(ref))
     moves: dict[int, int] = {escrow_w: -held}
-    accounts = {a: account_wallet_id(s, a) for a in {*paid, refund_to}}
+    accounts = account_wallet_ids(s, {*paid, refund_to})
     lock_wallets(rt, s, list(accounts.values()))
     for account, fen in paid.items():
         moves[accounts[account]] = moves.get(accounts[account], 0) + fen

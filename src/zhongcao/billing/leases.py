@@ -33,6 +33,7 @@ from zhongcao.accounts import (
 from zhongcao.billing.ledger import (
     AD_REVENUE,
     account_wallet_id,
+    account_wallet_ids,
     adjust,
     adjust_many,
     delegated_free,
@@ -191,7 +192,7 @@ def do_reserve_many(rt: Runtime, asks: Sequence[LeaseAsk], ttl_seconds: int, *, 
     with rt.db.transaction() as s:
         spenders = sorted({a.account_id for a in asks})
         require_all(s, actor, spenders, Capability.OPERATE)
-        wallet_of = {a: account_wallet_id(s, a) for a in spenders}
+        wallet_of = account_wallet_ids(s, spenders)
         _settle_expired_in(rt, s, select(Lease.id).where(Lease.wallet_id.in_(list(wallet_of.values()))),
                            actor=Actor.system())
         free = {w.id: w.balance_fen - w.reserved_fen for w in lock_wallets(rt, s, list(wallet_of.values())).values()}

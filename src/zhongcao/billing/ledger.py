@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -90,6 +90,13 @@ def _ensure(session: Session, **owner: Any) -> int:
 
 def account_wallet_id(session: Session, account_id: int) -> int:
     return _ensure(session, account_id=account_id)
+
+
+def account_wallet_ids(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """``account_wallet_id`` for many accounts: one read for the wallets there, one create for each missing."""
+    wanted = sorted(set(account_ids))
+    found = dict(session.execute(select(Wallet.account_id, Wallet.id).where(Wallet.account_id.in_(wanted))).all())
+    return {a: found[a] if a in found else _ensure(session, account_id=a) for a in wanted}
 
 
 def system_wallet_id(session: Session, key: str) -> int:

@@ -78,6 +78,7 @@ class ConsumerInterest(Base):
     """How many times a consumer interacted with notes of a category: what the feed's interest term learns."""
 
     __tablename__ = "consumer_interest"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # the day's upsert touches one B-tree (migration 0017)
 
     consumer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     category: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
