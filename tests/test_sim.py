@@ -362,6 +362,33 @@ def test_the_creator_programme_runs_through_the_marketplace(tmp_path: Path) -> N
     assert without.creators == []
 
 
+def test_the_creator_analytics_count_every_exposure_and_read_the_store_holds(tmp_path: Path) -> None:
+    """The marketplace's note-day traffic, folded day by day beside the run and on the programme's launch
+    day up to that day's start, adds up to the store's own count: no event folded twice, none skipped
+    (a launch that folded up to its own hour once skipped the morning's events, not yet landed)."""
+    from sqlalchemy import func, select
+
+    from zhongcao.core import Database, ManualClock, Settings
+    from zhongcao.events import EventKind
+    from zhongcao.market.models import NoteDayRow
+    from zhongcao.migrations import upgrade
+
+    scenario = replace(PROGRAMME, days=3)
+    db = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(db)
+    rt = Runtime(db=db, clock=ManualClock(sim.start_of(scenario, 8)), settings=Settings(home=tmp_path))
+    with events.EventStore(tmp_path / "events.duckdb") as store:
+        sim.Simulation(rt, sim.build(rt, scenario), store).run()
+        e = store.events()
+        noted = e.filter(e.note_id.notnull())
+        stored = [store.run(noted.filter(noted.kind.isin(kinds)).count()).as_py() for kinds in (
+            [int(EventKind.IMPRESSION), int(EventKind.AD_IMPRESSION)], [int(EventKind.READ)])]
+    with db.read() as s:
+        folded = list(s.execute(select(func.sum(NoteDayRow.exposures), func.sum(NoteDayRow.reads))).one())
+    assert stored[0] > 0
+    assert folded == stored
+
+
 def test_creator_authenticity_separates_the_simulated_frauds(tmp_path: Path) -> None:
     """The creator score, from the platform's own records of a simulated world after a few days of traffic
     (bought followers, bought likes and comments included), ranks the labelled frauds below the honest."""

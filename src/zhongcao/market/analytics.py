@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -162,13 +162,15 @@ def do_record_comments(rt: Runtime, creator_ids: Sequence[int], note_ids: Sequen
     return len(rows)
 
 
-def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG) -> int:
+def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG, until: datetime | None = None) -> int:
     """Fold note traffic from the event store into ``market_note_day``, from the watermark up to events
-    ``lag`` old; returns the note-days touched."""
+    ``lag`` old, or minted before ``until`` (a caller that knows how far the store is complete, such as
+    the simulator, whose clock runs ahead of its store); returns the note-days touched. One folder at a
+    time: the watermark is read before the store is."""
     with rt.db.read() as s:
         mark = s.get(WatermarkRow, "note_day")
         low = mark.event_id if mark else 0
-    high = id_floor(rt.now() - lag)
+    high = id_floor(until if until is not None else rt.now() - lag)
     if high <= low:
         return 0
     e = store.events()

@@ -11,7 +11,7 @@ have a few bots too, and some have a viral day, so no single trace gives a fraud
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,11 +170,12 @@ class Programme:
     def actor(self) -> Actor:
         return Actor.of_account(self.brand.account_id)
 
-    def launch(self, day: int, store: EventStore | None, rng: np.random.Generator) -> None:
-        """Read the creators' analytics, brief, plan the mix and invite the picks."""
+    def launch(self, day: int, store: EventStore | None, rng: np.random.Generator, until: datetime) -> None:
+        """Read the creators' analytics (the store's events before ``until``), brief, plan the mix and
+        invite the picks."""
         rt, spec = self.rt, self.spec
         if store is not None:
-            market.fold(rt, store, lag=timedelta(0))
+            market.fold(rt, store, until=until)
         market.refresh(rt)
         now = rt.now()
         category = content.CATEGORIES[self.brand.category][0]

@@ -172,6 +172,7 @@ class Simulation:
         rngs = streams(world.scenario.seed)
         self._tick_no = 0
         self._day = 0
+        self._day_start = rt.now()
         self.off = off
         # With a store, serving events go straight to it, and to the ads engine that learns from them; the
         # outbox would only hold them for this same process to read back.
@@ -320,6 +321,7 @@ class Simulation:
     def run(self, progress: Callable[[int], None] | None = None) -> Summary:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-ingest") as self._ingester:
             for day in range(self.world.scenario.days):
+                self._day_start = self.rt.now()
                 self._active_today[:] = False
                 self._searched_today[:] = False
                 for hour in range(24):
@@ -378,7 +380,7 @@ class Simulation:
         self._land_served()
         self._fold()
         truth, self._truth_rows = self._truth_rows, []
-        self._landing.append(self._ingester.submit(self._land, self.store, truth))
+        self._landing.append(self._ingester.submit(self._land, self.store, truth, self.rt.now()))
 
     def _fold(self) -> None:
         if self._folds:
@@ -386,11 +388,14 @@ class Simulation:
                 self.content.fold(s, pa.concat_tables(self._folds))
             self._folds = []
 
-    def _land(self, store: events.EventStore, truth: list[dict[str, Any]]) -> None:
+    def _land(self, store: events.EventStore, truth: list[dict[str, Any]], until: datetime) -> None:
+        """The outbox and the ground truth into the store, then the creator analytics folded up to ``until``
+        (every event before it has landed), as the server's ingester folds them on its timer."""
         while events.ingest(self.rt, store, fold=self.content.fold) > 0:
             pass
         if truth:
             store.append(TRUTH_TABLE, pa.Table.from_pylist(truth, schema=TRUTH_SCHEMA))
+        market.fold(self.rt, store, until=until)
 
     def _settle(self) -> None:
         landing, self._landing = self._landing, []
@@ -424,7 +429,7 @@ class Simulation:
             return
         if self._day == p.spec.start_day:
             self._settle()  # the analytics read what the store holds: the days before this one
-            p.launch(self._day, self.store, self._draws("kol"))
+            p.launch(self._day, self.store, self._draws("kol"), self._day_start)
         published = p.step(self._day)
         for note_id, creator in published:
             self._add_note(note_id, creator)
