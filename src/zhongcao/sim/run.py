@@ -180,6 +180,7 @@ class Simulation:
         self._clicks: list[Clicks] = []
         self._folds: list[pa.Table] = []  # the day's served events, in the columns the rollups read
         self._landing: list[Future[Any]] = []  # writes to the store, in order, running beside the ticks
+        self._ingested: Future[Any] | None = None  # the last outbox ingest sent, which folds rollups too
         self.content = content.ContentEngine(rt, rng=rngs["engine"], sink=self._keep if store is not None else None)
         self.ads = ads.AdEngine(rt, self.content, purse_spec=LEASES,
                                 rng=np.random.default_rng(rngs["engine"].integers(1 << 62)))
@@ -358,7 +359,7 @@ class Simulation:
         served = pa.concat_tables(self._batches)  # chunked: nothing is copied
         self._batches = []
         self._folds.append(served.select(content.FOLDED))
-        self._settle()  # the writes before these, and the rollups they fold, come first
+        self._settle(keep=1)  # one write in flight beside this one at most: what waits to land is bounded
         if sum(t.num_rows for t in self._folds) >= FOLD_EVENTS:
             self._fold()
         assert self.store is not None
@@ -372,17 +373,25 @@ class Simulation:
 
         The rollups fold in this thread, where SQLite's one writer would stall the ticks anyway; the
         writes, the day's events and then the outbox's, run beside the next day's ticks (one writer thread:
-        the store fills in order). The next landing waits for them, so the rollups fold in the same order
-        every run and an ingest error stops it. A crash loses the run, which is repeated whole."""
+        the store fills in order). The next fold waits for the outbox's ingest, so the rollups fold in the
+        same order every run; an error in any write stops the run at its next wait. A crash loses the run,
+        which is repeated whole."""
         if self.store is None:
             return
         self.content.flush()
         self._land_served()
         self._fold()
         truth, self._truth_rows = self._truth_rows, []
-        self._landing.append(self._ingester.submit(self._land, self.store, truth, self.rt.now()))
+        self._ingested = self._ingester.submit(self._land, self.store, truth, self.rt.now())
+        self._landing.append(self._ingested)
 
     def _fold(self) -> None:
+        """The served events held since the last fold into the rollups, after the outbox batches ingested
+        before them (the one ordering that pool promotions depend on); the store's writes of served events
+        need not wait."""
+        if self._ingested is not None:
+            self._ingested.result()
+            self._ingested = None
         if self._folds:
             with self.rt.db.transaction() as s:
                 self.content.fold(s, pa.concat_tables(self._folds))
@@ -397,10 +406,10 @@ class Simulation:
             store.append(TRUTH_TABLE, pa.Table.from_pylist(truth, schema=TRUTH_SCHEMA))
         market.fold(self.rt, store, until=until)
 
-    def _settle(self) -> None:
-        landing, self._landing = self._landing, []
-        for write in landing:
-            write.result()
+    def _settle(self, keep: int = 0) -> None:
+        """Wait for what was sent to land, all but the last ``keep``; an error in any stops the run."""
+        while len(self._landing) > keep:
+            self._landing.pop(0).result()
 
     def _tick(self, hour: int) -> None:
         people = self.world.consumers
