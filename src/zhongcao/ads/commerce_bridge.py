@@ -11,7 +11,7 @@ from zhongcao.ads.clicks import click_key, load_secret, verify
 from zhongcao.ads.conversions import CONVERSION_WINDOW
 from zhongcao.ads.models import AdClick
 from zhongcao.commerce import AdClickRef, ClickResolver
-from zhongcao.core import Runtime
+from zhongcao.core import Runtime, in_lists
 
 
 def click_resolver(rt: Runtime) -> ClickResolver:
@@ -30,7 +30,7 @@ def spend_on_clicks(rt: Runtime, click_ids: Sequence[str]) -> int:
     keys = [click_key(c) for c in click_ids]
     total = 0
     with rt.db.read() as s:
-        for i in range(0, len(keys), 5_000):
+        for chunk in in_lists(keys):
             total += int(s.scalar(select(func.coalesce(func.sum(AdClick.charged_fen), 0))
-                                  .where(AdClick.click_key.in_(keys[i:i + 5_000]))) or 0)
+                                  .where(AdClick.click_key.in_(chunk))) or 0)
     return total

@@ -39,7 +39,7 @@ from zhongcao.ads.purse import Purse, PurseSpec
 from zhongcao.ads.targeting import UNKNOWN, Audience
 from zhongcao.billing import cap_used_today, get_wallet
 from zhongcao.content import ContentEngine
-from zhongcao.core import Runtime
+from zhongcao.core import Runtime, in_lists
 from zhongcao.events import EventIds, EventKind, Surface, Tailed, enqueue, id_node, make_batch, tail
 from zhongcao.events import id_column as ids_of
 
@@ -670,8 +670,8 @@ class AdEngine:
             "event_id", "kind", "consumer_id", "campaign_id", "unit_id", "creative_id", "note_id", "surface",
             "position", "price_fen", "lease_id", "keyword_id")}
         with self.purse.charging() as s:
-            for chunk in range(0, len(keys), 5_000):
-                for seen in s.scalars(select(AdClick).where(AdClick.click_key.in_(keys[chunk:chunk + 5_000]))):
+            for chunk in in_lists(keys):
+                for seen in s.scalars(select(AdClick).where(AdClick.click_key.in_(chunk))):
                     answers[seen.click_key] = ClickResult("", seen.charged_fen, seen.outcome)
             paid = {(int(c), int(k)) for c, k in s.execute(select(AdClick.consumer_id, AdClick.creative_id).where(
                 AdClick.day == today, AdClick.charged_fen > 0,

@@ -31,7 +31,7 @@ from zhongcao.commerce.models import (
 from zhongcao.commerce.orders import account_kind, seller_columns
 from zhongcao.commerce.record import emit, emit_many
 from zhongcao.commerce.sources import Source
-from zhongcao.core import Conflict, Invalid, NotFound, Runtime
+from zhongcao.core import Conflict, Invalid, NotFound, Runtime, in_lists
 from zhongcao.events import EventIds, EventKind, Surface
 
 HOST_KINDS = ("brand", "store", "distributor", "creator", "consumer")  # a KOS is a person's account
@@ -213,9 +213,8 @@ def do_join_many(rt: Runtime, ids: EventIds, live_id: int, viewers: Sequence[tup
             raise Conflict("live_not_started", f"live session {live_id} has not started", field="live_session_id",
                            allowed="a live session that is live or has ended (replay)")
         consumers = sorted({c for c, _ in viewers})
-        inside = {e.consumer_id: e for k in range(0, len(consumers), 5_000) for e in s.scalars(
-            select(LiveViewerRow).where(LiveViewerRow.session_id == live_id,
-                                        LiveViewerRow.consumer_id.in_(consumers[k:k + 5_000]),
+        inside = {e.consumer_id: e for chunk in in_lists(consumers) for e in s.scalars(
+            select(LiveViewerRow).where(LiveViewerRow.session_id == live_id, LiveViewerRow.consumer_id.in_(chunk),
                                         LiveViewerRow.left_at.is_(None)))}
         entries, events = [], []
         for consumer_id, source in viewers:

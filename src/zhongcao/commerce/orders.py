@@ -36,11 +36,10 @@ from zhongcao.commerce.models import (
 )
 from zhongcao.commerce.record import emit_many
 from zhongcao.commerce.sources import Source
-from zhongcao.core import Conflict, Invalid, NotFound, Runtime
+from zhongcao.core import Conflict, Invalid, NotFound, Runtime, in_lists
 from zhongcao.events import EventIds, EventKind
 
 MAX_ITEMS, MAX_QTY = 50, 999
-_CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
 # Which statuses each action starts from.
 FROM = {"pay": ("created",), "ship": ("paid",), "complete": ("shipped",), "refund": ("paid", "shipped", "completed"),
         "cancel": ("created",)}
@@ -126,9 +125,9 @@ def _create(rt: Runtime, ids: EventIds, asks: Sequence[OrderAsk], actor: Actor,
         return []
     with rt.db.transaction() as s:
         every = sorted({p for w in wanted for p in w})
-        products = {p.id: p for chunk in range(0, len(every), _CHUNK) for p in s.execute(
+        products = {p.id: p for chunk in in_lists(every) for p in s.execute(
             select(ProductRow.id, ProductRow.account_id, ProductRow.price_fen, ProductRow.stock)
-            .where(ProductRow.id.in_(every[chunk:chunk + _CHUNK])))}
+            .where(ProductRow.id.in_(chunk)))}
         sellers: list[int] = []
         for i, w in enumerate(wanted):
             for product in w:
@@ -160,9 +159,8 @@ def _create(rt: Runtime, ids: EventIds, asks: Sequence[OrderAsk], actor: Actor,
         s.execute(insert(OrderItemRow), [{"order_id": order_id, **asdict(line)}
                                          for order_id, mine in zip(order_ids, lines, strict=True) for line in mine])
         bought = sorted({(a.consumer_id, p) for a, w in zip(asks, wanted, strict=True) for p in w})
-        for chunk in range(0, len(bought), _CHUNK):  # bought: out of the cart
-            s.execute(delete(CartItemRow).where(tuple_(CartItemRow.consumer_id, CartItemRow.product_id)
-                                                .in_(bought[chunk:chunk + _CHUNK])))
+        for chunk in in_lists(bought):  # bought: out of the cart
+            s.execute(delete(CartItemRow).where(tuple_(CartItemRow.consumer_id, CartItemRow.product_id).in_(chunk)))
         kinds = {seller: account_kind(s, seller) for seller in sorted(set(sellers))}
         for kind in (EventKind.ORDER, EventKind.LIVE_ORDER):
             emit_many(s, rt, ids, kind, [
@@ -269,8 +267,8 @@ def _transition(rt: Runtime, ids: EventIds, order_ids: Sequence[int], action: st
     if len(set(order_ids)) < len(order_ids):
         raise Invalid("duplicate_order", "an order appears twice", field="order_ids", allowed="each order once")
     with rt.db.transaction() as s:
-        found = {row.id: row for chunk in range(0, len(order_ids), _CHUNK) for row in s.scalars(
-            rt.db.for_update(select(OrderRow).where(OrderRow.id.in_(list(order_ids[chunk:chunk + _CHUNK])))))}
+        found = {row.id: row for chunk in in_lists(order_ids) for row in s.scalars(
+            rt.db.for_update(select(OrderRow).where(OrderRow.id.in_(chunk))))}
         now = rt.now()
         rows = []
         for i, order_id in enumerate(order_ids):
@@ -303,9 +301,8 @@ def _transition(rt: Runtime, ids: EventIds, order_ids: Sequence[int], action: st
         for before, entries in audits.items():
             record_audits(s, rt, actor, entries, before={"status": before})
         items: dict[int, list[OrderItemRow]] = defaultdict(list)
-        for chunk in range(0, len(rows), _CHUNK):
-            for item in s.scalars(select(OrderItemRow).where(OrderItemRow.order_id.in_(
-                    [row.id for row in rows[chunk:chunk + _CHUNK]]))):
+        for chunk in in_lists([row.id for row in rows]):
+            for item in s.scalars(select(OrderItemRow).where(OrderItemRow.order_id.in_(chunk))):
                 items[item.order_id].append(item)
         return [_view(row, items[row.id]) for row in rows]
 

@@ -24,10 +24,9 @@ from sqlalchemy.orm import Session
 from zhongcao.content.distribution import NoteState, PoolSpec, record_events, update_pools
 from zhongcao.content.models import ConsumerInterest, CreatorStatsRow, FollowerRow, Note, NoteStatsRow
 from zhongcao.content.taxonomy import CODE, N_CATEGORIES
-from zhongcao.core import Runtime, distinct, insert_for
+from zhongcao.core import Runtime, distinct, in_lists, insert_for
 from zhongcao.events import EventKind, id_column
 
-_CHUNK = 5_000  # ids per IN list: well inside every backend's parameter limit
 # The event columns ``fold`` reads: a caller that holds events until it folds them may keep just these.
 FOLDED = ("note_id", "kind", "ts", "consumer_id", "creator_id")
 _STAT_COLUMNS = [getattr(NoteStatsRow, f) for f in NoteState.PERSISTED]
@@ -67,10 +66,6 @@ class NoteEvents:
         return np.unique(self.creator_id[follow], return_counts=True)
 
 
-def _chunks(ids: np.ndarray) -> list[list[int]]:
-    return [ids[i:i + _CHUNK].tolist() for i in range(0, len(ids), _CHUNK)]
-
-
 def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
     """Add an ingested chunk of events to the rollups."""
     ev = NoteEvents.of(batch)
@@ -108,7 +103,7 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
     ids = distinct(ev.note_id[ev.note_id > 0])
     if not len(ids):
         return
-    rows = [r for chunk in _chunks(ids) for r in session.execute(
+    rows = [r for chunk in in_lists(ids) for r in session.execute(
         select(Note.id, Note.category, Note.created_at, NoteStatsRow.note_id, *_STAT_COLUMNS)
         .outerjoin(NoteStatsRow, NoteStatsRow.note_id == Note.id).where(Note.id.in_(chunk)))]
     if not rows:

@@ -3,7 +3,7 @@
 from zhongcao.core.clock import Clock, ManualClock, SystemClock, budget_day
 from zhongcao.core.compiled import kernel
 from zhongcao.core.config import Settings, get_settings
-from zhongcao.core.db import Base, BigId, Database, UTCDateTime, insert_for
+from zhongcao.core.db import Base, BigId, Database, UTCDateTime, in_lists, insert_for
 from zhongcao.core.errors import CODES, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, ZhongcaoError
 from zhongcao.core.lookup import RowsOf, distinct
 from zhongcao.core.money import MAX_FEN, format_fen, require_positive_fen
@@ -32,6 +32,7 @@ __all__ = [
     "distinct",
     "format_fen",
     "get_settings",
+    "in_lists",
     "insert_for",
     "kernel",
     "require_positive_fen",

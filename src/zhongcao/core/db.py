@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
@@ -159,6 +160,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+IN_LIST = 5_000  # values per IN list: well inside every backend's parameter limit
+
+
+def in_lists(values: Sequence[Any] | np.ndarray) -> Iterator[list[Any]]:
+    """``values`` in slices of ``IN_LIST``, as plain lists: one ``IN (...)`` each, however many there are."""
+    for i in range(0, len(values), IN_LIST):
+        chunk = values[i:i + IN_LIST]
+        yield chunk.tolist() if isinstance(chunk, np.ndarray) else list(chunk)
 
 
 def insert_for(session: Session) -> Any:
