@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from zhongcao.api import ingest as ingest_module
+from zhongcao.api.ingest import Ingester
+from zhongcao.content import ContentEngine
 from zhongcao.core import Runtime
 from zhongcao.events import EventIds, EventKind, EventStore, enqueue, ingest, make_batch, tail
 from zhongcao.events.models import OutboxBatch
@@ -59,3 +63,41 @@ def test_ingest_stores_each_event_once_even_after_a_lost_mark(rt: Runtime, tmp_p
         rt.clock.advance(RETENTION + timedelta(seconds=1))
         assert ingest(rt, store) == 0
     assert outbox_rows(rt) == 0  # pruned once tailing engines had their hour
+
+
+def test_closing_the_ingester_waits_for_its_tick_and_opens_nothing_after(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server stopping waits only so long for its ingest thread; the close must not pull the store from
+    under a tick still running (DuckDB refuses a connection busy with another call)."""
+    inside, release = threading.Event(), threading.Event()
+    refresh = ingest_module.content.refresh_hot_queries
+
+    def slow_refresh(*args: object) -> None:
+        inside.set()
+        release.wait(10)
+        refresh(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module.content, "refresh_hot_queries", slow_refresh)
+    ingester = Ingester(rt, ContentEngine(rt))
+    failures: list[BaseException] = []
+
+    def tick() -> None:
+        try:
+            ingester(everything=True)
+        except BaseException as e:  # the test reports it below
+            failures.append(e)
+
+    ticking = threading.Thread(target=tick)
+    ticking.start()
+    assert inside.wait(10)
+    closing = threading.Thread(target=ingester.close)
+    closing.start()
+    closing.join(0.2)
+    assert closing.is_alive()  # still waiting for the tick
+    release.set()
+    ticking.join(10)
+    closing.join(10)
+    assert not failures
+    assert not closing.is_alive()
+    ingester()
+    assert ingester.store is None

@@ -39,17 +39,20 @@ class Ingester:
         self._audiences_at: float | None = None
         self._creators_at: float | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def __call__(self, *, everything: bool = False) -> None:
         """One tick: ingest the outbox, then recompute what is due. ``everything`` recomputes the hot queries,
         the audiences and today's reports now, whatever is due (a test, a CLI)."""
-        if self.store is None:
-            try:
-                self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
-            except duckdb.IOException:
-                return  # another process holds the file and ingests; try again next tick
         self.engine.flush()  # what this process served so far goes in with the rest
         with self._lock:  # the ingest thread and a caller take turns: one DuckDB connection serves both
+            if self._closed:
+                return
+            if self.store is None:
+                try:
+                    self.store = EventStore(self.rt.settings.resolved_events_path(), threads=1)
+                except duckdb.IOException:
+                    return  # another process holds the file and ingests; try again next tick
             while events.ingest(self.rt, self.store, fold=self.engine.fold) > 0:
                 pass
             now, due = time.monotonic(), self._due
@@ -76,8 +79,13 @@ class Ingester:
         return last is None or now - last >= every
 
     def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        """Let a tick in progress finish first (DuckDB refuses a connection busy with another call, and a
+        tick may outlast the server's wait for its thread), and open nothing after."""
+        with self._lock:
+            self._closed = True
+            if self.store is not None:
+                self.store.close()
+                self.store = None
 
 
 def run(rt: Runtime, parent: int | None = None) -> None:

@@ -113,11 +113,13 @@ class EventStore:
 
     def table(self, name: str) -> ibis.Table:
         """A side table as an Ibis table; run expressions with ``run``."""
-        return self._ibis.table(name)
+        with self._lock:  # Ibis reads the schema on the shared handle
+            return self._ibis.table(name)
 
     def events(self) -> ibis.Table:
         """The events as an Ibis table; run expressions with ``run`` (it serializes access)."""
-        return self._ibis.table("events")
+        with self._lock:
+            return self._ibis.table("events")
 
     def run(self, expr: ibis.Expr) -> Any:
         """The expression's result in Arrow: a table, a column (chunked array) or a scalar."""
