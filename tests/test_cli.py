@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from zhongcao import sim
+
 
 def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "ZHONGCAO_HOME": str(home), **env}
@@ -124,3 +126,9 @@ min_authenticity = 50
     refused = run(["creators", "compare", str(scenario), "--strategies", "celebrity"], tmp_path)
     assert refused.returncode != 0
     assert refused.stderr.startswith("error [invalid_plan]")
+
+
+def test_simulate_help_names_every_shipped_scenario(tmp_path: Path) -> None:
+    result = run(["simulate", "--help"], tmp_path, COLUMNS="300")
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in sim.shipped())

@@ -120,7 +120,8 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
 
 @app.command()
 def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file, or a shipped one by name: "
-                                                       "kob_100_stores.")],
+                                                       "kob_100_stores (the demo's), auto_dealers, "
+                                                       "home_furnishing, local_services.")],
              consumers: Annotated[int | None, typer.Option(help="Override the scenario's consumers.")] = None,
              days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
              seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
