@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from zhongcao import sim
 
 
@@ -45,6 +47,8 @@ def test_demo_tables_are_bilingual_and_say_where_to_look_next(tmp_path: Path) ->
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     cases = [
         (["demo", "--stores", "0"], {}),
+        (["demo", "--budget-scale", "0"], {}),
+        (["plan", "--budget-scales", "1,x"], {}),
         (["simulate", "kob_100_stores", "--counterfactual", "channel=tv off"], {}),
         (["simulate", "no_such_scenario"], {}),
         (["no-such-command"], {}),
@@ -132,3 +136,31 @@ def test_simulate_help_names_every_shipped_scenario(tmp_path: Path) -> None:
     result = run(["simulate", "--help"], tmp_path, COLUMNS="300")
     assert result.returncode == 0, result.stderr
     assert all(name in result.stdout for name in sim.shipped())
+
+
+def test_plan_runs_each_budget_level_on_the_same_consumers(tmp_path: Path) -> None:
+    scenario = tmp_path / "small.toml"
+    scenario.write_text("""seed = 5
+consumers = 1500
+days = 2
+creators = 40
+creator_notes = 120
+
+[[brands]]
+name = "小样美妆 Xiaoyang Beauty"
+stores = 4
+store_notes = 2
+""", encoding="utf-8")
+    result = run(["plan", str(scenario), "--json", "--budget-scales", "2,1"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    levels = json.loads(result.stdout)["levels"]
+    assert [level["budget_scale"] for level in levels] == [1.0, 2.0]
+    assert levels[1]["allocated_fen"] == pytest.approx(2 * levels[0]["allocated_fen"], rel=0.01)
+    assert levels[1]["marginal_spend_fen"] == levels[1]["spend_fen"] - levels[0]["spend_fen"]
+    assert all((tmp_path / "plan" / "simulations" / d).is_dir() for d in ("seed-5", "seed-5-budget-2x"))
+    single = run(["simulate", str(scenario), "--json"], tmp_path)  # the 1x level is the scenario as it is
+    assert json.loads(single.stdout)["totals"]["spend_fen"] == levels[0]["spend_fen"] > 0
+    refused = run(["plan", str(scenario), "--budget-scales", "1,40"], tmp_path / "refused")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error [invalid_plan]")
+    assert not (tmp_path / "refused" / "plan").exists()  # nothing ran

@@ -3,6 +3,7 @@ consumers are, and a world created in State through the slices' own actions."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from zhongcao import billing, commerce, content, events, sim
 from zhongcao.ads.models import ConversionRow
-from zhongcao.cli.simulate import simulate
+from zhongcao.cli.simulate import run_dir, simulate
 from zhongcao.commerce.models import LiveViewerRow, OrderRow
 from zhongcao.core import Invalid, Runtime
 
@@ -302,15 +303,58 @@ def test_a_bad_counterfactual_is_refused(spec: str) -> None:
 
 
 def test_more_budget_buys_more_impressions_with_diminishing_returns(tmp_path: Path) -> None:
-    """Wallets, not daily budgets, bind here: a month's allocation per store of ¥10, ¥20, ¥40 and ¥800 (the
-    small world's feed-ad supply runs out near ¥40)."""
-    seen = []
-    for fen in (1_000, 2_000, 4_000, 80_000):
-        brand = replace(SMALL.brands[0], budget_fen_by_tier=(fen, fen, fen, fen))
-        run = simulate(replace(SMALL, brands=(brand,)), tmp_path / str(fen))
-        seen.append(sum(c["impressions"] for c in run.channels if c["channel"] in ("feed_ads", "search_ads")))
+    """Wallets, not daily budgets, bind here: a month's allocation per store of ¥10, scaled 1x, 2x, 4x and 20x
+    (the small world's feed-ad supply runs out near ¥40), as ``zhongcao plan`` runs the levels."""
+    base = replace(SMALL, brands=(replace(SMALL.brands[0], budget_fen_by_tier=(1_000,) * 4),))
+    scales = (1, 2, 4, 20)
+    curve = sim.response_curve([(s, simulate(base, tmp_path, budget_scale=s)) for s in scales])
+    assert [r["budget_scale"] for r in curve] == list(scales)
+    assert all(run_dir(tmp_path, base.seed, budget_scale=s).exists() for s in scales)
+    allocated = [r["allocated_fen"] for r in curve]
+    assert allocated == pytest.approx([allocated[0] * s for s in scales], rel=0.01)  # stores' draws round to ¥1
+    seen = [r["ad_impressions"] for r in curve]
     assert seen[0] < seen[1] < seen[2] <= seen[3]
-    assert (seen[3] - seen[2]) / (80_000 - 4_000) < (seen[1] - seen[0]) / (2_000 - 1_000)
+    assert (seen[3] - seen[2]) / (20 - 4) < (seen[1] - seen[0]) / (2 - 1)
+    spend = [r["spend_fen"] for r in curve]
+    assert spend[0] < spend[1] < spend[2]
+    assert all(r["spend_fen"] <= r["allocated_fen"] for r in curve)
+    assert curve[0]["marginal_spend_fen"] is None
+    assert curve[0]["marginal_roi"] is None
+    for below, row in itertools.pairwise(curve):
+        assert row["marginal_spend_fen"] == row["spend_fen"] - below["spend_fen"]
+        assert row["marginal_gmv_fen"] == row["gmv_fen"] - below["gmv_fen"]
+        assert row["marginal_roi"] == (round(row["marginal_gmv_fen"] / row["marginal_spend_fen"], 4)
+                                       if row["marginal_spend_fen"] > 0 else None)
+
+
+def test_a_budget_scale_multiplies_the_brands_money_and_leaves_its_rivals_alone() -> None:
+    scenario = sim.load(sim.DEFAULT)
+    brand, rival = scenario.brands
+    doubled = scenario.with_budget_scale(2)
+    assert doubled.brands[1] == rival
+    more = doubled.brands[0]
+    assert more.budget_fen_by_tier == tuple(2 * b for b in brand.budget_fen_by_tier)
+    assert [c.daily_budget_fen for c in more.campaigns] == [2 * c.daily_budget_fen for c in brand.campaigns]
+    assert more.creator_programme is not None
+    assert brand.creator_programme is not None
+    assert more.creator_programme.budget_fen == 2 * brand.creator_programme.budget_fen
+    assert [c.daily_budget_fen for c in scenario.with_budget_scale(0.1).brands[0].campaigns] == [10_000, 10_000]
+    assert scenario.with_budget_scale(1) is scenario
+
+
+@pytest.mark.parametrize("scale", [0, 0.01, 25, float("nan"), True])
+def test_a_budget_scale_out_of_range_is_refused(scale: float) -> None:
+    with pytest.raises(Invalid) as exc:
+        sim.load(sim.DEFAULT).with_budget_scale(scale)
+    assert (exc.value.code, exc.value.field) == ("invalid_scenario", "budget_scale")
+
+
+def test_budget_levels_run_ascending_each_once_and_a_bad_list_is_refused() -> None:
+    assert sim.parse_scales("2, 0.5,1,2") == [0.5, 1.0, 2.0]
+    for spec in ("", "a,1", "0,1", "1,30", ",".join(str(k) for k in range(1, 11))):
+        with pytest.raises(Invalid) as exc:
+            sim.parse_scales(spec)
+        assert (exc.value.code, exc.value.field) == ("invalid_plan", "budget_scales")
 
 
 def test_a_run_is_calibrated_on_what_was_served() -> None:

@@ -73,13 +73,23 @@ from zhongcao.ads.plans import (
 from zhongcao.ads.purse import PurseSpec
 from zhongcao.ads.reports import SETTLE_DAYS, ReportRow, report, to_csv
 from zhongcao.ads.reports import refresh as refresh_reports
-from zhongcao.ads.spec import Campaign, CreativeSpec, Keyword, Targeting, Unit
+from zhongcao.ads.spec import (
+    MAX_DAILY_BUDGET_FEN,
+    MIN_DAILY_BUDGET_FEN,
+    Campaign,
+    CreativeSpec,
+    Keyword,
+    Targeting,
+    Unit,
+)
 from zhongcao.ads.tracking import TrackingRow, do_report_offsite_total, tracking
 
 __all__ = [
     "CONVERSION_WINDOW",
     "GOALS",
     "LEVELS",
+    "MAX_DAILY_BUDGET_FEN",
+    "MIN_DAILY_BUDGET_FEN",
     "OFFICIAL",
     "PLATFORMS",
     "SETTLE_DAYS",

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zhongcao.cli.creators import app as creators_app
+from zhongcao.cli.plan import plan_budgets
 from zhongcao.core import Runtime, ZhongcaoError, format_fen
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ admin_app = typer.Typer(help="Platform-operator bootstrapping.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(creators_app, name="creators")
+app.command("plan")(plan_budgets)
 out = Console()
+BUDGET_SCALE_HELP = ("Scale the brand's money (store allocations, campaigns' daily budgets, the creator "
+                     "programme's budget), 0.05 to 20; rivals keep theirs.")
 
 
 def _runtime() -> Runtime:
@@ -109,13 +113,14 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
          consumers: Annotated[int | None, typer.Option(help="Consumers (default 100,000).")] = None,
          days: Annotated[int | None, typer.Option(help="Days (default 30).")] = None,
          seed: Annotated[int | None, typer.Option(help="Seed for every random draw (default 7).")] = None,
-         stores: Annotated[int | None, typer.Option(help="Stores under the brand (default 100).")] = None) -> None:
+         stores: Annotated[int | None, typer.Option(help="Stores under the brand (default 100).")] = None,
+         budget_scale: Annotated[float, typer.Option(help=BUDGET_SCALE_HELP)] = 1.0) -> None:
     """The main job: a 30-day KOB campaign, one brand with 100 stores, feed and search ads and organic
     seeding, simulated on the real engine into the embedded store; then what each channel and store got."""
     from zhongcao import sim
 
     _run_scenario(sim.load(sim.DEFAULT).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores),
-                  as_json=as_json, calibration_report=False, off=None)
+                  as_json=as_json, calibration_report=False, off=None, budget_scale=budget_scale)
 
 
 @app.command()
@@ -134,6 +139,7 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
                  help="Rerun with something switched off, on the same random numbers, and report the true "
                  "incremental effect: 'channel=search_ads off', 'channel=feed_ads off', 'channel=kol off' "
                  "(no creator programme), 'store=12 off'.")] = None,
+             budget_scale: Annotated[float, typer.Option(help=BUDGET_SCALE_HELP)] = 1.0,
              ) -> None:
     """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
     spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
@@ -141,35 +147,39 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
 
     plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
     off = sim.Switch.parse(counterfactual, plan.brands[0].stores) if counterfactual is not None else None
-    _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off)
+    _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off, budget_scale=budget_scale)
 
 
-def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None) -> None:
+def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None,
+                  budget_scale: float) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from zhongcao import sim
+    from zhongcao.cli.simulate import run_dir
     from zhongcao.cli.simulate import simulate as run
     from zhongcao.core import get_settings
 
     settings = get_settings()
+    plan.with_budget_scale(budget_scale)  # a bad scale is refused before anything runs
     if as_json:
-        result = run(plan, settings.home, settings=settings)
+        result = run(plan, settings.home, settings=settings, budget_scale=budget_scale)
     else:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
                    TimeElapsedColumn())
         with Progress(*columns, console=out, transient=True) as bar:
             task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} "
                                 "stores", total=plan.days)
-            result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings)
+            result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
+                         budget_scale=budget_scale)
     lift = None
     if off is not None:
         if as_json:
-            other = run(plan, settings.home, settings=settings, off=off)
+            other = run(plan, settings.home, settings=settings, off=off, budget_scale=budget_scale)
         else:
             with Progress(*columns, console=out, transient=True) as bar:
                 task = bar.add_task(f"反事实 Counterfactual: {off.label} off", total=plan.days)
                 other = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
-                            off=off)
+                            off=off, budget_scale=budget_scale)
         lift = sim.incremental(result, other, off)
     metrics = []
     if calibration_report:
@@ -183,7 +193,7 @@ def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, of
             {"counterfactual": lift} if lift is not None else {})
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
     else:
-        _print_summary(result, settings.home / "simulations" / f"seed-{plan.seed}")
+        _print_summary(result, run_dir(settings.home, plan.seed, budget_scale=budget_scale))
         if lift is not None:
             out.print(f"反事实 Counterfactual ({lift['switched_off']} off, same random numbers): conversions "
                       f"{lift['base_conversions']:,} → {lift['conversions']:,}; true incremental conversions "

@@ -12,12 +12,20 @@ from zhongcao.core import Database, ManualClock, Runtime, Settings
 from zhongcao.migrations import upgrade
 
 
+def run_dir(home: Path, seed: int, off: sim.Switch | None = None, budget_scale: float = 1.0) -> Path:
+    """Where a run keeps its platform: ``seed-<seed>``, with ``-budget-<scale>x`` for a scaled budget and
+    ``-off-<what>`` for a counterfactual."""
+    return home / "simulations" / (f"seed-{seed}" + (f"-budget-{budget_scale:g}x" if budget_scale != 1 else "")
+                                   + (f"-off-{off.label}" if off else ""))
+
+
 def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None] | None = None,
-             settings: Settings | None = None, off: sim.Switch | None = None) -> sim.Summary:
-    """Run a scenario under ``home/simulations/seed-<seed>`` (SQLite and DuckDB files; a counterfactual
-    under ``seed-<seed>-off-<what>``), replacing an earlier run of the same; the store stays there to be
-    served and inspected."""
-    where = home / "simulations" / (f"seed-{scenario.seed}" + (f"-off-{off.label}" if off else ""))
+             settings: Settings | None = None, off: sim.Switch | None = None,
+             budget_scale: float = 1.0) -> sim.Summary:
+    """Run a scenario (its brand's money times ``budget_scale``) under ``run_dir`` (SQLite and DuckDB
+    files), replacing an earlier run of the same; the store stays there to be served and inspected."""
+    scenario = scenario.with_budget_scale(budget_scale)
+    where = run_dir(home, scenario.seed, off, budget_scale)
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)

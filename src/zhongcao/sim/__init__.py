@@ -7,8 +7,10 @@ from zhongcao.sim.calibration import population as population_calibration
 from zhongcao.sim.calibration import run as run_calibration
 from zhongcao.sim.creators import Creators
 from zhongcao.sim.population import CITIES, Consumers
+from zhongcao.sim.response import parse_scales, response_curve
 from zhongcao.sim.run import CHANNELS, TRUTH_TABLE, Simulation, Summary, Switch, incremental, whole
 from zhongcao.sim.scenario import (
+    BUDGET_SCALE,
     DEFAULT,
     Brand,
     CampaignPlan,
@@ -22,6 +24,7 @@ from zhongcao.sim.scenario import (
 from zhongcao.sim.world import BrandSetup, StoreSetup, World, build, start_of, streams
 
 __all__ = [
+    "BUDGET_SCALE",
     "CHANNELS",
     "CITIES",
     "DEFAULT",
@@ -44,7 +47,9 @@ __all__ = [
     "incremental",
     "load",
     "parse",
+    "parse_scales",
     "population_calibration",
+    "response_curve",
     "run_calibration",
     "shipped",
     "start_of",

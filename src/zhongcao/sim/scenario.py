@@ -11,11 +11,12 @@ path of the field and what it allows, before anything is created.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from zhongcao.ads import MAX_DAILY_BUDGET_FEN, MIN_DAILY_BUDGET_FEN
 from zhongcao.content import CODE
 from zhongcao.core import Invalid
 from zhongcao.market import OBJECTIVES, PRESETS
@@ -23,6 +24,7 @@ from zhongcao.market import OBJECTIVES, PRESETS
 PLACEMENTS = ("feed", "search")
 SHIPPED = Path(__file__).parent / "scenarios"  # the scenarios that come with the package, by file stem
 DEFAULT = "kob_100_stores"                     # what ``zhongcao demo`` runs
+BUDGET_SCALE = (0.05, 20.0)                    # how far a plan may scale the brand's money
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,30 @@ class Scenario:
                                        f"brands[{i}].") for i, b in enumerate(self.brands)]
         return _build(Scenario, {**{f.name: getattr(self, f.name) for f in fields(self)}, **values}, "")
 
+    def with_budget_scale(self, scale: float) -> Scenario:
+        """The scenario with the simulated brand's money times ``scale``: each store's monthly allocation, each
+        campaign's daily budget (kept within the platform's ¥100 to ¥999,999) and the creator programme's
+        budget. The competitors keep theirs: a plan asks what the brand's own money buys in the same market."""
+        low, high = BUDGET_SCALE
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not low <= scale <= high:
+            raise _bad("budget_scale", f"budget scale {scale!r}", f"a number {low:g}..{high:g}")
+        if scale == 1:
+            return self
+        brand = self.brands[0]
+        programme = brand.creator_programme
+
+        def daily(fen: int) -> int:
+            return min(max(round(fen * scale), MIN_DAILY_BUDGET_FEN), MAX_DAILY_BUDGET_FEN)
+
+        t1, t2, t3, t4 = (round(b * scale) for b in brand.budget_fen_by_tier)
+
+        scaled = replace(
+            brand, budget_fen_by_tier=(t1, t2, t3, t4),
+            campaigns=tuple(replace(c, daily_budget_fen=daily(c.daily_budget_fen)) for c in brand.campaigns),
+            creator_programme=None if programme is None else replace(
+                programme, budget_fen=max(round(programme.budget_fen * scale), 1)))
+        return replace(self, brands=(scaled, *self.brands[1:]))
+
 
 def _bad(path: str, detail: str, allowed: object) -> Invalid:
     return Invalid("invalid_scenario", detail, field=path or "scenario", allowed=allowed)
@@ -145,7 +171,7 @@ def _check(cls: type, values: dict[str, Any], path: str) -> dict[str, Any]:
         elif name in ("price_fen", "bid_fen"):
             out[name] = _int(value, where, 1, 10**9)
         elif name == "daily_budget_fen":
-            out[name] = _int(value, where, 10_000, 99_999_900)
+            out[name] = _int(value, where, MIN_DAILY_BUDGET_FEN, MAX_DAILY_BUDGET_FEN)
         elif name == "start":
             if not isinstance(value, date):
                 raise _bad(where, f"{where} is {value!r}", "a date: 2026-03-02")
