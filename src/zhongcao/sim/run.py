@@ -57,7 +57,8 @@ RESEARCH = 0.5  # 回搜: seeding worth one read or more raises the chance to se
 SEARCH_PAGE = 10
 SEARCH_INTENT = 3.0  # a search result is read this much more often than a feed card, at the top position [U]
 SEARCH_AD_INTENT = 3.0  # and a search ad clicked this much more often than a feed ad [U]
-CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live", "kol", "bought")  # append only
+CONCERNS = ("active", "feed", "feed_ads", "search", "search_ads", "convert", "live", "kol", "bought",  # append only
+            "feed_engine", "feed_ad_engine", "search_engine", "search_ad_engine")
 PROGRAMME_HOUR = 10  # the brand and its creators act on their deals in office hours
 SPONSORED_QUALITY = 0.7  # [U] a sponsored note engages less than the creator's everyday notes (商单 vs 日常)
 ROUTES = (0.5, 0.2)  # shop share, then off-platform share; the rest go to a store [U]
@@ -316,7 +317,10 @@ class Simulation:
     def _draws(self, concern: str) -> np.random.Generator:
         """This tick's generator for one concern, from the seed, the tick and the concern alone: a
         counterfactual that changes how many draws one concern takes leaves every other draw as it was
-        (common random numbers)."""
+        (common random numbers). The engines' own draws (feed exploration, pacing) are concerns too, handed
+        to them before each surface serves: one stream through the whole run would carry any change in one
+        tick's draws into every later auction, and a budget level or a switched-off store would then differ
+        from the base run by noise as much as by what it changed."""
         return np.random.default_rng([self.world.scenario.seed, self._tick_no, CONCERNS.index(concern)])
 
     def run(self, progress: Callable[[int], None] | None = None) -> Summary:
@@ -520,11 +524,13 @@ class Simulation:
         self._touch(rows[mine], idx[mine], note_ids[mine], read[mine], interacted[mine])
 
     def _feed(self, active: np.ndarray) -> None:
+        self.content.rng = self._draws("feed_engine")
         page = self.content.feed_batch(self.ids[active], behaviour.PAGE)
         self.served["feed_impressions"] += len(page.note_id)
         rows, idx, read, interacted = self._react(page.consumer, page.note_id, Surface.FEED, self._draws("feed"))
         self.served["reads"] += int(read.sum())
         self._seed(rows, idx, page.note_id, read, interacted)
+        self.ads.rng = self._draws("feed_ad_engine")
         served = self.ads.feed_ads(self._viewers(active), behaviour.PAGE)
         self._sell(served, "feed_ads", self._draws("feed_ads"))
 
@@ -556,12 +562,14 @@ class Simulation:
         self.stage[searched_brand] = np.maximum(self.stage[searched_brand], 2)
         self.touched[searched_brand] = self._day
         self.served["searches"] += len(who)
+        self.content.rng = self._draws("search_engine")
         page = self.content.search_batch(queries, self.ids[who], SEARCH_PAGE)
         rows, idx, read, interacted = self._react(page.consumer, page.note_id, Surface.SEARCH, rng,
                                                   SEARCH_INTENT / np.sqrt(page.position))
         self.served["search_reads"] += int(read.sum())
         self.served["reads"] += int(read.sum())  # reads count both surfaces; search_reads is the search part
         self._seed(rows, idx, page.note_id, read, interacted)
+        self.ads.rng = self._draws("search_ad_engine")
         served = self.ads.search_ads(self._viewers(who), queries, SEARCH_PAGE)
         self._sell(served, "search_ads", self._draws("search_ads"), SEARCH_AD_INTENT)
 
