@@ -27,7 +27,6 @@ admin_app = typer.Typer(help="Platform-operator bootstrapping.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(creators_app, name="creators")
-app.command("plan")(plan_budgets)
 out = Console()
 BUDGET_SCALE_HELP = ("Scale the brand's money (store allocations, campaigns' daily budgets, the creator "
                      "programme's budget), 0.05 to 20; rivals keep theirs.")
@@ -148,6 +147,9 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
     plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
     off = sim.Switch.parse(counterfactual, plan.brands[0].stores) if counterfactual is not None else None
     _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off, budget_scale=budget_scale)
+
+
+app.command("plan")(plan_budgets)  # after simulate: the help lists commands in this order
 
 
 def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None,
