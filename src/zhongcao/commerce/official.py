@@ -32,7 +32,7 @@ from zhongcao.commerce.models import (
 )
 from zhongcao.commerce.orders import seller_columns
 from zhongcao.content import NoteView, notes_by_id
-from zhongcao.core import Invalid, NotFound, Runtime
+from zhongcao.core import Invalid, NotFound, Runtime, in_lists
 from zhongcao.events import EventIds, EventKind, Surface, enqueue, make_batch
 
 AUDIENCES = ("followers", "reservations", "buyers", "conversations", "consumers")
@@ -109,8 +109,7 @@ def _emit_pushes(s: Session, rt: Runtime, ids: EventIds, consumers: np.ndarray, 
 def _recent(s: Session, account_id: int, consumers: np.ndarray, since: datetime) -> np.ndarray:
     """Pushes each consumer got from the account since ``since``."""
     got: dict[int, int] = {}
-    for i in range(0, len(consumers), 10_000):
-        chunk = consumers[i:i + 10_000].tolist()
+    for chunk in in_lists(consumers):
         got.update(s.execute(select(PushReceiptRow.consumer_id, func.count()).where(
             PushReceiptRow.account_id == account_id, PushReceiptRow.consumer_id.in_(chunk),
             PushReceiptRow.at > since).group_by(PushReceiptRow.consumer_id)).all())
