@@ -154,34 +154,23 @@ app.command("plan")(plan_budgets)  # after simulate: the help lists commands in 
 
 def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None,
                   budget_scale: float) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from zhongcao import sim
-    from zhongcao.cli.simulate import run_dir
+    from zhongcao.cli.simulate import days_progress, run_dir
     from zhongcao.cli.simulate import simulate as run
     from zhongcao.core import get_settings
 
     settings = get_settings()
-    plan.with_budget_scale(budget_scale)  # a bad scale is refused before anything runs
-    if as_json:
-        result = run(plan, settings.home, settings=settings, budget_scale=budget_scale)
-    else:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
-                   TimeElapsedColumn())
-        with Progress(*columns, console=out, transient=True) as bar:
-            task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} "
-                                "stores", total=plan.days)
-            result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
-                         budget_scale=budget_scale)
+    with days_progress(out, disable=as_json) as bar:
+        task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} "
+                            "stores", total=plan.days)
+        result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
+                     budget_scale=budget_scale)
     lift = None
     if off is not None:
-        if as_json:
-            other = run(plan, settings.home, settings=settings, off=off, budget_scale=budget_scale)
-        else:
-            with Progress(*columns, console=out, transient=True) as bar:
-                task = bar.add_task(f"反事实 Counterfactual: {off.label} off", total=plan.days)
-                other = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
-                            off=off, budget_scale=budget_scale)
+        with days_progress(out, disable=as_json) as bar:
+            task = bar.add_task(f"反事实 Counterfactual: {off.label} off", total=plan.days)
+            other = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
+                        off=off, budget_scale=budget_scale)
         lift = sim.incremental(result, other, off)
     metrics = []
     if calibration_report:

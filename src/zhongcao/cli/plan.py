@@ -25,23 +25,19 @@ def plan_budgets(
     """Run the scenario once per budget level (the brand's store allocations, campaigns' daily budgets and
     creator programme scaled together; rivals keep theirs), on the same seed, and show what each level bought
     and what each extra yuan bought over the level below (marginal ROI)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import TaskID
     from rich.table import Table
 
     from zhongcao import sim
-    from zhongcao.cli.simulate import simulate
+    from zhongcao.cli.simulate import days_progress, simulate
     from zhongcao.core import format_fen, get_settings
 
     base = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
-    scales = sim.parse_scales(budget_scales)
-    for scale in scales:
-        base.with_budget_scale(scale)  # every level is checked before the first runs
+    scales = sim.parse_scales(budget_scales)  # every level in range before the first runs
     settings = get_settings()
     home = settings.home / "plan"
     runs = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True, disable=as_json) as bar:
+    with days_progress(Console(stderr=True), disable=as_json) as bar:
         for scale in scales:
             task = bar.add_task(f"预算 Budget ×{scale:g}", total=base.days)
 
@@ -58,13 +54,14 @@ def plan_budgets(
     for col in ("预算 Budget", "分配 Allocated", "花费 Spend", "广告曝光 Ad impr.", "广告点击 Ad clicks", "线索 Leads",
                 "订单 Orders", "GMV", "ROI", "边际花费 Marg. spend", "边际GMV Marg. GMV", "边际ROI Marg. ROI"):
         table.add_column(col, justify="right")
+
+    def fen(value: int | None) -> str:
+        return "-" if value is None else format_fen(value)
+
+    def ratio(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
     for r in rows:
-        def fen(value: int | None) -> str:
-            return "-" if value is None else format_fen(value)
-
-        def ratio(value: float | None) -> str:
-            return "-" if value is None else f"{value:.2f}"
-
         table.add_row(f"×{r['budget_scale']:g}", format_fen(r["allocated_fen"]), format_fen(r["spend_fen"]),
                       f"{r['ad_impressions']:,}", f"{r['ad_clicks']:,}", f"{r['leads']:,}", f"{r['orders']:,}",
                       format_fen(r["gmv_fen"]), ratio(r["roi"]), fen(r["marginal_spend_fen"]),

@@ -7,9 +7,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from zhongcao import events, sim
 from zhongcao.core import Database, ManualClock, Runtime, Settings
 from zhongcao.migrations import upgrade
+
+
+def days_progress(console: Console, *, disable: bool = False) -> Progress:
+    """Rich progress bars counting a run's simulated days, gone once the run ends."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
+                    TimeElapsedColumn(), console=console, transient=True, disable=disable)
 
 
 def run_dir(home: Path, seed: int, off: sim.Switch | None = None, budget_scale: float = 1.0) -> Path:

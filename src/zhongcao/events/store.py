@@ -118,8 +118,7 @@ class EventStore:
 
     def events(self) -> ibis.Table:
         """The events as an Ibis table; run expressions with ``run`` (it serializes access)."""
-        with self._lock:
-            return self._ibis.table("events")
+        return self.table("events")
 
     def run(self, expr: ibis.Expr) -> Any:
         """The expression's result in Arrow: a table, a column (chunked array) or a scalar."""

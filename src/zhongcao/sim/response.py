@@ -50,7 +50,7 @@ def response_curve(levels: list[tuple[float, Summary]]) -> list[dict[str, Any]]:
         row |= {"marginal_spend_fen": extra,
                 "marginal_orders": None if below is None else row["orders"] - below["orders"],
                 "marginal_gmv_fen": None if below is None else row["gmv_fen"] - below["gmv_fen"],
-                "marginal_roi": round((row["gmv_fen"] - below["gmv_fen"]) / extra, 4) + 0.0
+                "marginal_roi": round((row["gmv_fen"] - below["gmv_fen"]) / extra, 4) + 0.0  # never -0.0
                 if below is not None and extra is not None and extra > 0 else None}
         rows.append(row)
     return rows
