@@ -7,6 +7,7 @@ so a flow that crosses slices (revoke an authorization, then reclaim its budget)
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +74,7 @@ class Database:
         # SQLite's read transaction is already one snapshot; PostgreSQL's default gives each statement its own.
         self._snapshot = self._reader if self.is_sqlite else self._reader.execution_options(
             isolation_level="REPEATABLE READ")
+        self._checkpointer = Checkpointer(str(self.url.database)) if self.is_sqlite else None
 
     def _make_engine(self, echo: bool) -> Engine:
         if self.is_sqlite:
@@ -91,6 +93,7 @@ class Database:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
                 cur.close()
 
             @event.listens_for(engine, "begin")
@@ -122,6 +125,8 @@ class Database:
         try:
             yield session
             session.commit()
+            if self._checkpointer is not None:
+                self._checkpointer.wake()
         except BaseException:
             session.rollback()
             raise
@@ -159,7 +164,57 @@ class Database:
         return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=skip_locked)
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
+
+
+# A commit that finds the WAL this long (pages) checkpoints itself: only if the checkpointer falls behind.
+WAL_BACKSTOP_PAGES = 16_384
+
+
+class Checkpointer:
+    """SQLite's WAL copied back into the database file on a thread of its own. Left to the committing
+    connection (``wal_autocheckpoint``), the commit that crosses the WAL's limit copies every page back
+    and syncs the file while its caller waits; SQLite drops the GIL while it checkpoints, so here the
+    copy runs beside the writer, on another core. A passive checkpoint never blocks a reader or the
+    writer. Started by the first commit, stopped by ``Database.dispose``."""
+
+    def __init__(self, path: str, pause_s: float = 0.2) -> None:
+        self.path = path
+        self.pause_s = pause_s  # between checkpoints: a burst of commits is copied back once
+        self.checkpoints = 0
+        self._dirty = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                    self._thread.start()
+        self._dirty.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._dirty.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            while True:
+                self._dirty.wait()
+                self._dirty.clear()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.checkpoints += 1
+                if self._stopping.is_set() or self._stopping.wait(self.pause_s):
+                    return
+        finally:
+            conn.close()
 
 
 IN_LIST = 5_000  # values per IN list: well inside every backend's parameter limit
