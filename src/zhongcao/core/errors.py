@@ -173,6 +173,11 @@ class ZhongcaoError(Exception):
         if status is not None:
             self.status = status
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole, whatever a subclass's arguments: a refusal raised in a worker process (a
+        simulation run beside others) reaches the parent as the same error."""
+        return _restore, (type(self), self.args, self.__dict__)
+
     def to_problem(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": f"https://zhongcao.dev/problems/{self.code}",
@@ -186,6 +191,13 @@ class ZhongcaoError(Exception):
         if self.allowed is not None:
             body["allowed"] = self.allowed
         return {**self.extra, **body}
+
+
+def _restore(cls: type[ZhongcaoError], args: tuple[Any, ...], state: dict[str, Any]) -> ZhongcaoError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class Invalid(ZhongcaoError):
