@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from zhongcao.cli.plan import WORKERS_HELP
+
 app = typer.Typer(help="Creator marketplace tools: audit accounts, refit the fake-account model.",
                   no_args_is_help=True)
 out = Console()
@@ -73,6 +75,7 @@ def compare(scenario: Annotated[str, typer.Argument(help="A scenario TOML with a
             days: Annotated[int | None, typer.Option(help="Override the scenario's days.")] = None,
             seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
             stores: Annotated[int | None, typer.Option(help="Override every brand's store count.")] = None,
+            workers: Annotated[int | None, typer.Option(min=1, help=WORKERS_HELP)] = None,
             as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """KOL-mix strategies side by side: what the planner expects, and what a what-if run of the simulator
     gives each (same seed, so the same consumers meet each mix), against a run with no creators."""
@@ -83,7 +86,7 @@ def compare(scenario: Annotated[str, typer.Argument(help="A scenario TOML with a
     from rich.table import Table
 
     from zhongcao import sim
-    from zhongcao.cli.simulate import simulate
+    from zhongcao.cli.simulate import Run, days_progress, simulate_many
     from zhongcao.core import Invalid, format_fen, get_settings
     from zhongcao.market import PRESETS
 
@@ -99,13 +102,16 @@ def compare(scenario: Annotated[str, typer.Argument(help="A scenario TOML with a
                           allowed=sorted(PRESETS))
     settings = get_settings()
     home = settings.home / "compare"
-    none = simulate(base, home / "no-creators", settings=settings, off=sim.Switch(channel="kol"))
-    rows = []
+    runs = [Run("无达人 No creators", base, home / "no-creators", sim.Switch(channel="kol"))]
     for name in names:
         programme = replace(brand.creator_programme, strategy=name,
                             budget_fen=budget_fen or brand.creator_programme.budget_fen)
-        run = simulate(replace(base, brands=(replace(brand, creator_programme=programme), *base.brands[1:])),
-                       home / name, settings=settings)
+        runs.append(Run(f"策略 Strategy {name}", replace(base, brands=(replace(brand, creator_programme=programme),
+                                                                      *base.brands[1:])), home / name))
+    with days_progress(Console(stderr=True), disable=as_json) as bar:
+        none, *strategy_runs = simulate_many(runs, settings, bar, workers)
+    rows = []
+    for name, run in zip(names, strategy_runs, strict=True):
         kol = next(c for c in run.channels if c["channel"] == "kol")
         estimate = run.programme or {}
         rows.append({"strategy": name, "picks": estimate.get("picks", 0),

@@ -163,12 +163,12 @@ def _run_scenario(plan: Scenario, *, as_json: bool, calibration_report: bool, of
     from zhongcao.core import get_settings
 
     settings = get_settings()
-    runs = [Run(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} stores",
-                budget_scale=budget_scale)]
+    runs = [Run(f"模拟 Simulating {plan.consumers:,} consumers, {sum(b.stores for b in plan.brands)} stores", plan,
+                settings.home, budget_scale=budget_scale)]
     if off is not None:  # beside the base run, on the other core
-        runs.append(Run(f"反事实 Counterfactual: {off.label} off", off=off, budget_scale=budget_scale))
+        runs.append(Run(f"反事实 Counterfactual: {off.label} off", plan, settings.home, off, budget_scale))
     with days_progress(out, disable=as_json) as bar:
-        result, *others = simulate_many(plan, runs, settings.home, settings, bar, workers)
+        result, *others = simulate_many(runs, settings, bar, workers)
     lift = sim.incremental(result, others[0], off) if off is not None else None
     metrics = []
     if calibration_report:

@@ -39,8 +39,8 @@ def plan_budgets(
     settings = get_settings()
     home = settings.home / "plan"
     with days_progress(Console(stderr=True), disable=as_json) as bar:
-        summaries = simulate_many(base, [Run(f"预算 Budget ×{scale:g}", budget_scale=scale) for scale in scales],
-                                  home, settings, bar, workers)
+        summaries = simulate_many([Run(f"预算 Budget ×{scale:g}", base, home, budget_scale=scale) for scale in scales],
+                                  settings, bar, workers)
     rows = sim.response_curve(list(zip(scales, summaries, strict=True)))
     if as_json:
         sys.stdout.write(json.dumps({"scenario": scenario, "seed": base.seed, "consumers": base.consumers,

@@ -64,29 +64,31 @@ def simulate(scenario: sim.Scenario, home: Path, progress: Callable[[int], None]
 
 @dataclass(frozen=True)
 class Run:
-    """One of the runs of a scenario a command asks for, under the label its progress bar shows."""
+    """One of the runs a command asks for (``simulate``'s arguments), under the label its progress bar shows."""
 
     label: str
+    scenario: sim.Scenario
+    home: Path
     off: sim.Switch | None = None
     budget_scale: float = 1.0
 
 
-def simulate_many(scenario: sim.Scenario, runs: Sequence[Run], home: Path, settings: Settings, bar: Progress,
-                  workers: int | None = None) -> list[sim.Summary]:
-    """Several runs of a scenario (a counterfactual beside its base, a plan's budget levels) side by side, a
-    process each, up to ``workers`` at once (default: one per core); their summaries in the order asked. Each
-    run has its own store and its own random numbers, so it gives what it gives alone. A run keeps one core
-    and part of another (the event store's writes), so two at once on two cores finished in 0.62 of the
-    time of one after the other."""
-    tasks = [bar.add_task(r.label, total=scenario.days) for r in runs]
+def simulate_many(runs: Sequence[Run], settings: Settings, bar: Progress, workers: int | None = None
+                  ) -> list[sim.Summary]:
+    """Several runs (a counterfactual beside its base, a plan's budget levels, a comparison's strategies)
+    side by side, a process each, up to ``workers`` at once (default: one per core); their summaries in
+    the order asked. Each run has its own store and its own random numbers, so it gives what it gives
+    alone. A run keeps one core and part of another (the event store's writes), so two at once on two
+    cores finished in 0.65 of the time of one after the other."""
+    tasks = [bar.add_task(r.label, total=r.scenario.days) for r in runs]
     workers = min(len(runs), workers or os.cpu_count() or 1)
     if workers <= 1:
-        return [simulate(scenario, home, _days_of(bar, task), settings=settings, off=r.off,
+        return [simulate(r.scenario, r.home, _days_of(bar, task), settings=settings, off=r.off,
                          budget_scale=r.budget_scale) for r, task in zip(runs, tasks, strict=True)]
     context = multiprocessing.get_context("spawn")  # a fork would copy this process's threads' held locks
     days: Any = context.Queue()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_report_days_to, initargs=(days,)) as pool:
-        running = [pool.submit(_run, k, scenario, home, settings, r) for k, r in enumerate(runs)]
+        running = [pool.submit(_run, k, settings, r) for k, r in enumerate(runs)]
         while not all(f.done() for f in running):
             _show_days(days, bar, tasks)
             wait(running, timeout=0.1)
@@ -106,11 +108,11 @@ def _report_days_to(days: Any) -> None:
     _days = days
 
 
-def _run(k: int, scenario: sim.Scenario, home: Path, settings: Settings, run: Run) -> sim.Summary:
+def _run(k: int, settings: Settings, run: Run) -> sim.Summary:
     def progress(day: int) -> None:
         _days.put((k, day))
 
-    return simulate(scenario, home, progress, settings=settings, off=run.off, budget_scale=run.budget_scale)
+    return simulate(run.scenario, run.home, progress, settings=settings, off=run.off, budget_scale=run.budget_scale)
 
 
 def _show_days(days: Any, bar: Progress, tasks: list[TaskID]) -> None:
