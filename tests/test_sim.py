@@ -221,6 +221,21 @@ def test_the_ads_engine_learns_every_impression_it_served(tmp_path: Path, with_s
     assert int(run.ads.delivery.estimates.impressions.sum()) == served > 0
 
 
+def test_a_restarted_engine_learns_from_the_rollups_what_the_run_taught(tmp_path: Path) -> None:
+    """The run adds its consumers' interests apart from the rest of each fold, beside its next ticks; a
+    content engine started on its store must still know every consumer as the run's own engine did."""
+    run, _ = _small_run(tmp_path, with_store=True)
+    restarted = content.ContentEngine(run.rt)
+    restarted.sync()
+    live, loaded = run.content._rows(run.ids, add=False), restarted._rows(run.ids, add=False)
+    both = (live >= 0) & (loaded >= 0)
+    assert both.sum() > 500
+    assert np.array_equal(run.content._interests[live[both]], restarted._interests[loaded[both]])
+    never_learned = (live >= 0) & (loaded < 0)  # served, never engaged: the flat prior, nothing to fold
+    assert (run.content._interests[live[never_learned]] == 1.0).all()
+    assert run.content._interests[live[both]].sum() > both.sum() * content.N_CATEGORIES  # something was learned
+
+
 def test_an_off_platform_order_after_a_click_is_posted_back_signed(tmp_path: Path) -> None:
     run, _ = _small_run(tmp_path, with_store=False)
     row = next(iter(run.last_click))

@@ -50,7 +50,7 @@ from zhongcao.content.notes import (
     recent_notes,
 )
 from zhongcao.content.ranking import RankSpec
-from zhongcao.content.rollup import FOLDED, followers_of
+from zhongcao.content.rollup import FOLDED, Interests, add_interests, followers_of
 from zhongcao.content.search_index import Matches, NoteDoc, SearchIndex
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
 from zhongcao.content.tokenize import normalize, query_terms, tokens
@@ -72,6 +72,7 @@ __all__ = [
     "HotQueries",
     "HotQuerySpec",
     "HotQueryView",
+    "Interests",
     "Matches",
     "NoteDoc",
     "NoteDraft",
@@ -87,6 +88,7 @@ __all__ = [
     "SearchItem",
     "SearchPage",
     "SeenFilter",
+    "add_interests",
     "authored_notes",
     "create_note_in",
     "do_create_note",

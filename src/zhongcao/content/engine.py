@@ -494,6 +494,10 @@ class ContentEngine:
         """Fold an ingested chunk into the rollups, on this engine's pool rules (see ``rollup``)."""
         rollup.fold(session, batch, self.pools)
 
+    def fold_all_but_interests(self, session: Session, batch: pa.Table) -> rollup.Interests:
+        """``fold``, handing back the consumers' interests for the caller to add (``rollup.add_interests``)."""
+        return rollup.fold_all_but_interests(session, batch, self.pools)
+
     def note_quality(self, note_ids: np.ndarray) -> np.ndarray:
         """Each note's predicted engagement relative to the median published note, in [0.5, 2]: the
         quality term of an ad's score. Unknown notes count as median."""

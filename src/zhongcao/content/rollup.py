@@ -66,15 +66,45 @@ class NoteEvents:
         return np.unique(self.creator_id[follow], return_counts=True)
 
 
+@dataclass(frozen=True)
+class Interests:
+    """Interactions to add to consumers' category interests: one row per (consumer, category)."""
+
+    consumer_id: np.ndarray
+    category: np.ndarray
+    count: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.consumer_id)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[tuple[int, int, float]]:
+        return list(zip(self.consumer_id[start:stop].tolist(), self.category[start:stop].tolist(),
+                        self.count[start:stop].astype(float).tolist(), strict=True))
+
+
 def fold(session: Session, batch: pa.Table, spec: PoolSpec) -> None:
     """Add an ingested chunk of events to the rollups."""
+    add_interests(session, fold_all_but_interests(session, batch, spec))
+
+
+def fold_all_but_interests(session: Session, batch: pa.Table, spec: PoolSpec) -> Interests:
+    """``fold`` but for the consumers' interests, which it returns. Nothing an engine serves reads those
+    rows back until a restart, and a day of them is hundreds of thousands: a caller that folds a day at
+    once (the simulator) adds them apart, beside its next work."""
     ev = NoteEvents.of(batch)
-    _fold_notes(session, ev, spec)
+    learned = _fold_notes(session, ev, spec)
     creators, gained = ev.followers()
     if len(creators):
         _upsert(session, CreatorStatsRow, ("creator_id",), ("followers",),
                 list(zip(creators.tolist(), gained.tolist(), strict=True)), add=True)
         _fold_followers(session, ev)
+    return learned
+
+
+def add_interests(session: Session, interests: Interests, start: int = 0, stop: int | None = None) -> None:
+    """Add interactions (rows ``start:stop`` of them) to consumers' interests."""
+    _upsert(session, ConsumerInterest, ("consumer_id", "category"), ("weight",), interests.rows(start, stop),
+            add=True)
 
 
 def _fold_followers(session: Session, ev: NoteEvents) -> None:
@@ -99,15 +129,19 @@ def followers_of(rt: Runtime, account_id: int) -> np.ndarray:
                                         .order_by(FollowerRow.consumer_id)).all(), dtype=np.int64)
 
 
-def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
+_NO_INTERESTS = Interests(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> Interests:
+    """The notes' stats and pool levels; returns what the events taught about consumers' interests."""
     ids = distinct(ev.note_id[ev.note_id > 0])
     if not len(ids):
-        return
+        return _NO_INTERESTS
     rows = [r for chunk in in_lists(ids) for r in session.execute(
         select(Note.id, Note.category, Note.created_at, NoteStatsRow.note_id, *_STAT_COLUMNS)
         .outerjoin(NoteStatsRow, NoteStatsRow.note_id == Note.id).where(Note.id.in_(chunk)))]
     if not rows:
-        return
+        return _NO_INTERESTS
     state = NoteState(len(rows))
     state.add(np.array([r[0] for r in rows]), np.array([CODE[r[1]] for r in rows]),
               np.array([r[2].timestamp() for r in rows]))
@@ -121,14 +155,11 @@ def _fold_notes(session: Session, ev: NoteEvents, spec: PoolSpec) -> None:
             list(zip(*(getattr(state, f)[: state.n].tolist() for f in ("note_id", *NoteState.PERSISTED)),
                      strict=True)), add=False)
     learned = act & (ev.consumer_id > 0)
-    if learned.any():
-        # one integer key per (consumer, category): np.unique over rows sorts far slower
-        keys, counts = np.unique(ev.consumer_id[learned] * N_CATEGORIES + state.category[idx[learned]],
-                                 return_counts=True)
-        consumers, categories = np.divmod(keys, N_CATEGORIES)
-        _upsert(session, ConsumerInterest, ("consumer_id", "category"), ("weight",),
-                list(zip(consumers.tolist(), categories.tolist(), counts.astype(float).tolist(), strict=True)),
-                add=True)
+    # one integer key per (consumer, category): np.unique over rows sorts far slower
+    keys, counts = np.unique(ev.consumer_id[learned] * N_CATEGORIES + state.category[idx[learned]],
+                             return_counts=True)
+    consumers, categories = np.divmod(keys, N_CATEGORIES)
+    return Interests(consumers, categories, counts)
 
 
 def _upsert(session: Session, model: type, keys: tuple[str, ...], values: tuple[str, ...],

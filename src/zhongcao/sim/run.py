@@ -72,6 +72,8 @@ FOLD_EVENTS = 4_000_000
 # Served events land in the store once this many wait (or at the day's end): a DuckDB insert has a fixed
 # cost, so a tick's worth at a time costs more than a few hours' worth, and a million events stay small.
 LAND_EVENTS = 1_000_000
+# Consumer-interest rows per transaction on the ingest thread: a few tens of milliseconds of SQLite's writer.
+LEARN_ROWS = 20_000
 LEASES = ads.PurseSpec(ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600, retry_seconds=3_600)
 
 
@@ -398,8 +400,18 @@ class Simulation:
             self._ingested = None
         if self._folds:
             with self.rt.db.transaction() as s:
-                self.content.fold(s, pa.concat_tables(self._folds))
+                learned = self.content.fold_all_but_interests(s, pa.concat_tables(self._folds))
             self._folds = []
+            self._landing.append(self._ingester.submit(self._learn, learned))
+
+    def _learn(self, learned: content.Interests) -> None:
+        """The fold's consumer interests, added beside the next ticks (nothing reads them back before a
+        restart): a day of them is hundreds of thousands of rows, and they took a third of the fold's time in
+        this thread (100,000 consumers, 8 days: 8.5 s → 5.3 s). Each slice commits on its own, so a tick waits
+        for SQLite's one writer a slice at most."""
+        for start in range(0, len(learned), LEARN_ROWS):
+            with self.rt.db.transaction() as s:
+                content.add_interests(s, learned, start, start + LEARN_ROWS)
 
     def _land(self, store: events.EventStore, truth: list[dict[str, Any]], until: datetime) -> None:
         """The outbox and the ground truth into the store, then the creator analytics folded up to ``until``
