@@ -3,6 +3,7 @@ store visits, pushes and featured UGC."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -310,3 +311,81 @@ def test_scheduled_sessions_take_a_time_zone(rt: Runtime, client: TestClient, ko
     made = call(client, "POST", "/v1/live-sessions",
                 {"host_account_id": kob.creator, "title": "双11", "scheduled_at": at}, status=201)
     assert made["scheduled_at"].startswith("2026-11-11T20:00")
+
+
+def _dm_state(rt: Runtime) -> dict[str, Counter[tuple[object, ...]]]:
+    """What DMs leave behind, without the ids and times that depend on when they were written."""
+    from sqlalchemy import select
+
+    from zhongcao.commerce.models import ConversationRow, DeliveryRow, LeadRow, MessageRow
+    from zhongcao.events import pending
+
+    with rt.db.read() as s:
+        return {
+            "conversations": Counter((c.consumer_id, c.account_id, c.source_kind, c.consumer_messages,
+                                      c.account_messages, c.first_response_at is not None)
+                                     for c in s.scalars(select(ConversationRow))),
+            "messages": Counter((m.sender, m.text, m.masked) for m in s.scalars(select(MessageRow))),
+            "leads": Counter((x.account_id, x.consumer_id, x.kind, x.value, x.status, x.note_id)
+                             for x in s.scalars(select(LeadRow))),
+            "deliveries": Counter((d.account_id,) for d in s.scalars(select(DeliveryRow))),
+            "events": Counter((e["kind"], e["consumer_id"], e["store_id"], e["note_id"], e["surface"],
+                               e["lead_id"] is not None) for t in pending(s) for e in t.events.to_pylist()
+                              if e["kind"] in (EventKind.DM, EventKind.LEAD)),
+        }
+
+
+def test_a_batch_of_dm_leads_records_what_one_call_at_a_time_does(rt: Runtime, client: TestClient, kob: Kob) -> None:
+    """The simulator's path: open, ask, answer and leave a card for many consumers in one transaction."""
+    from zhongcao.events import EventIds
+
+    store, other = kob.stores[0], kob.stores[1]
+    rt.settings.webhook_allow_private = True
+    for account in (store, kob.brand):  # the store's CRM and the brand's above it both get each lead
+        commerce.do_set_webhook(rt, account, f"http://127.0.0.1:9/{account}", actor=OP)
+    n = note(client, store)
+    origin = commerce.Source("note", str(n), note_id=n)
+    asks = [commerce.DmLead(50 + k, account, origin, "请问门店地址在哪里？", "欢迎到店体验", "phone", f"1380013800{k}")
+            for k, account in enumerate((store, other, store))]
+    ids = EventIds(rt.clock)
+    before = _dm_state(rt)
+    one_by_one = []
+    for a in asks:
+        c = commerce.do_open_conversation(rt, ids, a.consumer_id, a.account_id, a.origin, actor=OP)
+        commerce.do_post_message(rt, c.id, "consumer", a.question, actor=OP)
+        commerce.do_post_message(rt, c.id, "account", a.answer, actor=kob.actor(a.account_id))
+        one_by_one.append(commerce.do_lead_card(rt, ids, c.id, a.card_kind, a.card_value, actor=OP))
+    singles = _dm_state(rt)
+    batch = commerce.do_dm_leads(rt, ids, asks, actor=OP)
+    doubled = _dm_state(rt)
+    for name in before:  # the batch added what the single calls added
+        assert doubled[name] - singles[name] == singles[name] - before[name], name
+    assert (singles["deliveries"] - before["deliveries"]).total() == 5  # 3 leads to the brand's CRM, 2 to the store's
+    assert [(b.account_id, b.consumer_id, b.value, b.origin) for b in batch] == [
+        (s.account_id, s.consumer_id, s.value, s.origin) for s in one_by_one]
+
+
+@pytest.mark.parametrize(("change", "field", "code"), [
+    ({"card_value": "12345"}, "asks[1].card_value", "invalid_lead_card"),
+    ({"answer": "加我微信 shop_beauty88"}, "asks[1].answer", "contact_info_not_allowed"),
+    ({"question": ""}, "asks[1].question", "invalid_message"),
+])
+def test_a_refused_ask_refuses_the_batch_and_writes_nothing(rt: Runtime, kob: Kob, change: dict[str, str],
+                                                           field: str, code: str) -> None:
+    from dataclasses import replace
+
+    from zhongcao.core import Forbidden, Invalid
+    from zhongcao.events import EventIds
+
+    good = commerce.DmLead(60, kob.stores[0], commerce.Source("profile", str(kob.stores[0])), "在吗", "在的",
+                           "phone", "13800138000")
+    before = _dm_state(rt)
+    with pytest.raises(Invalid) as refused:
+        commerce.do_dm_leads(rt, EventIds(rt.clock), [good, replace(good, **change)], actor=OP)
+    assert (refused.value.code, refused.value.field) == (code, field)
+    with pytest.raises(Invalid) as not_dm:
+        commerce.do_dm_leads(rt, EventIds(rt.clock), [good, replace(good, account_id=kob.agency)], actor=OP)
+    assert (not_dm.value.code, not_dm.value.field) == ("invalid_conversation", "asks[1].account_id")
+    with pytest.raises(Forbidden):  # only the platform writes for consumers
+        commerce.do_dm_leads(rt, EventIds(rt.clock), [good], actor=kob.actor(kob.stores[0]))
+    assert _dm_state(rt) == before

@@ -16,6 +16,7 @@ or to lost; one that becomes valid within 7 days of its card counts as a valid-l
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,9 +38,9 @@ from zhongcao.accounts import (
 from zhongcao.commerce.contact import find_contacts, mask
 from zhongcao.commerce.models import ConversationRow, LeadRow, MessageRow
 from zhongcao.commerce.orders import account_kind, seller_columns
-from zhongcao.commerce.record import emit
+from zhongcao.commerce.record import emit, emit_many
 from zhongcao.commerce.sources import Source
-from zhongcao.commerce.webhooks import enqueue_deliveries
+from zhongcao.commerce.webhooks import enqueue_deliveries, enqueue_deliveries_many
 from zhongcao.core import Conflict, Invalid, NotFound, Runtime
 from zhongcao.events import EventIds, EventKind, Surface
 
@@ -125,10 +126,7 @@ def do_open_conversation(rt: Runtime, ids: EventIds, consumer_id: int, account_i
     """A consumer opens a DM with an account from a note, an ad, a live room, a profile or a search."""
     require_platform(actor, "open a DM for a consumer")
     with rt.db.transaction() as s:
-        kind = account_kind(s, account_id)
-        if kind not in DM_KINDS:
-            raise Invalid("invalid_conversation", f"a {kind} account does not take DMs", field="account_id",
-                          allowed=list(DM_KINDS))
+        kind = _dm_kind(s, account_id)
         row = ConversationRow(consumer_id=consumer_id, account_id=account_id, created_at=rt.now(), consumer_messages=0,
                               account_messages=0, **origin.columns())
         s.add(row)
@@ -136,6 +134,84 @@ def do_open_conversation(rt: Runtime, ids: EventIds, consumer_id: int, account_i
         emit(s, rt, ids, EventKind.DM, consumer_id=consumer_id, conversation_id=row.id,
              **(origin.event() | {"surface": Surface.DM.value}), **seller_columns(kind, account_id))
         return _conversation(row)
+
+
+def _dm_kind(s: Session, account_id: int, field: str = "account_id") -> str:
+    """The account's kind, if it takes DMs."""
+    kind = account_kind(s, account_id)
+    if kind not in DM_KINDS:
+        raise Invalid("invalid_conversation", f"a {kind} account does not take DMs", field=field,
+                      allowed=list(DM_KINDS))
+    return kind
+
+
+@dataclass(frozen=True)
+class DmLead:
+    """A consumer's DM that ends on a lead card: opened with an account from ``origin``, the consumer's
+    question and the account's answer, and the card the consumer leaves."""
+
+    consumer_id: int
+    account_id: int
+    origin: Source
+    question: str
+    answer: str
+    card_kind: str
+    card_value: str
+
+
+def do_dm_leads(rt: Runtime, ids: EventIds, asks: Sequence[DmLead], *, actor: Actor) -> list[LeadView]:
+    """Many consumers' DMs, each opened, asked, answered and closed on a lead card, for the platform (the
+    simulator's path), in one transaction and a few statements: the rows, deliveries and events that
+    ``do_open_conversation``, ``do_post_message`` from each side and ``do_lead_card`` record one call each.
+    One ask refused refuses them all, before anything is written."""
+    require_platform(actor, "open DMs for consumers")
+    texts: list[tuple[tuple[str, bool], ...]] = []
+    cards: list[str] = []
+    for i, ask in enumerate(asks):
+        said = []
+        for name in ("question", "answer"):
+            try:
+                said.append(check_text(rt, getattr(ask, name)))
+            except Invalid as exc:
+                raise _of_ask(i, name, exc) from None
+        texts.append(tuple(said))
+        try:
+            cards.append(_card(ask.card_kind, ask.card_value))
+        except Invalid as exc:
+            raise _of_ask(i, f"card_{exc.field}", exc) from None
+    if not asks:
+        return []
+    with rt.db.transaction() as s:
+        kinds: dict[int, str] = {}  # read once per account
+        for i, a in enumerate(asks):
+            if a.account_id not in kinds:
+                kinds[a.account_id] = _dm_kind(s, a.account_id, f"asks[{i}].account_id")
+        now = rt.now()
+        rows = [ConversationRow(consumer_id=a.consumer_id, account_id=a.account_id, created_at=now, consumer_messages=1,
+                                account_messages=1, first_consumer_at=now, first_response_at=now, **a.origin.columns())
+                for a in asks]
+        s.add_all(rows)
+        s.flush()
+        leads = [LeadRow(conversation_id=row.id, account_id=a.account_id, consumer_id=a.consumer_id, kind=a.card_kind,
+                         value=card, status="new", created_at=now, updated_at=now, **a.origin.columns())
+                 for a, row, card in zip(asks, rows, cards, strict=True)]
+        s.add_all([MessageRow(conversation_id=row.id, sender=sender, text=body, masked=masked, at=now)
+                   for row, pair in zip(rows, texts, strict=True)
+                   for sender, (body, masked) in zip(("consumer", "account"), pair, strict=True)])
+        s.add_all(leads)
+        s.flush()
+        enqueue_deliveries_many(s, rt, [(lead.id, lead.account_id) for lead in leads])
+        opened = [{"consumer_id": a.consumer_id, "conversation_id": row.id, **(a.origin.event() | {
+            "surface": Surface.DM.value}), **seller_columns(kinds[a.account_id], a.account_id)}
+            for a, row in zip(asks, rows, strict=True)]
+        emit_many(s, rt, ids, EventKind.DM, opened)
+        emit_many(s, rt, ids, EventKind.LEAD, [o | {"lead_id": lead.id} for o, lead in zip(opened, leads, strict=True)])
+        return [_lead(lead) for lead in leads]
+
+
+def _of_ask(i: int, field: str, exc: Invalid) -> Invalid:
+    """A batch's refusal of one ask, naming the ask's field."""
+    return Invalid(exc.code, f"asks[{i}]: {exc.detail}", field=f"asks[{i}].{field}", allowed=exc.allowed)
 
 
 def _load(s: Session, conversation_id: int, *, lock: bool = False) -> ConversationRow:

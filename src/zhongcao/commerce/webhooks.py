@@ -20,6 +20,7 @@ import ipaddress
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,12 +111,19 @@ def _internal(host: str) -> bool:
 
 def enqueue_deliveries(s: Session, rt: Runtime, lead_id: int, account_id: int) -> int:
     """Queue the lead for the webhooks of its account and the brands above it, in the lead's transaction."""
-    chain = [account_id, *ancestors(s, account_id)]
-    hooks = s.scalars(select(WebhookRow.account_id).where(WebhookRow.account_id.in_(chain))).all()
+    return enqueue_deliveries_many(s, rt, [(lead_id, account_id)])
+
+
+def enqueue_deliveries_many(s: Session, rt: Runtime, leads: Sequence[tuple[int, int]]) -> int:
+    """The same for many (lead, account) pairs: one chain and one webhook read per account."""
+    chains = {account: [account, *ancestors(s, account)] for account in dict.fromkeys(a for _, a in leads)}
+    hooked = set(s.scalars(select(WebhookRow.account_id).where(
+        WebhookRow.account_id.in_({a for chain in chains.values() for a in chain}))).all())
     now = rt.now()
-    s.add_all([DeliveryRow(account_id=a, lead_id=lead_id, status="pending", attempts=0, next_at=now, created_at=now)
-               for a in hooks])
-    return len(hooks)
+    rows = [DeliveryRow(account_id=a, lead_id=lead_id, status="pending", attempts=0, next_at=now, created_at=now)
+            for lead_id, account in leads for a in chains[account] if a in hooked]
+    s.add_all(rows)
+    return len(rows)
 
 
 def _payload(lead: LeadRow) -> bytes:

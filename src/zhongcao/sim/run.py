@@ -72,6 +72,8 @@ FOLD_EVENTS = 4_000_000
 # Served events land in the store once this many wait (or at the day's end): a DuckDB insert has a fixed
 # cost, so a tick's worth at a time costs more than a few hours' worth, and a million events stay small.
 LAND_EVENTS = 1_000_000
+# A store DM: where is the store; come, here is a visit code.
+QUESTION, ANSWER = "请问门店地址在哪里？", "欢迎到店体验，给您发个到店码。"
 # Consumer-interest rows per transaction on the ingest thread: a few tens of milliseconds of SQLite's writer.
 LEARN_ROWS = 20_000
 LEASES = ads.PurseSpec(ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600, retry_seconds=3_600)
@@ -713,6 +715,7 @@ class Simulation:
         # orders are placed, then paid, together at its end.
         orders: list[commerce.OrderAsk] = []
         placed: list[dict[str, Any]] = []  # the ground truth of each order, waiting for the order's id
+        dms: list[tuple[int, int, str, bool, dict[str, Any]]] = []  # and of each DM, waiting for its lead's
         with self.rt.db.transaction():
             for b, r, post, pick, visit, share in zip(buyers.tolist(), route.tolist(), posted.tolist(),
                                                       product.tolist(), visits.tolist(), shares, strict=True):
@@ -739,7 +742,7 @@ class Simulation:
                     if post:
                         ref = self._postback(b, price)
                 else:
-                    way, ref = "store", self._store_visit(b, store, channel, visit)
+                    way = "store"
                 self.routes[way] += 1
                 sold = way != "store" or visit
                 self._credit(share, store, leads=int(way == "store"), orders=int(sold), gmv=price * int(sold))
@@ -753,6 +756,9 @@ class Simulation:
                 self._truth_rows.append(truth)
                 if way in ("live", "shop"):
                     placed.append(truth)
+                elif way == "store":
+                    dms.append((b, store, channel, visit, truth))
+            self._store_visits(dms)
             if orders:
                 made = commerce.do_create_orders(self.rt, self.ads.ids, orders, actor=OP)
                 commerce.do_order_transition_many(self.rt, self.ads.ids, [o.id for o in made], "pay", actor=OP)
@@ -799,21 +805,23 @@ class Simulation:
         the commerce slice with the hour's others."""
         return commerce.OrderAsk(int(self.ids[row]), [(self.brand.product_ids[pick], 1)], source)
 
-    def _store_visit(self, row: int, store: int, channel: str, visit: bool) -> int:
-        """A DM to the store, a lead card, and for some a visit code redeemed at the counter; the lead's id."""
-        account = self.brand.stores[store].account_id
-        source = self._source(row, channel)
-        ids = self.ads.ids
-        conversation = commerce.do_open_conversation(self.rt, ids, int(self.ids[row]), account, source, actor=OP)
-        commerce.do_post_message(self.rt, conversation.id, "consumer", "请问门店地址在哪里？", actor=OP)
-        commerce.do_post_message(self.rt, conversation.id, "account", "欢迎到店体验，给您发个到店码。",
-                                 actor=accounts.Actor.of_account(account))
-        lead = commerce.do_lead_card(self.rt, ids, conversation.id, "phone", f"1380000{row % 10_000:04d}", actor=OP)
-        if visit:
-            code = commerce.do_issue_visit_code(self.rt, conversation.id, actor=OP).code
-            commerce.do_redeem_visit_code(self.rt, ids, code, actor=accounts.Actor.of_account(account))
-            self.routes["store_visits"] += 1
-        return lead.lead_id
+    def _store_visits(self, dms: list[tuple[int, int, str, bool, dict[str, Any]]]) -> None:
+        """The hour's DMs to stores (consumer row, store, channel, visits, ground truth): each a question,
+        an answer and a lead card, through one ``do_dm_leads``; then, for those who come, a visit code
+        issued and redeemed at the counter. Each lead's id goes into its ground truth."""
+        if not dms:
+            return
+        asks = [commerce.DmLead(int(self.ids[row]), self.brand.stores[store].account_id, self._source(row, channel),
+                                QUESTION, ANSWER, "phone", f"1380000{row % 10_000:04d}")
+                for row, store, channel, _, _ in dms]
+        leads = commerce.do_dm_leads(self.rt, self.ads.ids, asks, actor=OP)
+        for (_, _, _, visit, truth), lead in zip(dms, leads, strict=True):
+            truth["ref_id"] = lead.lead_id
+            if visit:
+                code = commerce.do_issue_visit_code(self.rt, lead.conversation_id, actor=OP).code
+                store = accounts.Actor.of_account(lead.account_id)
+                commerce.do_redeem_visit_code(self.rt, self.ads.ids, code, actor=store)
+                self.routes["store_visits"] += 1
 
     def _creator_results(self) -> list[dict[str, Any]]:
         """Each deal as the platform measures it (the marketplace's evaluation over the folded events and
