@@ -303,8 +303,11 @@ def test_a_search_batch_ranks_each_consumer_as_a_single_search_would(rt: Runtime
     trip = engine.search("露营").items[0].note_id
     for kind in ("like", "collect", "comment"):  # consumer 5 learns to like travel; 6 and 7 are strangers
         engine.record_engagement(trip, 5, kind)
-    queries, consumers = ["周末 好去处", "露营", "周末 好去处", "周末 好去处"], np.array([5, 5, 6, 7], dtype=np.int64)
+    queries = ["周末 好去处", "露营", "周末 好去处", "量子力学", "周末 好去处"]  # 15 matches, 1, none
+    consumers = np.array([5, 5, 6, 5, 7], dtype=np.int64)
     batch = engine.search_batch(queries, consumers, 4)
+    assert not (batch.request == 3).any()
+    assert len(engine.search_batch([], np.zeros(0, dtype=np.int64), 4).note_id) == 0
     for r, (query, consumer) in enumerate(zip(queries, consumers.tolist(), strict=True)):
         single = [i.note_id for i in engine.search(query, n=4, consumer_id=consumer).items]
         assert batch.note_id[batch.request == r].tolist() == single

@@ -33,8 +33,11 @@ def base_scores(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, n
 
 def personal(score: np.ndarray, categories: np.ndarray, interest: np.ndarray | None, spec: RankSpec) -> np.ndarray:
     """Scores lifted by the consumer's interest share in each note's category; ``interest`` may also be
-    (consumers, categories), for a grid of scores."""
-    return score if interest is None else score * (1 + spec.personal_weight * interest[..., categories])
+    (consumers, categories), for a grid of scores, with ``categories`` one row for all or a row each."""
+    if interest is None:
+        return score
+    share = np.take_along_axis(interest, categories, axis=1) if categories.ndim == 2 else interest[..., categories]
+    return score * (1 + spec.personal_weight * share)
 
 
 def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,
