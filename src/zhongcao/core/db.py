@@ -7,6 +7,7 @@ so a flow that crosses slices (revoke an authorization, then reclaim its budget)
 from __future__ import annotations
 
 import contextvars
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+log = logging.getLogger(__name__)
 _active: contextvars.ContextVar[dict[int, Session] | None] = contextvars.ContextVar("zhongcao_tx", default=None)
 
 
@@ -213,6 +215,8 @@ class Checkpointer:
                 self.checkpoints += 1
                 if self._stopping.is_set() or self._stopping.wait(self.pause_s):
                     return
+        except sqlite3.Error:  # the commits' backstop checkpoints from now on
+            log.exception("checkpointing %s failed; commits checkpoint the WAL themselves", self.path)
         finally:
             conn.close()
 
