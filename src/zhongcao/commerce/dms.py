@@ -132,7 +132,7 @@ def do_open_conversation(rt: Runtime, ids: EventIds, consumer_id: int, account_i
         s.add(row)
         s.flush()
         emit(s, rt, ids, EventKind.DM, consumer_id=consumer_id, conversation_id=row.id,
-             **(origin.event() | {"surface": Surface.DM.value}), **seller_columns(kind, account_id))
+             **_dm_event(origin, kind, account_id))
         return _conversation(row)
 
 
@@ -201,12 +201,16 @@ def do_dm_leads(rt: Runtime, ids: EventIds, asks: Sequence[DmLead], *, actor: Ac
         s.add_all(leads)
         s.flush()
         enqueue_deliveries_many(s, rt, [(lead.id, lead.account_id) for lead in leads])
-        opened = [{"consumer_id": a.consumer_id, "conversation_id": row.id, **(a.origin.event() | {
-            "surface": Surface.DM.value}), **seller_columns(kinds[a.account_id], a.account_id)}
-            for a, row in zip(asks, rows, strict=True)]
+        opened = [{"consumer_id": a.consumer_id, "conversation_id": row.id,
+                   **_dm_event(a.origin, kinds[a.account_id], a.account_id)} for a, row in zip(asks, rows, strict=True)]
         emit_many(s, rt, ids, EventKind.DM, opened)
         emit_many(s, rt, ids, EventKind.LEAD, [o | {"lead_id": lead.id} for o, lead in zip(opened, leads, strict=True)])
         return [_lead(lead) for lead in leads]
+
+
+def _dm_event(origin: Source, kind: str, account_id: int) -> dict[str, object]:
+    """The columns every DM, lead and valid-lead event carries: its origin, the DM surface, the account."""
+    return origin.event() | {"surface": Surface.DM.value} | seller_columns(kind, account_id)
 
 
 def _of_ask(i: int, field: str, exc: Invalid) -> Invalid:
@@ -374,8 +378,7 @@ def do_lead_card(rt: Runtime, ids: EventIds, conversation_id: int, kind: str, va
         s.flush()
         enqueue_deliveries(s, rt, lead.id, row.account_id)
         emit(s, rt, ids, EventKind.LEAD, consumer_id=row.consumer_id, conversation_id=row.id, lead_id=lead.id,
-             **(Source.of(row).event() | {"surface": Surface.DM.value}),
-             **seller_columns(account_kind(s, row.account_id), row.account_id))
+             **_dm_event(Source.of(row), account_kind(s, row.account_id), row.account_id))
         return _lead(lead)
 
 
@@ -409,8 +412,8 @@ def do_set_lead_status(rt: Runtime, ids: EventIds, lead_id: int, status: str, *,
             lead.valid_at = now
             if now - lead.created_at <= VALID_WINDOW:  # a later confirmation is not a valid-lead conversion
                 emit(s, rt, ids, EventKind.VALID_LEAD, consumer_id=lead.consumer_id, lead_id=lead.id,
-                     conversation_id=lead.conversation_id, **(Source.of(lead).event() | {"surface": Surface.DM.value}),
-                     **seller_columns(account_kind(s, lead.account_id), lead.account_id))
+                     conversation_id=lead.conversation_id,
+                     **_dm_event(Source.of(lead), account_kind(s, lead.account_id), lead.account_id))
         record_audit(s, rt, actor, account_id=lead.account_id, action="lead.status", target=f"lead:{lead_id}",
                      before={"status": before}, after={"status": status})
         return _lead(lead)
