@@ -151,6 +151,49 @@ def test_a_daily_budget_is_never_exceeded(client: TestClient, rt: Runtime, kob: 
     assert_books(rt)
 
 
+def test_a_day_long_lease_ends_at_midnight_and_each_day_spends_its_own_budget(rt: Runtime, kob: Kob) -> None:
+    """The simulator's leases live a day: one taken in the evening must not carry its rest past midnight on top
+    of the new day's budget, and is not renewed early for an hour that ends the day anyway."""
+    store, rival = kob.stores[0], kob.stores[1]
+    fund(rt, kob, store, 1_000_000)
+    fund(rt, kob, rival, 1_000_000)
+    advertise(rt, store, 3_000, daily_budget_fen=10_000)
+    advertise(rt, rival, 2_900, title="口红试色")  # a price near the bid: three clicks fill the day's budget
+    organic(rt, kob.creator)
+    rt.clock.advance(rt.day_ends_at() - rt.now() - timedelta(hours=2))
+    engine = ads.AdEngine(rt, ContentEngine(rt), purse_spec=ads.PurseSpec(
+        ttl_seconds=86_400, clicks_per_lease=200, renew_margin_seconds=3_600))
+    engine.content.sync()
+    engine.sync()
+    first = engine.purse.held[1]
+    assert (first.amount_fen, first.expires_at) == (10_000, rt.day_ends_at())
+    rt.clock.advance(timedelta(minutes=90))  # inside the renewal margin, but the day ends with the lease
+    engine.sync()
+    assert engine.purse.held[1].lease_id == first.lease_id
+
+    def click_through(consumers: range) -> None:
+        unknown = np.full(len(consumers), -1)
+        served = engine.feed_ads(ads.Viewers(np.array(consumers, dtype=np.int64), unknown, unknown, unknown,
+                                             [None] * len(consumers)), 10)
+        engine.click_batch([served.token(i) for i in range(len(served.unit_id))])
+        engine.sync()
+
+    click_through(range(1, 3))
+    rt.clock.advance(timedelta(hours=1))  # past midnight: yesterday's lease has lapsed
+    engine.sync()
+    assert engine.purse.held[1].lease_id != first.lease_id
+    for start in range(3, 40, 4):
+        click_through(range(start, start + 4))
+    engine.close()
+    with rt.db.read() as s:
+        by_day = dict(s.execute(select(AdClick.day, func.sum(AdClick.charged_fen)).where(AdClick.campaign_id == 1)
+                                .group_by(AdClick.day)).all())
+    assert len(by_day) == 2
+    assert min(by_day.values()) > 0
+    assert 10_000 - 3_000 < max(by_day.values()) <= 10_000  # the new day spent up to its budget, no more
+    assert_books(rt)
+
+
 @pytest.mark.parametrize(("uplift", "holiday", "budget"), [(True, True, 12_000), (True, False, 10_000),
                                                             (False, True, 10_000)])
 def test_holiday_uplift_raises_the_budget_on_holidays_only(client: TestClient, rt: Runtime, kob: Kob, uplift: bool,

@@ -186,6 +186,29 @@ def test_a_batch_of_asks_takes_what_each_wallet_and_cap_allow(rt: Runtime, funde
     assert_books(rt)
 
 
+def test_a_lease_under_a_daily_cap_ends_with_its_budget_day(rt: Runtime, funded: Kob) -> None:
+    """Spent after midnight, the rest of yesterday's lease would come on top of today's budget."""
+    k = funded
+    rt.clock.advance(rt.day_ends_at() - rt.now() - timedelta(hours=2))  # two hours before the budget day ends
+    cap = billing.BudgetCap("campaign:1", 30_000)
+    capped, free = billing.do_reserve_many(rt, [billing.LeaseAsk(k.stores[0], 10_000, 220, (cap,)),
+                                                billing.LeaseAsk(k.stores[0], 10_000, 220)], 86_400, actor=OP)
+    assert isinstance(capped, billing.LeaseView)
+    assert isinstance(free, billing.LeaseView)
+    assert capped.expires_at == rt.day_ends_at()
+    assert free.expires_at == rt.now() + timedelta(days=1)  # no daily cap: its whole TTL
+    pool_lease = billing.do_reserve(rt, k.stores[0], 1_000, 60, actor=OP, caps=(cap,))
+    assert pool_lease.expires_at == rt.now() + timedelta(seconds=60)  # a TTL inside the day stands
+    rt.clock.advance(timedelta(hours=2))
+    billing.do_commit(rt, [billing.LeaseCommit(capped.id, 4_000)], actor=OP)  # inside the settle grace: counted
+    rt.clock.advance(timedelta(seconds=rt.settings.lease_settle_grace_seconds))
+    with pytest.raises(Conflict) as info:  # a new day's charges need a lease counted against the new day
+        billing.do_commit(rt, [billing.LeaseCommit(capped.id, 5_000)], actor=OP)
+    assert info.value.code == "lease_expired"
+    assert billing.cap_used_today(rt, "campaign:1") == 0
+    assert_books(rt)
+
+
 def test_refused_batches_change_nothing(rt: Runtime, funded: Kob) -> None:
     k = funded
     store = k.stores[0]

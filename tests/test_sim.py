@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from zhongcao import billing, commerce, content, events, sim
-from zhongcao.ads.models import ConversionRow
+from zhongcao.ads.models import AdClick, ConversionRow
 from zhongcao.cli.simulate import run_dir, simulate
 from zhongcao.commerce.models import LiveViewerRow, OrderRow
-from zhongcao.core import Invalid, Runtime
+from zhongcao.core import Database, Invalid, Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = sim.Scenario(seed=3, consumers=2_000, days=2, creators=40, creator_notes=120, brands=(
@@ -315,6 +315,28 @@ def test_a_bad_counterfactual_is_refused(spec: str) -> None:
     with pytest.raises(Invalid) as exc:
         sim.Switch.parse(spec, 6)
     assert (exc.value.code, exc.value.field) == ("invalid_counterfactual", "counterfactual")
+
+
+def test_no_campaign_spends_more_than_its_daily_budget_on_any_day(tmp_path: Path) -> None:
+    """Budgets that run out: each budget day's clicks cost at most the daily budget,
+    though the simulator's leases live a day and are taken at any hour."""
+    plans = (sim.CampaignPlan("门店种草 Store seeding", bid_fen=2_000, daily_budget_fen=10_000),
+             sim.CampaignPlan("搜索拦截 Search capture", placement="search", bid_fen=2_000, daily_budget_fen=10_000,
+                              keywords=("面霜", "精华", "修护")))
+    rivals = tuple(replace(p, bid_fen=1_900) for p in plans)  # prices near the bids: a few clicks fill a day
+    scenario = replace(SMALL, consumers=20_000, days=3, brands=(replace(SMALL.brands[0], stores=2, campaigns=plans),
+                                                                sim.Brand("对手 Rival", stores=2, campaigns=rivals)))
+    simulate(scenario, tmp_path)
+    db = Database(f"sqlite:///{run_dir(tmp_path, scenario.seed) / 'state.db'}")
+    try:
+        with db.read() as s:
+            spent = s.execute(select(AdClick.campaign_id, AdClick.day, func.sum(AdClick.charged_fen))
+                              .group_by(AdClick.campaign_id, AdClick.day)).all()
+    finally:
+        db.dispose()
+    assert len({day for _, day, _ in spent}) == 3
+    assert max(fen for _, _, fen in spent) <= 10_000
+    assert sum(fen > 10_000 - 2_000 for _, _, fen in spent) >= 3  # the budgets ran out: they bound
 
 
 def test_more_budget_buys_more_impressions_with_diminishing_returns(tmp_path: Path) -> None:

@@ -122,14 +122,16 @@ class Purse:
     def refill(self, campaign_ids: np.ndarray, accounts: np.ndarray, budgets: np.ndarray, need_fen: np.ndarray) -> None:
         """Take a fresh lease for every campaign short of money or near its lease's expiry: one transaction
         gives the old leases back, one takes the new ones."""
-        now = self.rt.now()
-        margin = timedelta(seconds=self.spec.renew_margin_seconds)
+        now, day_ends = self.rt.now(), self.rt.day_ends_at()
+        renew_after = now + timedelta(seconds=self.spec.renew_margin_seconds)
         with self._lock:
             due = []
             for c, account, budget, need in zip(campaign_ids.tolist(), accounts.tolist(), budgets.tolist(),
                                                 need_fen.tolist(), strict=True):
                 held, refusal = self.held.get(c), self.refused.get(c)
-                if held is not None and held.remaining_fen >= need and held.expires_at - margin > now:
+                # A lease ending with the budget day is not renewed early: its successor would end there too.
+                if (held is not None and held.remaining_fen >= need and held.expires_at > now
+                        and (held.expires_at > renew_after or held.expires_at >= day_ends)):
                     continue
                 if refusal is not None and refusal.until > now and refusal.budget == budget:
                     continue

@@ -128,11 +128,15 @@ def _check_ttl(ttl_seconds: object) -> None:
 def _grant(rt: Runtime, s: Session, grants: Sequence[tuple[int, int, int, Sequence[BudgetCap]]], ttl_seconds: int,
            holder: str, actor: Actor) -> list[LeaseView]:
     """The lease rows (wallet, spender, amount, caps each), their caps and audits, once the money and the caps
-    are taken: one flush for all."""
+    are taken: one flush for all.
+
+    A lease under a daily cap ends with the budget day it was counted against, whatever its TTL: spent after
+    midnight, its rest would be yesterday's cap room spent today, on top of today's budget."""
     now, day = rt.now(), rt.today()
+    ends = now + timedelta(seconds=ttl_seconds)
     leases = [Lease(wallet_id=wallet_id, account_id=spender_id, amount_fen=amount, spent_fen=0, state="open",
-                    holder=holder[:100], created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
-              for wallet_id, spender_id, amount, _ in grants]
+                    holder=holder[:100], created_at=now, expires_at=min(ends, rt.day_ends_at()) if caps else ends)
+              for wallet_id, spender_id, amount, caps in grants]
     s.add_all(leases)
     s.flush()
     s.add_all([LeaseCap(lease_id=lease.id, scope=c.scope, day=day)

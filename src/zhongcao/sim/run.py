@@ -331,6 +331,8 @@ class Simulation:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-ingest") as self._ingester:
             for day in range(self.world.scenario.days):
                 self._day_start = self.rt.now()
+                # Yesterday's leases ended with its budget day: the new day's, before its first hour serves.
+                self.ads.sync()
                 self._active_today[:] = False
                 self._searched_today[:] = False
                 for hour in range(24):
