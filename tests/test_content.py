@@ -16,6 +16,8 @@ from zhongcao.api import create_app
 from zhongcao.content import ContentEngine, do_create_note
 from zhongcao.content.engine import CATEGORY_CODES
 from zhongcao.content.models import Note
+from zhongcao.content.ranking import RankSpec, contenders, personal
+from zhongcao.content.taxonomy import N_CATEGORIES
 from zhongcao.core import ManualClock, Runtime
 from zhongcao.events import EventKind, tail
 
@@ -313,6 +315,37 @@ def test_a_search_batch_ranks_each_consumer_as_a_single_search_would(rt: Runtime
         assert batch.note_id[batch.request == r].tolist() == single
         assert batch.position[batch.request == r].tolist() == list(range(1, len(single) + 1))
     assert batch.note_id[batch.request == 0].tolist() != batch.note_id[batch.request == 2].tolist()  # personal
+
+
+def test_ranking_the_contenders_alone_gives_every_consumer_the_same_page() -> None:
+    """Rows of tied and spread scores, rows short of a page and an empty one, consumers with and without a
+    lift: the narrowed grid ranks each page exactly as the whole grid does."""
+    rng = np.random.default_rng(5)
+    spec, n = RankSpec(), 10
+    lengths = np.array([100, 60, 10, 7, 0, 100])
+    valid = np.arange(100)[None, :] < lengths[:, None]
+    base = np.where(valid, np.round(rng.gamma(2.0, 1.0, valid.shape), 1), -np.inf)  # rounding makes ties
+    categories = rng.integers(0, N_CATEGORIES, valid.shape)
+    interest = rng.dirichlet(np.full(N_CATEGORIES, 0.3), 40).astype(np.float32)
+    interest[:5] = 0  # strangers: no lift
+    row = rng.integers(0, len(lengths), 40)
+
+    def pages(base: np.ndarray, categories: np.ndarray, valid: np.ndarray, columns: np.ndarray) -> list[list[int]]:
+        """Each consumer's page, as the matches' columns in the whole grid."""
+        score = personal(base[row], categories[row], interest, spec)
+        top = np.argsort(-score, axis=1, kind="stable")[:, :n]
+        kept = np.take_along_axis(valid[row], top, axis=1)
+        return [c[t][k].tolist() for c, t, k in zip(columns[row], top, kept, strict=True)]
+
+    most = float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64),
+                          np.full((1, 1), interest.max(), dtype=np.float32), spec)[0, 0])
+    order, narrowed = contenders(base, valid, n, most)
+    assert order.shape[1] < 100
+    assert narrowed.sum(axis=1).tolist()[2:5] == [10, 7, 0]  # short rows keep every match
+    kept_base = np.where(narrowed, np.take_along_axis(base, order, axis=1), -np.inf)
+    whole = pages(base, categories, valid, np.broadcast_to(np.arange(100), base.shape))
+    assert pages(kept_base, np.take_along_axis(categories, order, axis=1), narrowed, order) == whole
+    assert sum(map(len, whole)) > 0
 
 
 def test_an_engaging_note_climbs_through_the_api_and_a_dull_one_stops(rt: Runtime, kob: Kob) -> None:

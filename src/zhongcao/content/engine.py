@@ -44,7 +44,7 @@ from zhongcao.content.distribution import (
     update_pools,
 )
 from zhongcao.content.notes import AUTHOR_KINDS, LOOKBACK, NoteView, get_note, notes_changed_since
-from zhongcao.content.ranking import RankSpec, ad_positions, base_scores, personal, rank
+from zhongcao.content.ranking import RankSpec, ad_positions, base_scores, contenders, personal, rank
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
@@ -425,6 +425,12 @@ class ContentEngine:
         interest = np.zeros((len(queries), N_CATEGORIES), dtype=np.float32)  # none known: no lift
         have = known >= 0
         interest[have] = self._interests[known[have]] / self._interests[known[have]].sum(axis=1, keepdims=True)
+        # The grid narrowed to the matches some consumer's top n could hold, in their order: ~4x fewer columns.
+        most = np.full((1, 1), interest.max(initial=0.0), dtype=np.float32)
+        order, valid = contenders(base, valid, n, float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64),
+                                                                 most, self.ranking)[0, 0]))
+        notes, base, categories = (np.take_along_axis(a, order, axis=1) for a in (notes, base, categories))
+        base = np.where(valid, base, -np.inf)  # what was left out ranks with the pads
         of_query = {query: k for k, query in enumerate(asked)}
         row = np.array([of_query[q] for q in queries], dtype=np.int64)  # each request's row of the grid
         score = personal(base[row], categories[row], interest, self.ranking)

@@ -40,6 +40,20 @@ def personal(score: np.ndarray, categories: np.ndarray, interest: np.ndarray | N
     return score * (1 + spec.personal_weight * share)
 
 
+def contenders(base: np.ndarray, valid: np.ndarray, n: int, max_lift: float) -> tuple[np.ndarray, np.ndarray]:
+    """For a grid of base scores (a query's matches per row, ``valid`` where a match is), the columns of each
+    row that could make some consumer's top ``n``, in their order, and which of those are matches. A lift is
+    at least 1, so a consumer's n-th best score is at least the row's n-th best base score; a match below it
+    even at ``max_lift`` (the largest lift any consumer of the batch gets) never ranks that high. Ranking the
+    contenders alone gives the same pages, ties included, on a fraction of the grid."""
+    if base.shape[1] <= n:
+        return np.broadcast_to(np.arange(base.shape[1]), base.shape), valid
+    nth = -np.partition(-base, n - 1, axis=1)[:, n - 1:n]  # -inf where a row has fewer than n: all of it stays
+    keep = valid & (base * max_lift >= nth)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :int(keep.sum(axis=1).max(initial=0))]
+    return order, np.take_along_axis(keep, order, axis=1)
+
+
 def rank(note_idx: np.ndarray, relevance: np.ndarray, state: NoteState, now: float, spec: RankSpec,
          interest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Order and final scores for matched notes (state indices, BM25 relevance)."""
