@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -192,6 +192,23 @@ def test_a_day_long_lease_ends_at_midnight_and_each_day_spends_its_own_budget(rt
     assert min(by_day.values()) > 0
     assert 10_000 - 3_000 < max(by_day.values()) <= 10_000  # the new day spent up to its budget, no more
     assert_books(rt)
+
+
+def test_dayparts_count_in_the_platforms_budget_day(client: TestClient, rt: Runtime, kob: Kob) -> None:
+    """A platform set to UTC budget days serves an hour-0 daypart at 00:30 UTC, not at Beijing's midnight:
+    pacing, dayparts and frequency caps keep the day the budgets keep."""
+    rt.settings.budget_day_utc_offset_hours = 0
+    now = rt.now()
+    rt.clock.advance(datetime.combine(now.date() + timedelta(days=1), time(0, 30), UTC) - now)
+    store = kob.stores[0]
+    fund(rt, kob, store, 100_000)
+    advertise(rt, store, 200, dayparts=["1" + "0" * 23] * 7)
+    organic(rt, kob.creator)
+    settle(client)
+    assert feed_ads(client, 1) != []
+    rt.clock.advance(timedelta(hours=16))  # 16:30 UTC: 00:30 the next day in Beijing, 16:30 here
+    settle(client)
+    assert feed_ads(client, 2) == []
 
 
 @pytest.mark.parametrize(("uplift", "holiday", "budget"), [(True, True, 12_000), (True, False, 10_000),

@@ -104,7 +104,8 @@ def simulate_day(pacer: Pacer, seed: int, cost_fen: float = 20.0) -> np.ndarray:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_even_pacing_keeps_spend_within_ten_percent_of_linear(seed: int) -> None:
     budget = 100_000.0  # ¥1,000 against ~¥30,000 of unthrottled demand
-    pacer = Pacer(np.array([budget]), np.array([True]), schedule_mask(["1" * 24] * 7)[None], PacingSpec())
+    pacer = Pacer(np.array([budget]), np.array([True]), schedule_mask(["1" * 24] * 7)[None], PacingSpec(),
+                  utc_offset_hours=8)
     spent = simulate_day(pacer, seed)[:, 0]
     linear = budget * np.arange(1, len(spent) + 1) * 10 / 86_400
     assert np.max(np.abs(spent - linear)) <= 0.10 * budget
@@ -114,7 +115,7 @@ def test_even_pacing_keeps_spend_within_ten_percent_of_linear(seed: int) -> None
 def test_dayparts_confine_spend_to_scheduled_hours_and_spread_it_evenly_there() -> None:
     budget = 60_000.0
     daytime = schedule_mask(["0" * 8 + "1" * 14 + "0" * 2] * 7)  # 08:00–22:00 Beijing
-    pacer = Pacer(np.array([budget]), np.array([True]), daytime[None], PacingSpec())
+    pacer = Pacer(np.array([budget]), np.array([True]), daytime[None], PacingSpec(), utc_offset_hours=8)
     spent = simulate_day(pacer, 4)[:, 0]
     hours = np.arange(1, len(spent) + 1) * 10 / 3_600
     assert spent[hours <= 8].max() == 0
@@ -127,7 +128,7 @@ def test_dayparts_confine_spend_to_scheduled_hours_and_spread_it_evenly_there() 
 def test_accelerated_spends_as_fast_as_traffic_allows_and_unlimited_is_never_throttled() -> None:
     budget = 100_000.0
     pacer = Pacer(np.array([budget, np.inf]), np.array([False, True]),
-                  np.repeat(schedule_mask(["1" * 24] * 7)[None], 2, axis=0), PacingSpec())
+                  np.repeat(schedule_mask(["1" * 24] * 7)[None], 2, axis=0), PacingSpec(), utc_offset_hours=8)
     spent = simulate_day(pacer, 5)
     hours = np.arange(1, len(spent) + 1) * 10 / 3_600
     assert spent[hours <= 14, 0][-1] == budget  # gone by mid-afternoon
@@ -135,7 +136,8 @@ def test_accelerated_spends_as_fast_as_traffic_allows_and_unlimited_is_never_thr
 
 
 def test_a_new_budget_day_starts_spend_again() -> None:
-    pacer = Pacer(np.array([1_000.0]), np.array([False]), schedule_mask(["1" * 24] * 7)[None], PacingSpec())
+    pacer = Pacer(np.array([1_000.0]), np.array([False]), schedule_mask(["1" * 24] * 7)[None], PacingSpec(),
+                  utc_offset_hours=8)
     pacer.rates(MONDAY)
     pacer.record(np.array([0]), np.array([1_000.0]))
     assert pacer.rates(MONDAY + 3_600)[0] == 0

@@ -41,6 +41,7 @@ class Book:
     search_coefficient: np.ndarray  # 1, or the quick-cast coefficient for a feed campaign in search
     start: np.ndarray            # unix seconds the campaign may start (its first budget day's midnight)
     end: np.ndarray              # unix seconds it must stop (inf when open-ended)
+    utc_offset_hours: int        # the platform's budget day: dayparts, pacing and frequency caps count in it
     # units, indexed u
     unit_id: np.ndarray
     unit_campaign: np.ndarray
@@ -161,6 +162,7 @@ def load_book(rt: Runtime) -> Book:
         start=np.array([day_start(c.start_date, offset) for c in campaigns]),
         end=np.array([day_start(c.end_date + timedelta(days=1), offset) if c.end_date else np.inf
                       for c in campaigns]),
+        utc_offset_hours=offset,
         unit_id=np.array([u.id for u in units], dtype=np.int64),
         unit_campaign=unit_campaign,
         bid_fen=np.array([u.bid_fen or 0 for u in units], dtype=np.int64),

@@ -124,7 +124,8 @@ class Delivery:
                  estimates: EstimateSpec | None = None) -> None:
         self.book = book
         self.spec = spec or DeliverySpec()
-        self.pacer = Pacer(book.budget_fen, book.even, book.schedule, pacing or PacingSpec())
+        self.pacer = Pacer(book.budget_fen, book.even, book.schedule, pacing or PacingSpec(),
+                           utc_offset_hours=book.utc_offset_hours)
         self.estimates = Estimates(book.creative_unit, book.unit_category, estimates or EstimateSpec())
         self.frequency = FrequencyCap(self.spec.cap_slots)
         self.quality = np.ones(book.units)     # note quality per unit, set by the caller from content
@@ -193,7 +194,7 @@ class Delivery:
             return Decisions(empty, empty, empty, empty, empty, np.empty(0), np.empty(0), empty, np.empty(0))
         rates = self.pacer.rates(now)
         live = funded & (rates > 0) & (b.start <= now) & (now < b.end)
-        self.frequency.roll(int((now + self.pacer.spec.utc_offset_hours * 3_600) // 86_400))
+        self.frequency.roll(int((now + b.utc_offset_hours * 3_600) // 86_400))
         key, creative, per_click, value = self._scores()
         out: list[tuple[np.ndarray, ...]] = []
         wanted = req.slots > 0

@@ -26,7 +26,6 @@ class PacingSpec:
     step_seconds: int = 60
     smoothing: float = 0.3     # weight of the newest step in the unthrottled-spend estimate
     min_rate: float = 0.001    # a throttled campaign still samples traffic, so its estimate stays fresh
-    utc_offset_hours: int = 8  # dayparts and budget days are Beijing time
 
     def __post_init__(self) -> None:
         if not 1 <= self.step_seconds <= 3_600 or DAY % self.step_seconds:
@@ -43,10 +42,14 @@ def schedule_mask(dayparts: list[str] | tuple[str, ...]) -> np.ndarray:
 class Pacer:
     """Pass-through rates for campaigns indexed 0..n-1, all in one struct of arrays."""
 
-    def __init__(self, budget_fen: np.ndarray, even: np.ndarray, schedule: np.ndarray, spec: PacingSpec) -> None:
+    def __init__(self, budget_fen: np.ndarray, even: np.ndarray, schedule: np.ndarray, spec: PacingSpec, *,
+                 utc_offset_hours: int) -> None:
         """``budget_fen`` is each campaign's daily budget (inf when unlimited), ``even`` whether it paces
-        evenly, ``schedule`` its (n, 7, 24) dayparts."""
+        evenly, ``schedule`` its (n, 7, 24) dayparts, in the budget day of ``utc_offset_hours`` (the
+        platform's setting, as the budgets' caps count: a pacer on another clock would start its day's spend
+        again hours before or after the budget does)."""
         self.spec = spec
+        self.utc_offset_hours = utc_offset_hours
         self.budget = np.asarray(budget_fen, dtype=np.float64)
         self.even = np.asarray(even, dtype=bool)
         self.schedule = np.asarray(schedule, dtype=bool)
@@ -59,7 +62,7 @@ class Pacer:
         self._day: int | None = None
 
     def _local(self, now: float) -> float:
-        return now + self.spec.utc_offset_hours * 3_600
+        return now + self.utc_offset_hours * 3_600
 
     def _scheduled_seconds(self, day_start: float, start: float, end: float) -> np.ndarray:
         """Scheduled seconds of each campaign in [start, end) of one local day beginning at ``day_start``."""
@@ -96,7 +99,8 @@ class Pacer:
         day_start, day_end = day * DAY, (day + 1) * DAY
         share = self._scheduled_seconds(day_start, start, start + s.step_seconds) / np.maximum(
             self._scheduled_seconds(day_start, start, day_end), 1e-9)
-        allowed = np.maximum(self.budget - self.spent, 0) * share
+        # an unlimited budget is never throttled (below); its inf times an hour off the schedule is no number
+        allowed = np.where(np.isfinite(self.budget), np.maximum(self.budget - self.spent, 0), 0.0) * share
         with np.errstate(divide="ignore", invalid="ignore"):
             wanted = np.where(np.isnan(self.offered) | (self.offered <= 0), 1.0, allowed / self.offered)
         self.rate = np.where(self.even & np.isfinite(self.budget), np.clip(wanted, s.min_rate, 1.0), 1.0)
