@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from conftest import OP, certified
 from zhongcao import content, market
@@ -18,6 +19,7 @@ from zhongcao.core import Runtime, ZhongcaoError
 from zhongcao.events import EventIds, EventKind, EventStore, make_batch
 from zhongcao.market import fake_accounts
 from zhongcao.market.audit import score_rows
+from zhongcao.market.models import NoteDayRow
 from zhongcao.sim import accounts as sim_accounts
 
 
@@ -168,6 +170,24 @@ def world(rt: Runtime, tmp_path: Path) -> dict[str, int]:
     assert market.refresh(rt) == 3
     store.close()
     return {"honest": honest, "other": other, "fraud": fraud}
+
+
+def test_note_traffic_is_kept_by_the_platforms_day(rt: Runtime, tmp_path: Path) -> None:
+    """An exposure at 23:30 and one at 00:30 Beijing time fall on two days, as the ad reports count them."""
+    creator = certified(rt, "creator", "深夜种草")
+    note = content.do_create_note(rt, creator, title="夜读", body="睡前护肤", category="skincare", actor=OP).id
+    rt.clock.advance(rt.day_ends_at() - rt.now() - timedelta(minutes=30))  # type: ignore[attr-defined]
+    evening = rt.today()
+    with EventStore(tmp_path / "events.duckdb") as store:
+        _events(store, rt, [{"kind": int(EventKind.IMPRESSION), "note_id": note, "consumer_id": 1}])
+        rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+        _events(store, rt, [{"kind": int(EventKind.IMPRESSION), "note_id": note, "consumer_id": 2}])
+        rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+        assert market.fold(rt, store) == 2
+    with rt.db.read() as s:
+        days = s.execute(select(NoteDayRow.day, NoteDayRow.exposures).where(NoteDayRow.note_id == note)
+                         .order_by(NoteDayRow.day)).all()
+    assert [tuple(d) for d in days] == [(evening, 1), (evening + timedelta(days=1), 1)]
 
 
 def _stats(rt: Runtime) -> dict[int, tuple[dict, int, list[str]]]:

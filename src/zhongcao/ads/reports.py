@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, insert, select
 from zhongcao.accounts import Actor, Capability, descendants, require
 from zhongcao.ads.models import AdReportRow, CampaignRow
 from zhongcao.core import Invalid, Runtime
-from zhongcao.events import EventKind, EventStore
+from zhongcao.events import EventKind, EventStore, local_day
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
@@ -80,10 +80,6 @@ KEYS = {"account": ("account_id",), "campaign": ("account_id", "campaign_id"),
         "keyword": ("account_id", "campaign_id", "unit_id", "keyword_id")}
 
 
-def _local_day(ts: Any, offset_hours: int) -> Any:
-    return (ts + ibis.interval(hours=offset_hours)).date()
-
-
 def compute(store: EventStore, since: date, until: date, offset_hours: int) -> pa.Table:
     """Rows per (day, campaign, unit, creative, keyword) for budget days ``since``..``until``, where the day
     is the impression's, click's or charge's; attributed results count on the day of their click."""
@@ -93,7 +89,7 @@ def compute(store: EventStore, since: date, until: date, offset_hours: int) -> p
     ads = e.filter(e.kind.isin([EventKind.AD_IMPRESSION.value, EventKind.AD_CLICK.value,
                                 EventKind.AD_CHARGE.value]) & e.campaign_id.notnull() & (e.ts >= start)
                    & (e.ts < end))
-    ads = ads.mutate(day=_local_day(ads.ts, offset_hours), keyword=ads.keyword_id.fill_null(0),
+    ads = ads.mutate(day=local_day(ads.ts, offset_hours), keyword=ads.keyword_id.fill_null(0),
                      position=ads.position.fill_null(0))
     keys = ["day", "campaign_id", "unit_id", "creative_id", "keyword"]
     shown, clicked = ads.kind == EventKind.AD_IMPRESSION.value, ads.kind == EventKind.AD_CLICK.value

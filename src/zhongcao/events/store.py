@@ -28,6 +28,12 @@ from zhongcao.events.schema import ARROW_SCHEMA, COLUMNS, NAMES
 _COLUMN_LIST = ", ".join(NAMES)
 
 
+def local_day(ts: ibis.Value, utc_offset_hours: int) -> ibis.Value:
+    """The platform's day of an event's UTC time (``Settings.budget_day_utc_offset_hours``): every daily
+    figure, ad reports and creator analytics alike, turns at the same midnight as the budgets."""
+    return (ts + ibis.interval(hours=utc_offset_hours)).date()
+
+
 @dataclass(frozen=True)
 class WriteResult:
     inserted: int

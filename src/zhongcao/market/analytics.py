@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert
 from zhongcao.accounts import Actor, Capability, kind_of, record_audits, require, require_platform
 from zhongcao.content import CODE, notes_by_id
 from zhongcao.core import MAX_FEN, Invalid, NotFound, Runtime, insert_for
-from zhongcao.events import EventKind, EventStore, id_floor
+from zhongcao.events import EventKind, EventStore, id_floor, local_day
 from zhongcao.market import fake_accounts
 from zhongcao.market.audience import DIMENSIONS
 from zhongcao.market.models import (
@@ -187,7 +187,8 @@ def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG, until: da
         **{name: (picked.kind == int(kind)).sum() for kind, name in COUNTED.items()
            if name not in ("exposures", "reads")},
     }
-    grouped = picked.group_by(note_id=picked.note_id, day=picked.ts.date()).aggregate(**aggregates)
+    grouped = picked.group_by(note_id=picked.note_id, day=local_day(picked.ts, rt.settings.budget_day_utc_offset_hours)
+                              ).aggregate(**aggregates)
     table = store.run(grouped.order_by([ibis.asc("note_id"), ibis.asc("day")]))
     data = table.to_pydict()
     notes = sorted({int(n) for n in data["note_id"]})

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from zhongcao.content import CATEGORIES, recent_notes
-from zhongcao.core import Runtime, insert_for
+from zhongcao.core import Runtime, budget_day, insert_for
 from zhongcao.market import authenticity, fake_accounts
 from zhongcao.market.analytics import (
     DUPLICATE_AT,
@@ -63,14 +63,15 @@ def refresh(rt: Runtime) -> int:
     """Recompute every profiled creator's snapshot; returns how many were written."""
     now = rt.now()
     since = now - WINDOW
+    first = budget_day(since, rt.settings.budget_day_utc_offset_hours)  # the platform's days, as analytics keeps them
     with rt.db.read() as s:
         profiles = s.scalars(select(CreatorProfileRow).order_by(CreatorProfileRow.creator_id)).all()
         if not profiles:
             return 0
         days = s.execute(select(FollowerDayRow.creator_id, FollowerDayRow.day, FollowerDayRow.followers).where(
-            FollowerDayRow.day >= (since - timedelta(days=1)).date(), FollowerDayRow.day <= now.date())).all()
+            FollowerDayRow.day >= first - timedelta(days=1), FollowerDayRow.day <= rt.today())).all()
         traffic = s.execute(select(NoteDayRow.note_id, *(getattr(NoteDayRow, c) for c in TRAFFIC)).where(
-            NoteDayRow.day >= since.date())).all()
+            NoteDayRow.day >= first)).all()
         sample = s.execute(select(AudienceSampleRow.creator_id, *(getattr(AudienceSampleRow, c)
                                                                   for c in SAMPLE_COLUMNS))).all()
         comments = s.execute(select(CommentSampleRow.creator_id, CommentSampleRow.text)).all()

@@ -483,8 +483,9 @@ class Simulation:
                     "creator_id": np.repeat(self.note_author[fraud_notes], likes), "surface": Surface.FEED.value})
         self.note_reads_today[:] = 0
         if world.creators.n:
-            market.do_record_followers(self.rt, self.rt.now().date(), world.creator_ids,
-                                       world.creators.followers + self.follows, actor=marketplace.SYSTEM)
+            ended = self.rt.today() - timedelta(days=1)  # the clock stands at the next day's midnight
+            market.do_record_followers(self.rt, ended, world.creator_ids, world.creators.followers + self.follows,
+                                       actor=marketplace.SYSTEM)
         if self.programme is not None:
             market.sweep(self.rt)
 

@@ -79,7 +79,7 @@ def build(rt: Runtime, scenario: Scenario) -> World:
     makers = creator_model.generate(scenario.creators, rngs["creators"])
     creator_ids = np.array(accounts.do_create_accounts(
         rt, "creator", [f"达人{i + 1:05d}" for i in range(makers.n)], certified=True, actor=OP), dtype=np.int64)
-    truth = marketplace.record(rt, people, makers, creator_ids, rt.now().date(), rngs["market"])
+    truth = marketplace.record(rt, people, makers, creator_ids, rt.today(), rngs["market"])
     categories = np.where(rngs["notes"].random(scenario.creator_notes) < 0.8,  # 80% in their home category
                           -1, rngs["notes"].integers(0, content.N_CATEGORIES, scenario.creator_notes))
     writers = _writers(makers, scenario.creator_notes, rngs["notes"])
