@@ -172,22 +172,26 @@ def world(rt: Runtime, tmp_path: Path) -> dict[str, int]:
     return {"honest": honest, "other": other, "fraud": fraud}
 
 
-def test_note_traffic_is_kept_by_the_platforms_day(rt: Runtime, tmp_path: Path) -> None:
-    """An exposure at 23:30 and one at 00:30 Beijing time fall on two days, as the ad reports count them."""
+def test_note_traffic_and_active_days_are_kept_by_the_platforms_day(rt: Runtime, tmp_path: Path) -> None:
+    """A note and an exposure at 23:30 and again at 00:30 Beijing time fall on two days, as the ad reports
+    count them (UTC's day would hold all of them)."""
     creator = certified(rt, "creator", "深夜种草")
-    note = content.do_create_note(rt, creator, title="夜读", body="睡前护肤", category="skincare", actor=OP).id
+    market.do_set_creator_profiles(rt, [market.CreatorProfile(creator, "skincare", "上海", "female", 100_000, 0)],
+                                   actor=OP)
     rt.clock.advance(rt.day_ends_at() - rt.now() - timedelta(minutes=30))  # type: ignore[attr-defined]
     evening = rt.today()
     with EventStore(tmp_path / "events.duckdb") as store:
-        _events(store, rt, [{"kind": int(EventKind.IMPRESSION), "note_id": note, "consumer_id": 1}])
-        rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
-        _events(store, rt, [{"kind": int(EventKind.IMPRESSION), "note_id": note, "consumer_id": 2}])
-        rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+        for consumer in (1, 2):
+            note = content.do_create_note(rt, creator, title="夜读", body="睡前护肤", category="skincare", actor=OP).id
+            _events(store, rt, [{"kind": int(EventKind.IMPRESSION), "note_id": note, "consumer_id": consumer}])
+            rt.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
         assert market.fold(rt, store) == 2
     with rt.db.read() as s:
-        days = s.execute(select(NoteDayRow.day, NoteDayRow.exposures).where(NoteDayRow.note_id == note)
+        days = s.execute(select(NoteDayRow.day, NoteDayRow.exposures).where(NoteDayRow.creator_id == creator)
                          .order_by(NoteDayRow.day)).all()
     assert [tuple(d) for d in days] == [(evening, 1), (evening + timedelta(days=1), 1)]
+    assert market.refresh(rt) == 1
+    assert _stats(rt)[creator][0]["active_days_7"] == 2
 
 
 def _stats(rt: Runtime) -> dict[int, tuple[dict, int, list[str]]]:

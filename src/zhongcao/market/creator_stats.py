@@ -144,6 +144,7 @@ def refresh(rt: Runtime) -> int:
         replied.setdefault(int(creator), []).append(ok)
 
     week_ago = np.datetime64((now - timedelta(days=7)).replace(tzinfo=None), "s")
+    local = np.timedelta64(rt.settings.budget_day_utc_offset_hours, "h")  # days on which notes came: the platform's
     stats: list[dict[str, Any]] = []
     per_follower = np.full(n, np.nan)
     likes_per_read = np.full(n, np.nan)
@@ -181,7 +182,7 @@ def refresh(rt: Runtime) -> int:
             # cooperation credit: deals completed, and how brands rated them (1-5)
             "deals_settled": credit.get(profile.creator_id, (0, None))[0],
             "rating": None if (r := credit.get(profile.creator_id, (0, None))[1]) is None else round(r, 2),
-            "active_days_7": len(np.unique(notes.created_at[idx][notes.created_at[idx] >= week_ago]
+            "active_days_7": len(np.unique((notes.created_at[idx][notes.created_at[idx] >= week_ago] + local)
                                                .astype("datetime64[D]"))),
             "category_shares": {CATEGORIES[c][0]: round(k / len(idx), 4) for c, k in cats.most_common(5)},
             "audience": audiences[i], "fake_share": None if np.isnan(fake_share[i]) else round(float(fake_share[i]), 4),
