@@ -428,7 +428,7 @@ class ContentEngine:
         interest = np.zeros((len(queries), N_CATEGORIES), dtype=np.float32)  # none known: no lift
         have = known >= 0
         interest[have] = self._interests[known[have]] / self._interests[known[have]].sum(axis=1, keepdims=True)
-        # The grid narrowed to the matches some consumer's top n could hold, in their order: ~4x fewer columns.
+        # The grid narrowed to the matches some consumer's top n could hold, in their order (100 columns to ~41).
         most = np.full((1, 1), interest.max(initial=0.0), dtype=np.float32)
         order, valid = contenders(base, valid, n, float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64),
                                                                  most, self.ranking)[0, 0]))

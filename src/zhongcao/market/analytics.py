@@ -187,8 +187,8 @@ def fold(rt: Runtime, store: EventStore, *, lag: timedelta = FOLD_LAG, until: da
         **{name: (picked.kind == int(kind)).sum() for kind, name in COUNTED.items()
            if name not in ("exposures", "reads")},
     }
-    grouped = picked.group_by(note_id=picked.note_id, day=local_day(picked.ts, rt.settings.budget_day_utc_offset_hours)
-                              ).aggregate(**aggregates)
+    day = local_day(picked.ts, rt.settings.budget_day_utc_offset_hours)
+    grouped = picked.group_by(note_id=picked.note_id, day=day).aggregate(**aggregates)
     table = store.run(grouped.order_by([ibis.asc("note_id"), ibis.asc("day")]))
     data = table.to_pydict()
     notes = sorted({int(n) for n in data["note_id"]})

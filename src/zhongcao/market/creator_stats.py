@@ -144,7 +144,7 @@ def refresh(rt: Runtime) -> int:
         replied.setdefault(int(creator), []).append(ok)
 
     week_ago = np.datetime64((now - timedelta(days=7)).replace(tzinfo=None), "s")
-    local = np.timedelta64(rt.settings.budget_day_utc_offset_hours, "h")  # days on which notes came: the platform's
+    local = np.timedelta64(rt.settings.budget_day_utc_offset_hours, "h")  # a note's day is the platform's day
     stats: list[dict[str, Any]] = []
     per_follower = np.full(n, np.nan)
     likes_per_read = np.full(n, np.nan)
