@@ -16,7 +16,7 @@ from zhongcao.api import create_app
 from zhongcao.content import ContentEngine, do_create_note
 from zhongcao.content.engine import CATEGORY_CODES
 from zhongcao.content.models import Note
-from zhongcao.content.ranking import RankSpec, contenders, personal
+from zhongcao.content.ranking import RankSpec, contenders, personal, top_lift
 from zhongcao.content.taxonomy import N_CATEGORIES
 from zhongcao.core import ManualClock, Runtime
 from zhongcao.events import EventKind, tail
@@ -337,9 +337,7 @@ def test_ranking_the_contenders_alone_gives_every_consumer_the_same_page() -> No
         kept = np.take_along_axis(valid[row], top, axis=1)
         return [c[t][k].tolist() for c, t, k in zip(columns[row], top, kept, strict=True)]
 
-    most = float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64),
-                          np.full((1, 1), interest.max(), dtype=np.float32), spec)[0, 0])
-    order, narrowed = contenders(base, valid, n, most)
+    order, narrowed = contenders(base, valid, n, top_lift(interest, spec))
     assert order.shape[1] < 100
     assert narrowed.sum(axis=1).tolist()[2:5] == [10, 7, 0]  # short rows keep every match
     kept_base = np.where(narrowed, np.take_along_axis(base, order, axis=1), -np.inf)

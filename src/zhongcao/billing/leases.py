@@ -134,8 +134,9 @@ def _grant(rt: Runtime, s: Session, grants: Sequence[tuple[int, int, int, Sequen
     midnight, its rest would be yesterday's cap room spent today, on top of today's budget."""
     now, day = rt.now(), rt.today()
     ends = now + timedelta(seconds=ttl_seconds)
+    capped = min(ends, rt.day_ends_at())
     leases = [Lease(wallet_id=wallet_id, account_id=spender_id, amount_fen=amount, spent_fen=0, state="open",
-                    holder=holder[:100], created_at=now, expires_at=min(ends, rt.day_ends_at()) if caps else ends)
+                    holder=holder[:100], created_at=now, expires_at=capped if caps else ends)
               for wallet_id, spender_id, amount, caps in grants]
     s.add_all(leases)
     s.flush()

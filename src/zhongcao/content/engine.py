@@ -44,7 +44,7 @@ from zhongcao.content.distribution import (
     update_pools,
 )
 from zhongcao.content.notes import AUTHOR_KINDS, LOOKBACK, NoteView, get_note, notes_changed_since
-from zhongcao.content.ranking import RankSpec, ad_positions, base_scores, contenders, personal, rank
+from zhongcao.content.ranking import RankSpec, ad_positions, base_scores, contenders, personal, rank, top_lift
 from zhongcao.content.search_index import NoteDoc, SearchIndex
 from zhongcao.content.suggest import Suggester
 from zhongcao.content.taxonomy import CATEGORIES, CODE, N_CATEGORIES
@@ -429,9 +429,7 @@ class ContentEngine:
         have = known >= 0
         interest[have] = self._interests[known[have]] / self._interests[known[have]].sum(axis=1, keepdims=True)
         # The grid narrowed to the matches some consumer's top n could hold, in their order (100 columns to ~41).
-        most = np.full((1, 1), interest.max(initial=0.0), dtype=np.float32)
-        order, valid = contenders(base, valid, n, float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64),
-                                                                 most, self.ranking)[0, 0]))
+        order, valid = contenders(base, valid, n, top_lift(interest, self.ranking))
         notes, base, categories = (np.take_along_axis(a, order, axis=1) for a in (notes, base, categories))
         base = np.where(valid, base, -np.inf)  # what was left out ranks with the pads
         of_query = {query: k for k, query in enumerate(asked)}

@@ -40,6 +40,13 @@ def personal(score: np.ndarray, categories: np.ndarray, interest: np.ndarray | N
     return score * (1 + spec.personal_weight * share)
 
 
+def top_lift(interest: np.ndarray, spec: RankSpec) -> float:
+    """The largest lift ``personal`` gives any of these consumers (rows of ``interest``), computed as it
+    computes each lift, so that a bound on its scores holds in its own arithmetic."""
+    most = np.full((1, 1), interest.max(initial=0.0), dtype=interest.dtype)
+    return float(personal(np.ones((1, 1)), np.zeros((1, 1), dtype=np.int64), most, spec)[0, 0])
+
+
 def contenders(base: np.ndarray, valid: np.ndarray, n: int, max_lift: float) -> tuple[np.ndarray, np.ndarray]:
     """For a grid of base scores (a query's matches per row, ``valid`` where a match is), the columns of each
     row that could make some consumer's top ``n``, in their order, and which of those are matches. A lift is
